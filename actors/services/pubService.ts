@@ -1,0 +1,45 @@
+import { outboundPartMachine } from "../../machines/outboundPart.js";
+import { socketPlan } from "../../src/bridges/socketPlans.js";
+import { createWriterBridge } from "../../src/bridges/writerBridge.js";
+import type { PalmMessage } from "../../src/message.js";
+import { definePart, type PartEnvironment, type StreamItem } from "../../src/part.js";
+
+/**
+ * pylm's default `handle_stream`: publish under the client's id, or — when the server is pipelined —
+ * under the server's own name with the stage moved on by one, for the next server to subscribe to.
+ */
+export function defaultHandleStream(
+  server: string,
+  pipelined: boolean,
+): (message: PalmMessage) => StreamItem {
+  if (!pipelined) return (message) => ({ topic: message.client, message });
+  return (message) => ({ topic: server, message: { ...message, stage: message.stage + 1 } });
+}
+
+const bridge = createWriterBridge(socketPlan("pub", true));
+const provided = outboundPartMachine.provide({ actors: { bridge } });
+
+/**
+ * Binds a PUB socket and publishes what the router hands it as two frames, [topic, message], the topic
+ * from `handleStream` (pylm's `PubService`). Unlike pylm it blocks at the high-water mark instead of
+ * dropping (ZMQ_XPUB_NODROP). Options: `pipelined`, `handleStream`.
+ */
+export const PubService = definePart({
+  partType: "PubService",
+  role: "outbound",
+  blocking: false,
+  service: true,
+  scheme: "zmq",
+  summary: "Binds a PUB socket and publishes under the topic handleStream gives (pylm's `PubService`).",
+  machine: outboundPartMachine,
+  build: (environment: PartEnvironment) => {
+    // The writer bridge publishes whenever a handleStream hook is set; give it pylm's default.
+    if (!environment.options.handleStream) {
+      environment.options.handleStream = defaultHandleStream(
+        environment.server,
+        environment.options.pipelined === true,
+      );
+    }
+    return provided;
+  },
+});

@@ -1,0 +1,21 @@
+import { outboundPartMachine } from "../../machines/outboundPart.js";
+import { socketPlan } from "../../src/bridges/socketPlans.js";
+import { createWriterBridge } from "../../src/bridges/writerBridge.js";
+import { definePart } from "../../src/part.js";
+
+const provided = outboundPartMachine.provide({
+  actors: { bridge: createWriterBridge(socketPlan("push", true)) },
+});
+
+/** Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`). */
+export const WorkerPushService = definePart({
+  partType: "WorkerPushService",
+  role: "outbound",
+  blocking: false,
+  service: true,
+  scheme: "zmq",
+  summary:
+    "Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).",
+  machine: outboundPartMachine,
+  build: () => provided,
+});

@@ -1,0 +1,100 @@
+import type { Delivery, PalmMessage } from "./types.js";
+
+// Every event a part or the router exchanges, as a namespaced discriminated union, built only by the
+// factories below (xstate's `xstate.error.actor.<id>` is the one event xstate itself builds).
+
+/** Events a part's bridge (its socket edge) sends to the part's machine. */
+export type BridgeEvent =
+  | { type: "part.ready" }
+  | { type: "part.received"; messages: PalmMessage[] }
+  | { type: "part.sent"; seq: number; count: number; feedback: PalmMessage[] | undefined }
+  | { type: "part.blocked" }
+  | { type: "part.replied" }
+  | { type: "part.badFrame"; count: number; reason: string }
+  | { type: "part.fault"; error: unknown };
+
+/** Events the router (or the server) sends to a part. */
+export type ControlEvent =
+  | { type: "part.deliver"; delivery: Delivery }
+  | { type: "part.feedback"; ticket: number; messages: PalmMessage[] }
+  | { type: "part.pause" }
+  | { type: "part.resume" }
+  | { type: "part.crash"; error: unknown }
+  | { type: "part.exit" };
+
+/** Everything a part machine can receive. */
+export type PartEvent = BridgeEvent | ControlEvent;
+
+/** Commands a part machine gives its bridge. */
+export type BridgeCommand =
+  | { type: "bridge.send"; deliveries: Delivery[] }
+  | { type: "bridge.reply"; messages: PalmMessage[] }
+  | { type: "bridge.pause" }
+  | { type: "bridge.resume" };
+
+/** Events parts send their router. */
+export type RouterEvent =
+  | { type: "router.ready"; part: string }
+  | { type: "router.route"; part: string; messages: PalmMessage[]; ticket: number | undefined }
+  | { type: "router.ack"; part: string; seq: number; feedback: PalmMessage[] | undefined }
+  | { type: "router.pressure"; part: string; high: boolean }
+  | { type: "router.badFrame"; part: string; count: number; reason: string }
+  | { type: "router.restart"; parts: string[] }
+  | { type: "router.stop" };
+
+export const partEvents = {
+  ready: (): BridgeEvent => ({ type: "part.ready" }),
+  received: (messages: PalmMessage[]): BridgeEvent => ({ type: "part.received", messages }),
+  sent: (seq: number, count: number, feedback?: PalmMessage[]): BridgeEvent => ({
+    type: "part.sent",
+    seq,
+    count,
+    feedback,
+  }),
+  blocked: (): BridgeEvent => ({ type: "part.blocked" }),
+  replied: (): BridgeEvent => ({ type: "part.replied" }),
+  badFrame: (count: number, reason: string): BridgeEvent => ({ type: "part.badFrame", count, reason }),
+  fault: (error: unknown): BridgeEvent => ({ type: "part.fault", error }),
+  deliver: (delivery: Delivery): ControlEvent => ({ type: "part.deliver", delivery }),
+  feedback: (ticket: number, messages: PalmMessage[]): ControlEvent => ({
+    type: "part.feedback",
+    ticket,
+    messages,
+  }),
+  pause: (): ControlEvent => ({ type: "part.pause" }),
+  resume: (): ControlEvent => ({ type: "part.resume" }),
+  crash: (error: unknown): ControlEvent => ({ type: "part.crash", error }),
+  exit: (): ControlEvent => ({ type: "part.exit" }),
+};
+
+export const bridgeCommands = {
+  send: (deliveries: Delivery[]): BridgeCommand => ({ type: "bridge.send", deliveries }),
+  reply: (messages: PalmMessage[]): BridgeCommand => ({ type: "bridge.reply", messages }),
+  pause: (): BridgeCommand => ({ type: "bridge.pause" }),
+  resume: (): BridgeCommand => ({ type: "bridge.resume" }),
+};
+
+export const routerEvents = {
+  ready: (part: string): RouterEvent => ({ type: "router.ready", part }),
+  route: (part: string, messages: PalmMessage[], ticket?: number): RouterEvent => ({
+    type: "router.route",
+    part,
+    messages,
+    ticket,
+  }),
+  ack: (part: string, seq: number, feedback?: PalmMessage[]): RouterEvent => ({
+    type: "router.ack",
+    part,
+    seq,
+    feedback,
+  }),
+  pressure: (part: string, high: boolean): RouterEvent => ({ type: "router.pressure", part, high }),
+  badFrame: (part: string, count: number, reason: string): RouterEvent => ({
+    type: "router.badFrame",
+    part,
+    count,
+    reason,
+  }),
+  restart: (parts: string[]): RouterEvent => ({ type: "router.restart", parts }),
+  stop: (): RouterEvent => ({ type: "router.stop" }),
+};

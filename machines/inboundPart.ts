@@ -1,0 +1,46 @@
+import { assign, sendParent, sendTo } from "xstate";
+import { bridgeCommands, routerEvents } from "./events.js";
+import { endStates, initialPartContext, partSetup, runningTransitions } from "./partSetup.js";
+
+/**
+ * A non-blocking inbound part (PULL, SUB): every batch its socket receives goes to the router at once.
+ * The router may pause it (backpressure); while paused its bridge stops reading, so the socket's queue
+ * and then the peer's high-water mark hold the rest.
+ */
+export const inboundPartMachine = partSetup.createMachine({
+  id: "part",
+  context: ({ input }) => initialPartContext(input),
+  initial: "running",
+  states: {
+    running: {
+      invoke: { id: "bridge", src: "bridge", input: ({ context }) => context },
+      on: runningTransitions,
+      initial: "connecting",
+      states: {
+        connecting: { on: { "part.ready": { target: "ready", actions: "notifyReady" } } },
+        ready: {
+          initial: "flowing",
+          on: {
+            "part.received": {
+              actions: [
+                assign({ messagesIn: ({ context, event }) => context.messagesIn + event.messages.length }),
+                sendParent(({ context, event }) => routerEvents.route(context.name, event.messages)),
+              ],
+            },
+          },
+          states: {
+            flowing: {
+              on: { "part.pause": { target: "paused", actions: sendTo("bridge", bridgeCommands.pause()) } },
+            },
+            paused: {
+              on: {
+                "part.resume": { target: "flowing", actions: sendTo("bridge", bridgeCommands.resume()) },
+              },
+            },
+          },
+        },
+      },
+    },
+    ...endStates,
+  },
+});

@@ -1,0 +1,44 @@
+export { blockingInboundPartMachine } from "./blockingInboundPart.js";
+export { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
+export { bypassPartMachine } from "./bypassPart.js";
+export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
+export { bridgeCommands, partEvents, routerEvents } from "./events.js";
+export { inboundPartMachine } from "./inboundPart.js";
+export { outboundPartMachine } from "./outboundPart.js";
+export type { PartContext, PartInput } from "./partSetup.js";
+export { DEFAULT_HIGH_WATER } from "./partSetup.js";
+export type {
+  PartRecord,
+  PartStatus,
+  RouterContext,
+  RouterEmitted,
+  RouterInput,
+  RouterPartSpec,
+} from "./router.js";
+export { routerMachine } from "./router.js";
+export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "./supervision.js";
+export {
+  affectedChildren,
+  backoffDelay,
+  DEFAULT_SUPERVISION,
+  shouldRestart,
+  withinIntensity,
+} from "./supervision.js";
+export type { Delivery, PartRole, RestartType } from "./types.js";
+
+import { blockingInboundPartMachine } from "./blockingInboundPart.js";
+import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
+import { bypassPartMachine } from "./bypassPart.js";
+import { inboundPartMachine } from "./inboundPart.js";
+import { outboundPartMachine } from "./outboundPart.js";
+import { routerMachine } from "./router.js";
+
+/** Every machine palm runs, by name: what `palm viz` draws. */
+export const machines = {
+  inboundPart: inboundPartMachine,
+  blockingInboundPart: blockingInboundPartMachine,
+  outboundPart: outboundPartMachine,
+  blockingOutboundPart: blockingOutboundPartMachine,
+  bypassPart: bypassPartMachine,
+  router: routerMachine,
+} as const;

@@ -1,0 +1,373 @@
+import { type AnyActorLogic, enqueueActions, setup } from "xstate";
+import { type ControlEvent, partEvents, type RouterEvent } from "./events.js";
+import type { PartInput } from "./partSetup.js";
+import {
+  affectedChildren,
+  backoffDelay,
+  type SupervisionPolicy,
+  shouldRestart,
+  withinIntensity,
+} from "./supervision.js";
+import type { Delivery, PalmMessage, PartRole, RestartType } from "./types.js";
+
+/** One part as the router sees it: how to start it and where its messages go. */
+export interface RouterPartSpec {
+  readonly name: string;
+  readonly role: PartRole;
+  /** The outbound part this part's messages (inbound) or feedback (outbound: the reroute) go to. */
+  readonly route: string | undefined;
+  /** A blocking inbound waits for the feedback of what it routed. */
+  readonly block: boolean;
+  readonly restart: RestartType;
+  readonly logic: AnyActorLogic;
+  readonly input: PartInput;
+}
+
+/** What the router is started with. `now` and `random` are injected so supervision is testable. */
+export interface RouterInput {
+  readonly server: string;
+  readonly parts: readonly RouterPartSpec[];
+  readonly policy: SupervisionPolicy;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** The status of one part in the router's eyes. */
+export type PartStatus = "starting" | "ready" | "restarting" | "stopped";
+
+/**
+ * The router's ledger for one part. Mutable on purpose: it is updated once per batch on the hot path, so
+ * the router changes it in place instead of copying its context for every message.
+ */
+export interface PartRecord {
+  readonly spec: RouterPartSpec;
+  status: PartStatus;
+  everReady: boolean;
+  /** Deliveries handed to this part (or held for it) that it has not acknowledged, in order. */
+  pending: Delivery[];
+  pendingMessages: number;
+  nextSeq: number;
+  restarts: number;
+  restartTimes: number[];
+  consecutiveFailures: number;
+  readySince: number;
+  lastError: unknown;
+  badFrames: number;
+  /** Outbound parts that asked to hold back, for an inbound part; paused while any does. */
+  pressure: Set<string>;
+}
+
+export interface RouterContext {
+  readonly server: string;
+  readonly policy: SupervisionPolicy;
+  readonly order: readonly string[];
+  readonly records: Readonly<Record<string, PartRecord>>;
+  readonly now: () => number;
+  readonly random: () => number;
+  escalation: { part: string; error: unknown } | undefined;
+}
+
+/** Events the router emits for observers (`actor.on(type, …)`). */
+export type RouterEmitted =
+  | { type: "part.started"; part: string }
+  | { type: "part.failed"; part: string; error: unknown; restartInMs: number | undefined }
+  | { type: "part.restarted"; part: string; restarts: number }
+  | { type: "part.exited"; part: string }
+  | { type: "server.ready" }
+  | { type: "server.escalated"; part: string; error: unknown };
+
+const ERROR_PREFIX = "xstate.error.actor.";
+const DONE_PREFIX = "xstate.done.actor.";
+
+function newRecord(spec: RouterPartSpec): PartRecord {
+  return {
+    spec,
+    status: "starting",
+    everReady: false,
+    pending: [],
+    pendingMessages: 0,
+    nextSeq: 1,
+    restarts: 0,
+    restartTimes: [],
+    consecutiveFailures: 0,
+    readySince: 0,
+    lastError: undefined,
+    badFrames: 0,
+    pressure: new Set(),
+  };
+}
+
+/** Events the router's helpers decide to send, as (part, event) pairs; the calling action sends them. */
+type Outbox = Array<[string, ControlEvent]>;
+
+function send(outbox: Outbox, part: string, event: ControlEvent): void {
+  outbox.push([part, event]);
+}
+
+/** Hands `messages` to `target` (or holds them until it is ready), recording them in its ledger. */
+function deliver(
+  context: RouterContext,
+  outbox: Outbox,
+  target: string,
+  messages: PalmMessage[],
+  origin: string | undefined,
+  ticket: number,
+): void {
+  const record = context.records[target];
+  if (!record || messages.length === 0) return;
+  const delivery: Delivery = { seq: record.nextSeq++, messages, origin, ticket };
+  record.pending.push(delivery);
+  record.pendingMessages += messages.length;
+  if (record.status === "ready") send(outbox, target, partEvents.deliver(delivery));
+  else if (record.pendingMessages > record.spec.input.highWater! && !record.pressure.has(target)) {
+    // The target is down and its backlog is deep: hold the inbound parts feeding it back.
+    applyPressure(context, outbox, target, true);
+  }
+}
+
+/** Pauses (or resumes) the inbound parts that route to `outbound`. */
+function applyPressure(context: RouterContext, outbox: Outbox, outbound: string, high: boolean): void {
+  for (const name of context.order) {
+    const record = context.records[name]!;
+    if (record.spec.role !== "inbound" || record.spec.route !== outbound) continue;
+    const before = record.pressure.size;
+    if (high) record.pressure.add(outbound);
+    else record.pressure.delete(outbound);
+    if (record.status !== "ready") continue;
+    if (before === 0 && record.pressure.size > 0) send(outbox, name, partEvents.pause());
+    if (before > 0 && record.pressure.size === 0) send(outbox, name, partEvents.resume());
+  }
+}
+
+// xstate types `spawnChild` ids only for logic named in `setup({ actors })`; parts' logic arrives as input.
+type SpawnChild = (logic: AnyActorLogic, options: { id: string; systemId: string; input: unknown }) => void;
+
+/** Spawns a part as a child whose id and system id are its name. */
+function spawnPart(spawnChild: unknown, spec: RouterPartSpec): void {
+  (spawnChild as SpawnChild)(spec.logic, { id: spec.name, systemId: spec.name, input: spec.input });
+}
+
+/** Sends a batch an inbound part received on to its route (or straight back, if it has none and waits). */
+function routeBatch(
+  context: RouterContext,
+  part: string,
+  messages: PalmMessage[],
+  ticket: number | undefined,
+): Outbox {
+  const outbox: Outbox = [];
+  const spec = context.records[part]?.spec;
+  if (!spec) return outbox;
+  const origin = ticket === undefined ? undefined : part;
+  if (spec.route) deliver(context, outbox, spec.route, messages, origin, ticket ?? 0);
+  else if (origin) send(outbox, origin, partEvents.feedback(ticket!, messages));
+  return outbox;
+}
+
+/**
+ * Settles what an outbound part acknowledged: its feedback is rerouted once (if the part has a route) and
+ * handed back to the blocking inbound part waiting for it. A non-blocking part's feedback is what it sent.
+ */
+function settleAck(
+  context: RouterContext,
+  part: string,
+  seq: number,
+  feedback: PalmMessage[] | undefined,
+): Outbox {
+  const outbox: Outbox = [];
+  const record = context.records[part];
+  if (!record) return outbox;
+  const reroute = record.spec.route;
+  while (record.pending.length > 0 && record.pending[0]!.seq <= seq) {
+    const done = record.pending.shift()!;
+    record.pendingMessages -= done.messages.length;
+    const result = done.seq === seq && feedback ? feedback : done.messages;
+    if (reroute) deliver(context, outbox, reroute, result, undefined, 0);
+    if (done.origin) send(outbox, done.origin, partEvents.feedback(done.ticket, result));
+  }
+  return outbox;
+}
+
+/** Marks a part ready and redelivers, in order, what it had not acknowledged and what was held for it. */
+function partBecameReady(context: RouterContext, record: PartRecord): Outbox {
+  const outbox: Outbox = [];
+  const name = record.spec.name;
+  record.status = "ready";
+  record.readySince = context.now();
+  record.everReady = true;
+  for (const delivery of record.pending) send(outbox, name, partEvents.deliver(delivery));
+  if (record.pressure.size > 0) send(outbox, name, partEvents.pause());
+  if (record.spec.role === "outbound") applyPressure(context, outbox, name, false);
+  return outbox;
+}
+
+/**
+ * The router: a supervisor actor that spawns every part as a child, holds the routing table and a ledger
+ * of what each part was handed, and restarts failed parts by its policy (or escalates). Pure: the parts'
+ * logic, the clock and the randomness come in through its input.
+ */
+export const routerMachine = setup({
+  types: {
+    context: {} as RouterContext,
+    events: {} as
+      | RouterEvent
+      | { type: `xstate.error.actor.${string}`; error: unknown }
+      | { type: `xstate.done.actor.${string}` },
+    input: {} as RouterInput,
+    emitted: {} as RouterEmitted,
+  },
+  actions: {
+    spawnParts: enqueueActions(({ context, enqueue }) => {
+      for (const name of context.order) {
+        const spec = context.records[name]!.spec;
+        spawnPart(enqueue.spawnChild, spec);
+      }
+    }),
+    route: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "router.route") return;
+      for (const [to, out] of routeBatch(context, event.part, event.messages, event.ticket))
+        enqueue.sendTo(to, out);
+    }),
+    settle: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "router.ack") return;
+      for (const [to, out] of settleAck(context, event.part, event.seq, event.feedback))
+        enqueue.sendTo(to, out);
+    }),
+    pressure: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "router.pressure") return;
+      const outbox: Outbox = [];
+      applyPressure(context, outbox, event.part, event.high);
+      for (const [to, out] of outbox) enqueue.sendTo(to, out);
+    }),
+    countBadFrames: ({ context, event }) => {
+      if (event.type !== "router.badFrame") return;
+      const record = context.records[event.part];
+      if (record) record.badFrames += event.count;
+    },
+    partReady: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "router.ready") return;
+      const record = context.records[event.part];
+      if (!record) return;
+      if (record.everReady)
+        enqueue.emit({ type: "part.restarted", part: event.part, restarts: record.restarts });
+      else enqueue.emit({ type: "part.started", part: event.part });
+      for (const [to, out] of partBecameReady(context, record)) enqueue.sendTo(to, out);
+    }),
+    supervise: enqueueActions(({ context, event, enqueue }) => {
+      const abnormal = event.type.startsWith(ERROR_PREFIX);
+      const part = event.type.slice(abnormal ? ERROR_PREFIX.length : DONE_PREFIX.length);
+      const record = context.records[part];
+      if (!record || record.status === "stopped") return;
+      const error = abnormal ? (event as { error: unknown }).error : undefined;
+      record.lastError = error ?? record.lastError;
+      const now = context.now();
+      if (!record.everReady && abnormal) {
+        // A part that never became ready (cannot bind, bad address) fails the server's start.
+        context.escalation = { part, error };
+        return;
+      }
+      if (!shouldRestart(record.spec.restart, abnormal)) {
+        record.status = "stopped";
+        enqueue.emit(
+          abnormal
+            ? { type: "part.failed", part, error, restartInMs: undefined }
+            : { type: "part.exited", part },
+        );
+        return;
+      }
+      if (!withinIntensity(context.policy, record.restartTimes, now)) {
+        context.escalation = {
+          part,
+          error: new Error(
+            `restart intensity exceeded: ${context.policy.maxRestarts} restarts within ${context.policy.withinMs} ms`,
+            { cause: error },
+          ),
+        };
+        return;
+      }
+      const stable =
+        record.status === "ready" && now - record.readySince >= context.policy.backoff.resetAfterMs;
+      record.consecutiveFailures = stable ? 1 : record.consecutiveFailures + 1;
+      const delay = backoffDelay(context.policy.backoff, record.consecutiveFailures, context.random());
+      const victims = affectedChildren(context.policy.strategy, context.order, part).filter(
+        (name) => context.records[name]!.status !== "stopped",
+      );
+      for (const name of victims) {
+        const victim = context.records[name]!;
+        if (name !== part) enqueue.stopChild(name);
+        victim.status = "restarting";
+      }
+      record.restartTimes.push(now);
+      enqueue.emit({ type: "part.failed", part, error: error ?? new Error("exited"), restartInMs: delay });
+      enqueue.raise({ type: "router.restart", parts: victims }, { delay });
+    }),
+    restart: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "router.restart") return;
+      for (const name of event.parts) {
+        const record = context.records[name]!;
+        if (record.status !== "restarting") continue;
+        enqueue.stopChild(name);
+        record.status = "starting";
+        record.restarts++;
+        spawnPart(enqueue.spawnChild, record.spec);
+      }
+    }),
+    stopParts: enqueueActions(({ context, enqueue }) => {
+      for (const name of [...context.order].reverse()) {
+        context.records[name]!.status = "stopped";
+        enqueue.stopChild(name);
+      }
+    }),
+    emitReady: enqueueActions(({ enqueue }) => enqueue.emit({ type: "server.ready" })),
+    emitEscalated: enqueueActions(({ context, enqueue }) => {
+      const cause = context.escalation!;
+      enqueue.emit({ type: "server.escalated", part: cause.part, error: cause.error });
+    }),
+  },
+  guards: {
+    allReady: ({ context, event }) =>
+      event.type === "router.ready" &&
+      context.order.every((name) => context.records[name]!.status === "ready" || name === event.part),
+    escalating: ({ context }) => context.escalation !== undefined,
+  },
+}).createMachine({
+  id: "router",
+  context: ({ input }) => {
+    const records: Record<string, PartRecord> = {};
+    for (const spec of input.parts) records[spec.name] = newRecord(spec);
+    return {
+      server: input.server,
+      policy: input.policy,
+      order: input.parts.map((spec) => spec.name),
+      records,
+      now: input.now ?? Date.now,
+      random: input.random ?? Math.random,
+      escalation: undefined,
+    };
+  },
+  initial: "starting",
+  entry: "spawnParts",
+  on: {
+    "router.route": { actions: "route" },
+    "router.ack": { actions: "settle" },
+    "router.pressure": { actions: "pressure" },
+    "router.badFrame": { actions: "countBadFrames" },
+    "router.restart": { actions: "restart" },
+    "xstate.error.actor.*": [{ actions: "supervise" }],
+    "xstate.done.actor.*": [{ actions: "supervise" }],
+    "router.stop": { target: ".stopped" },
+  },
+  always: { guard: "escalating", target: ".escalated" },
+  states: {
+    starting: {
+      on: {
+        "router.ready": [
+          { guard: "allReady", target: "running", actions: ["partReady", "emitReady"] },
+          { actions: "partReady" },
+        ],
+      },
+    },
+    running: { on: { "router.ready": { actions: "partReady" } } },
+    escalated: { type: "final", entry: ["stopParts", "emitEscalated"] },
+    stopped: { type: "final", entry: "stopParts" },
+  },
+});

@@ -1,0 +1,20 @@
+import type { PalmMessage } from "../src/message.js";
+
+export type { PalmMessage } from "../src/message.js";
+
+/** A part's role towards the router (pylm's four classifications, the two that matter for routing). */
+export type PartRole = "inbound" | "outbound" | "bypass";
+
+/** OTP restart types: `permanent` always restarts, `transient` only after an abnormal exit, `temporary` never. */
+export type RestartType = "permanent" | "transient" | "temporary";
+
+/** Messages the router handed to an outbound part, numbered per part so acknowledgements can settle them. */
+export interface Delivery {
+  /** Sequence number, per target part, in delivery order. */
+  readonly seq: number;
+  readonly messages: PalmMessage[];
+  /** The blocking inbound part waiting for this delivery's feedback, if any. */
+  readonly origin: string | undefined;
+  /** The origin's ticket, echoed back with the feedback. */
+  readonly ticket: number;
+}

@@ -1,0 +1,59 @@
+import { fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import { RateLimitedLog } from "../logger.js";
+import type { PartEnvironment } from "../part.js";
+import type { SocketPlan } from "../sockets/socketPlan.js";
+
+/** Answers one request frame of a bypass REP part with the reply frame. May throw: the bridge answers empty. */
+export type BypassHandler = (frame: Buffer, environment: PartEnvironment) => Buffer | Promise<Buffer>;
+
+/**
+ * The bridge of a bypass REP part (the cache service, `RepBypassService`): it answers each request itself
+ * and never involves the router. A request the handler cannot take is answered with an empty frame, so
+ * the peer's REQ socket is never left waiting.
+ */
+export function createBypassReplyBridge(
+  plan: (environment: PartEnvironment) => SocketPlan,
+  handle: BypassHandler,
+) {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const { keeper, name, logger } = environment;
+    const badLog = new RateLimitedLog();
+    const kept = keeper.acquire(name, plan(environment));
+    let open = true;
+    const fail = (error: unknown) => {
+      if (!open) return;
+      keeper.discard(name);
+      send(partEvents.fault(error));
+    };
+    const answer = async (frames: Buffer[]) => {
+      let reply: Buffer;
+      try {
+        if (frames.length !== 1) throw new Error(`expected 1 frame, got ${frames.length}`);
+        reply = await handle(frames[0]!, environment);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        send(partEvents.badFrame(1, reason));
+        badLog.hit((count) => logger.warn({ count, reason }, "bad requests answered empty"));
+        reply = Buffer.alloc(0);
+      }
+      await kept.send(reply);
+      if (open) send(partEvents.replied());
+      kept.resume();
+    };
+    kept.ready.then(() => {
+      if (!open) return;
+      kept.attach((batch) => {
+        for (const frames of batch) answer(frames).catch(fail);
+      }, fail);
+      send(partEvents.ready());
+    }, fail);
+    return () => {
+      open = false;
+      kept.detach();
+    };
+  });
+}

@@ -1,0 +1,66 @@
+import { fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import { RateLimitedLog } from "../logger.js";
+import { createMessage } from "../message.js";
+import type { PartEnvironment } from "../part.js";
+import type { SocketPlan } from "../sockets/socketPlan.js";
+import { applyHook, decodeBatch } from "./frames.js";
+
+/**
+ * The bridge of a blocking inbound part (REP): one request at a time goes to the machine, which answers
+ * with `bridge.reply` once the router hands back the feedback. A bad request is answered at once with an
+ * error message, since the REP socket cannot take another request before it replies.
+ */
+export function createReplyBridge(plan: (environment: PartEnvironment) => SocketPlan) {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const { keeper, name, logger, options, codec } = environment;
+    const badLog = new RateLimitedLog();
+    const kept = keeper.acquire(name, plan(environment));
+    let open = true;
+    const fail = (error: unknown) => {
+      if (!open) return;
+      keeper.discard(name);
+      send(partEvents.fault(error));
+    };
+    const answerError = (reason: string) => {
+      const frame = codec.encodeOne(createMessage({ error: reason }));
+      kept.send(frame).then(() => kept.resume(), fail);
+    };
+    const onBatch = (batch: Buffer[][]) => {
+      const decoded = decodeBatch(environment, batch, 1);
+      if (decoded.bad > 0 || decoded.messages.length === 0) {
+        const reason = decoded.reason || "empty request";
+        send(partEvents.badFrame(1, reason));
+        badLog.hit((count) => logger.warn({ count, reason }, "bad requests answered with an error"));
+        answerError(reason);
+        return;
+      }
+      try {
+        send(partEvents.received(applyHook(decoded.messages, options.scatter, "scatter")));
+      } catch (error) {
+        answerError(error instanceof Error ? error.message : String(error));
+        send(partEvents.fault(error));
+      }
+    };
+    kept.ready.then(() => {
+      if (!open) return;
+      kept.attach(onBatch, fail);
+      send(partEvents.ready());
+    }, fail);
+    receive((command) => {
+      if (command.type !== "bridge.reply") return;
+      const reply = command.messages[0] ?? createMessage({ error: "the route produced no feedback" });
+      kept.send(codec.encodeOne(reply)).then(() => {
+        if (open) send(partEvents.replied());
+        kept.resume();
+      }, fail);
+    });
+    return () => {
+      open = false;
+      kept.detach();
+    };
+  });
+}

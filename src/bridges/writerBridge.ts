@@ -1,0 +1,110 @@
+import { fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import type { Delivery } from "../../machines/types.js";
+import type { PalmMessage } from "../message.js";
+import type { PartEnvironment } from "../part.js";
+import type { SocketPlan } from "../sockets/socketPlan.js";
+import { applyHook } from "./frames.js";
+
+/** Sends one multipart message, or refuses once the bridge is closed (its part crashed or stopped). */
+type SendFrame = (frames: Buffer | Buffer[]) => Promise<void>;
+
+/** At most this many messages go into one frame, so a deep queue becomes several moderate frames. */
+const MAX_FRAME_MESSAGES = 256;
+
+function collect(deliveries: readonly Delivery[]): PalmMessage[] {
+  if (deliveries.length === 1) return deliveries[0]!.messages;
+  const out: PalmMessage[] = [];
+  for (const delivery of deliveries) for (const message of delivery.messages) out.push(message);
+  return out;
+}
+
+async function sendPlain(
+  sendFrame: SendFrame,
+  environment: PartEnvironment,
+  messages: PalmMessage[],
+): Promise<void> {
+  const { codec } = environment;
+  if (!codec.batches) {
+    for (const message of messages) await sendFrame(codec.encodeOne(message));
+    return;
+  }
+  for (let at = 0; at < messages.length; at += MAX_FRAME_MESSAGES) {
+    const chunk =
+      at === 0 && messages.length <= MAX_FRAME_MESSAGES
+        ? messages
+        : messages.slice(at, at + MAX_FRAME_MESSAGES);
+    for (const frame of codec.encode(chunk)) await sendFrame(frame);
+  }
+}
+
+async function sendTopics(
+  sendFrame: SendFrame,
+  environment: PartEnvironment,
+  messages: PalmMessage[],
+  handleStream: NonNullable<PartEnvironment["options"]["handleStream"]>,
+): Promise<void> {
+  const { codec } = environment;
+  // Consecutive messages with the same topic share a frame; the topic is the first frame (pylm's shape).
+  let topic: string | undefined;
+  let group: PalmMessage[] = [];
+  const flush = async () => {
+    if (group.length === 0 || topic === undefined) return;
+    const head = Buffer.from(topic);
+    if (codec.batches) {
+      for (let at = 0; at < group.length; at += MAX_FRAME_MESSAGES) {
+        for (const frame of codec.encode(group.slice(at, at + MAX_FRAME_MESSAGES)))
+          await sendFrame([head, frame]);
+      }
+    } else {
+      for (const message of group) await sendFrame([head, codec.encodeOne(message)]);
+    }
+    group = [];
+  };
+  for (const message of messages) {
+    const item = handleStream(message);
+    if (item.topic !== topic) {
+      await flush();
+      topic = item.topic;
+    }
+    group.push(item.message);
+  }
+  await flush();
+}
+
+/**
+ * The bridge of a non-blocking outbound part (PUSH, PUB): performs the sends its machine asks for, one at
+ * a time, after `gather`; PUB parts publish under the topic `handleStream` gives. Reports `part.blocked`
+ * when the socket is at its high-water mark and `part.sent` when the batch is handed to ZeroMQ.
+ */
+export function createWriterBridge(plan: (environment: PartEnvironment) => SocketPlan) {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const { keeper, name, options } = environment;
+    const kept = keeper.acquire(name, plan(environment));
+    let open = true;
+    const fail = (error: unknown) => {
+      if (!open) return;
+      send(partEvents.fault(error));
+    };
+    kept.ready.then(() => open && send(partEvents.ready()), fail);
+    const sendFrame: SendFrame = (frames) =>
+      open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending"));
+    const perform = async (deliveries: Delivery[]) => {
+      const seq = deliveries[deliveries.length - 1]!.seq;
+      const messages = applyHook(collect(deliveries), options.gather, "gather");
+      if (!kept.socket.writable) send(partEvents.blocked());
+      if (options.handleStream) await sendTopics(sendFrame, environment, messages, options.handleStream);
+      else await sendPlain(sendFrame, environment, messages);
+      if (open) send(partEvents.sent(seq, messages.length));
+    };
+    receive((command) => {
+      if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
+    });
+    return () => {
+      open = false;
+    };
+  });
+}

@@ -1,0 +1,86 @@
+import type { AnyActorLogic, AnyStateMachine } from "xstate";
+import type { PartRole, RestartType } from "../machines/types.js";
+import type { CacheStore } from "./cacheStore.js";
+import type { Codec } from "./codec/codec.js";
+import type { Logger } from "./logger.js";
+import type { PalmMessage } from "./message.js";
+import type { SocketKeeper } from "./sockets/socketKeeper.js";
+import type { CurveSocketOptions } from "./sockets/socketPlan.js";
+
+/** A message and the topic it is published under (what `handleStream` returns). */
+export interface StreamItem {
+  readonly topic: string;
+  readonly message: PalmMessage;
+}
+
+/** The hooks a part runs on the messages passing through it (pylm's part hooks). */
+export interface PartHooks {
+  /** On an inbound part: turns one received message into zero, one or many before routing. */
+  scatter?: (message: PalmMessage) => Iterable<PalmMessage>;
+  /** On an outbound part: turns one message into zero, one or many before it is sent. */
+  gather?: (message: PalmMessage) => Iterable<PalmMessage>;
+  /** On a publishing part: the topic a message goes out under (and the message itself, maybe changed). */
+  handleStream?: (message: PalmMessage) => StreamItem;
+}
+
+/** Options every part accepts when it is registered. */
+export interface PartOptions extends PartHooks {
+  /** The outbound part this part's messages (inbound) or feedback (outbound: a reroute) go to. */
+  route?: string;
+  /** Whether an inbound part waits for the feedback of its route and answers its peer with it. @default false */
+  block?: boolean;
+  /** OTP restart type. @default "permanent" */
+  restart?: RestartType;
+  /** Messages an outbound part queues before the router holds its feeders back. @default 20000 */
+  highWater?: number;
+  /** ZMQ_SNDHWM/ZMQ_RCVHWM of the part's socket. @default 1000 (libzmq's) */
+  highWaterMark?: number;
+  /** ZMQ_MAXMSGSIZE: larger incoming frames disconnect their peer. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
+  /** SUB topics (`SubConnection`). @default [""] */
+  subscribe?: string[];
+  /** CURVE keys of this part's socket (servers set these for every tcp part). */
+  curve?: CurveSocketOptions;
+  /** Any option a particular part defines. */
+  [option: string]: unknown;
+}
+
+/** What a part is built with: its place in the server and the server's shared services. */
+export interface PartEnvironment {
+  readonly server: string;
+  readonly name: string;
+  readonly address: string;
+  readonly codec: Codec;
+  readonly logger: Logger;
+  readonly keeper: SocketKeeper;
+  readonly cache: CacheStore;
+  readonly options: PartOptions;
+  /** ZAP domain of the server's CURVE authenticator, when CURVE is on. */
+  readonly zapDomain?: string;
+}
+
+/**
+ * A kind of part (`PullService`, `ReqConnection`, …): its classification, its pure machine, and how to
+ * build the running actor (the machine with its socket bridge provided) for one registration.
+ */
+export interface PartDefinition {
+  readonly partType: string;
+  readonly role: PartRole;
+  /** Blocking parts expect their peer to answer (REP, REQ, HTTP). */
+  readonly blocking: boolean;
+  /** Services bind their socket; connections connect. */
+  readonly service: boolean;
+  /** The address scheme the part takes. */
+  readonly scheme: "zmq" | "http";
+  /** A sentence for docs and `palm viz --list`. */
+  readonly summary: string;
+  /** The pure machine definition, as drawn by `palm viz`. */
+  readonly machine: AnyStateMachine;
+  /** The machine with its bridge provided for one registration. */
+  build(environment: PartEnvironment): AnyActorLogic;
+}
+
+/** Declares a part kind; `actors/` uses it once per part. */
+export function definePart(definition: PartDefinition): PartDefinition {
+  return Object.freeze(definition);
+}

@@ -1,0 +1,450 @@
+import { type Actor, type AnyActorRef, createActor } from "xstate";
+import { partEvents } from "../machines/events.js";
+import type { PartContext } from "../machines/partSetup.js";
+import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
+import type { SupervisionPolicy } from "../machines/supervision.js";
+import type { PartRole } from "../machines/types.js";
+import { CacheStore } from "./cacheStore.js";
+import { type Codec, type CodecName, getCodec } from "./codec/index.js";
+import { invalidOption, PalmError } from "./errors.js";
+import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
+import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
+import { SocketKeeper } from "./sockets/socketKeeper.js";
+import { resolveSupervision, type SupervisionOptions } from "./supervisionOptions.js";
+import { checkEndpoint, checkHttpUrl, checkName, checkOptionsObject } from "./validate.js";
+
+/** Options of a server built with `ServerTemplate` (and of every ready-made server). */
+export interface ServerTemplateOptions {
+  /** The server's name: clients address its functions as `name.fn`. */
+  name: string;
+  /** Wire codec of every part. @default "msgpack" */
+  codec?: CodecName;
+  /** Log level of the server's logger. @default "info" (or `PALM_LOG_LEVEL`) */
+  logLevel?: LogLevel;
+  /** A pino logger to log through instead of a new one. */
+  logger?: Logger;
+  /** How parts are restarted. */
+  supervision?: SupervisionOptions;
+  /** @internal Clock for supervision decisions (tests). */
+  now?: () => number;
+  /** @internal Randomness for backoff jitter (tests). */
+  random?: () => number;
+}
+
+/** One part as registered, before the server starts. */
+interface Registration {
+  readonly part: PartDefinition;
+  readonly name: string;
+  readonly address: string;
+  readonly role: PartRole;
+  readonly options: PartOptions;
+}
+
+/** What `server.parts()` reports for each part. */
+export interface PartInfo {
+  readonly name: string;
+  readonly partType: string;
+  readonly kind: PartRole;
+  readonly address: string;
+  /** The part's current state, dotted (`running.ready.flowing`); `down` while it restarts. */
+  readonly state: string;
+  readonly status: string;
+  readonly restarts: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly badFrames: number;
+  /** Messages handed to the part (or held for it) that it has not acknowledged yet. */
+  readonly pending: number;
+  readonly lastError: string | undefined;
+  readonly route: string | undefined;
+  readonly block: boolean;
+}
+
+/** Lifecycle events a server emits. */
+export type ServerEvent = RouterEmitted;
+export type ServerEventType = ServerEvent["type"];
+
+type RouterActor = Actor<typeof routerMachine>;
+
+/** Turns a state value such as `{ running: { ready: "flowing" } }` into `running.ready.flowing`. */
+export function stateName(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object") {
+    const [key, inner] = Object.entries(value)[0] ?? [];
+    if (key === undefined) return "";
+    const rest = stateName(inner);
+    return rest ? `${key}.${rest}` : key;
+  }
+  return "";
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Builds a server from parts (pylm's `ServerTemplate`): register inbound, outbound and bypass parts with
+ * names, addresses, routes and blocking flags, preset the cache, then `start()` and `stop()`. Every part
+ * runs as a child actor of the server's router, which supervises it.
+ *
+ * @example
+ * const server = new ServerTemplate({ name: "server" });
+ * server.registerInbound(PullService, "Pull", "tcp://127.0.0.1:5555", { route: "WorkerPush" });
+ * server.registerOutbound(WorkerPushService, "WorkerPush", "tcp://127.0.0.1:5557");
+ * await server.start();
+ */
+export class ServerTemplate {
+  readonly name: string;
+  readonly codec: Codec;
+  readonly logger: Logger;
+  readonly policy: SupervisionPolicy;
+  /** The server's key-value store, served by its `CacheService`. */
+  readonly cache = new CacheStore();
+  readonly #registrations: Registration[] = [];
+  readonly #listeners = new Map<string, Set<(event: ServerEvent) => void>>();
+  readonly #now: (() => number) | undefined;
+  readonly #random: (() => number) | undefined;
+  #keeper: SocketKeeper | undefined;
+  #router: RouterActor | undefined;
+  #state: "new" | "starting" | "running" | "stopping" | "stopped" | "escalated" = "new";
+  #stopping: Promise<void> | undefined;
+  #resolveFailed!: (error: PalmError) => void;
+  /** Resolves with the cause when the server escalates (restart intensity exceeded); never rejects. */
+  readonly failed: Promise<PalmError>;
+
+  constructor(options: ServerTemplateOptions) {
+    const checked = checkOptionsObject("options", options) as unknown as ServerTemplateOptions;
+    this.name = checkName("name", checked.name);
+    this.codec = getCodec(checked.codec ?? "msgpack");
+    if (checked.logLevel !== undefined && !isLogLevel(checked.logLevel)) {
+      throw invalidOption(
+        "logLevel",
+        "a pino level (fatal, error, warn, info, debug, trace, silent)",
+        checked.logLevel,
+      );
+    }
+    this.logger = createLogger({ name: this.name, level: checked.logLevel, logger: checked.logger });
+    this.policy = resolveSupervision(checked.supervision);
+    this.#now = checked.now;
+    this.#random = checked.random;
+    this.failed = new Promise((resolve) => {
+      this.#resolveFailed = resolve;
+    });
+  }
+
+  /** Registers a part that receives messages from outside and routes them to `options.route`. */
+  registerInbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
+    return this.#register("inbound", part, name, address, options);
+  }
+
+  /** Registers a part that sends what the router hands it; `options.route` reroutes its feedback once. */
+  registerOutbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
+    return this.#register("outbound", part, name, address, options);
+  }
+
+  /** Registers a part that ignores the router (the cache service, bypass sockets). */
+  registerBypass(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
+    return this.#register("bypass", part, name, address, options);
+  }
+
+  /** Stores values in the server's cache before it starts (strings are stored as UTF-8). */
+  presetCache(values: Record<string, string | Uint8Array>): this {
+    this.cache.preset(checkOptionsObject("presetCache", values) as Record<string, string | Uint8Array>);
+    return this;
+  }
+
+  /** The registered parts' names, in registration order. */
+  get partNames(): string[] {
+    return this.#registrations.map((r) => r.name);
+  }
+
+  /** The routing table: each part with its kind, route and blocking flag (what `palm viz` draws). */
+  describe(): {
+    name: string;
+    parts: Array<{
+      name: string;
+      kind: PartRole;
+      partType: string;
+      route?: string;
+      block?: boolean;
+      address: string;
+    }>;
+  } {
+    return {
+      name: this.name,
+      parts: this.#registrations.map((r) => ({
+        name: r.name,
+        kind: r.role,
+        partType: r.part.partType,
+        address: r.address,
+        ...(r.options.route ? { route: r.options.route } : {}),
+        ...(r.options.block ? { block: true } : {}),
+      })),
+    };
+  }
+
+  #register(role: PartRole, part: PartDefinition, name: string, address: string, options: PartOptions): this {
+    if (this.#state !== "new") {
+      throw new PalmError(
+        "PALM_ERR_SERVER_STATE",
+        `Cannot register part "${name}": server "${this.name}" already started`,
+      );
+    }
+    if (!part || typeof part !== "object" || typeof part.build !== "function") {
+      throw invalidOption(`part (registering "${String(name)}")`, "a palm part such as PullService", part);
+    }
+    checkName("name", name);
+    if (part.role !== role) {
+      throw invalidOption(
+        `part (registering "${name}")`,
+        `an ${role} part`,
+        `${part.partType} (${part.role})`,
+      );
+    }
+    if (this.#registrations.some((r) => r.name === name)) {
+      throw new PalmError(
+        "PALM_ERR_TEMPLATE_DUPLICATE_PART",
+        `A part named "${name}" is already registered in "${this.name}"`,
+      );
+    }
+    if (part.scheme === "http") checkHttpUrl(`address (part "${name}")`, address);
+    else checkEndpoint(`address (part "${name}")`, address);
+    const checked = checkOptionsObject(`options (part "${name}")`, options) as PartOptions;
+    if (checked.block && (role !== "inbound" || !part.blocking)) {
+      throw invalidOption(
+        `block (part "${name}")`,
+        "set only on a blocking inbound part (REP, HTTP)",
+        checked.block,
+      );
+    }
+    this.#registrations.push({ part, name, address, role, options: { ...checked } });
+    return this;
+  }
+
+  #checkRoutes(): void {
+    for (const r of this.#registrations) {
+      const route = r.options.route;
+      if (route === undefined) continue;
+      const target = this.#registrations.find((other) => other.name === route);
+      if (!target || target.role !== "outbound") {
+        throw new PalmError(
+          "PALM_ERR_TEMPLATE_UNKNOWN_ROUTE",
+          `Part "${r.name}" routes to "${route}", which is ${target ? `an ${target.role} part` : "not registered"}; a route must name an outbound part`,
+        );
+      }
+    }
+  }
+
+  /** Starts every part; resolves once all are ready, rejects naming the part that could not start. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") {
+      throw new PalmError("PALM_ERR_SERVER_STATE", `Server "${this.name}" was already started`);
+    }
+    this.#checkRoutes();
+    this.#state = "starting";
+    const keeper = new SocketKeeper();
+    this.#keeper = keeper;
+    const parts: RouterPartSpec[] = this.#registrations.map((r) => {
+      const environment: PartEnvironment = {
+        server: this.name,
+        name: r.name,
+        address: r.address,
+        codec: this.codec,
+        logger: this.logger.child({ part: r.name }),
+        keeper,
+        cache: this.cache,
+        options: r.options,
+      };
+      return {
+        name: r.name,
+        role: r.role,
+        route: r.options.route,
+        block: r.options.block === true,
+        restart: r.options.restart ?? "permanent",
+        logic: r.part.build(environment),
+        input: {
+          name: r.name,
+          role: r.role,
+          partType: r.part.partType,
+          highWater: r.options.highWater,
+          bridge: environment,
+        },
+      };
+    });
+    const router = createActor(routerMachine, {
+      input: { server: this.name, parts, policy: this.policy, now: this.#now, random: this.#random },
+    });
+    this.#router = router;
+    const started = new Promise<void>((resolve, reject) => {
+      router.on("server.ready", () => resolve());
+      router.on("server.escalated", (event) => {
+        const error = new PalmError(
+          this.#state === "starting" ? "PALM_ERR_PART_SOCKET" : "PALM_ERR_SUPERVISOR_ESCALATED",
+          this.#state === "starting"
+            ? `Part "${event.part}" of server "${this.name}" could not start: ${errorText(event.error)}`
+            : `Server "${this.name}" escalated: part "${event.part}" ${errorText(event.error)}`,
+          { cause: event.error },
+        );
+        this.#escalated(error);
+        reject(error);
+      });
+    });
+    router.on("*", (event) => this.#emit(event as ServerEvent));
+    router.subscribe({
+      error: (error) => this.logger.error({ err: error }, "router failed"),
+    });
+    router.start();
+    try {
+      await started;
+    } catch (error) {
+      throw error;
+    }
+    this.#state = "running";
+    this.logger.info({ parts: this.partNames }, "server ready");
+  }
+
+  #escalated(error: PalmError): void {
+    if (this.#state === "stopped" || this.#state === "escalated") return;
+    const wasRunning = this.#state === "running";
+    this.#state = "escalated";
+    this.#keeper?.closeAll();
+    if (wasRunning) this.logger.fatal({ err: error }, "server escalated: every part stopped");
+    this.#resolveFailed(error);
+  }
+
+  /**
+   * Stops the server from the inside out: waits up to `supervision.shutdownTimeoutMs` for outbound parts to
+   * send what they hold, stops every part in reverse order, closes every socket. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const router = this.#router;
+    if (router && this.#state === "running") {
+      this.#state = "stopping";
+      await this.#drain(router);
+      router.send({ type: "router.stop" });
+    }
+    router?.stop();
+    this.#keeper?.closeAll();
+    if (this.#state !== "escalated") this.#state = "stopped";
+    this.#listeners.clear();
+  }
+
+  async #drain(router: RouterActor): Promise<void> {
+    const deadline = Date.now() + this.policy.shutdownTimeoutMs;
+    const pending = () => {
+      const { records } = router.getSnapshot().context;
+      let total = 0;
+      for (const record of Object.values(records)) total += record.pendingMessages;
+      return total;
+    };
+    while (pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Whether the server is running (started, not stopped or escalated). */
+  get running(): boolean {
+    return this.#state === "running";
+  }
+
+  #child(part: string) {
+    const router = this.#router;
+    const child = (router?.getSnapshot().children as Record<string, AnyActorRef> | undefined)?.[part];
+    if (!this.#registrations.some((r) => r.name === part)) {
+      throw new PalmError("PALM_ERR_PART_UNKNOWN", `Server "${this.name}" has no part named "${part}"`);
+    }
+    return child;
+  }
+
+  /** Crashes a part on purpose (fault injection): it fails like a real fault and is supervised as one. */
+  crash(part: string, reason = "crashed on purpose"): void {
+    const child = this.#child(part);
+    child?.send(partEvents.crash(new PalmError("PALM_ERR_PART_CRASHED", `${part}: ${reason}`)));
+  }
+
+  /** Makes a part's socket fail (fault injection): the socket is closed and the part fails; its restart opens a new one. */
+  failSocket(part: string, reason = "socket failure injected"): void {
+    const child = this.#child(part);
+    this.#keeper?.discard(part);
+    child?.send(partEvents.fault(new PalmError("PALM_ERR_PART_SOCKET", `${part}: ${reason}`)));
+  }
+
+  /** Makes a part's next hook call throw (fault injection), once. */
+  failHook(part: string, hook: "scatter" | "gather" | "handleStream" = "scatter"): void {
+    this.#child(part);
+    const registration = this.#registrations.find((r) => r.name === part)!;
+    const original = registration.options[hook] as ((...args: unknown[]) => unknown) | undefined;
+    const identity = hook === "handleStream" ? undefined : (message: unknown) => [message];
+    const target = original ?? identity;
+    if (!target) throw invalidOption("hook", `a hook part "${part}" has`, hook);
+    (registration.options as Record<string, unknown>)[hook] = () => {
+      (registration.options as Record<string, unknown>)[hook] = original;
+      throw new PalmError("PALM_ERR_PART_HOOK", `${part}: ${hook} failure injected`);
+    };
+  }
+
+  /** Each part's name, kind, state, counters, restarts and last error. */
+  parts(): PartInfo[] {
+    const router = this.#router;
+    const snapshot = router?.getSnapshot();
+    return this.#registrations.map((r) => {
+      const record = snapshot?.context.records[r.name];
+      const child = (snapshot?.children as Record<string, AnyActorRef> | undefined)?.[r.name];
+      const partSnapshot = child?.getSnapshot() as { value: unknown; context: PartContext } | undefined;
+      const status = record?.status ?? "new";
+      return {
+        name: r.name,
+        partType: r.part.partType,
+        kind: r.role,
+        address: r.address,
+        state:
+          status === "ready" || status === "starting"
+            ? stateName(partSnapshot?.value) || status
+            : status === "restarting"
+              ? "down"
+              : status,
+        status,
+        restarts: record?.restarts ?? 0,
+        messagesIn: partSnapshot?.context.messagesIn ?? 0,
+        messagesOut: partSnapshot?.context.messagesOut ?? 0,
+        badFrames: record?.badFrames ?? 0,
+        pending: record?.pendingMessages ?? 0,
+        lastError: errorText(record?.lastError),
+        route: r.options.route,
+        block: r.options.block === true,
+      };
+    });
+  }
+
+  /** Subscribes to a lifecycle event (`part.started`, `part.failed`, `part.restarted`, `server.escalated`, or `*`). */
+  on<T extends ServerEventType | "*">(
+    type: T,
+    listener: (event: T extends ServerEventType ? Extract<ServerEvent, { type: T }> : ServerEvent) => void,
+  ): () => void {
+    let set = this.#listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(type, set);
+    }
+    const fn = listener as (event: ServerEvent) => void;
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  #emit(event: ServerEvent): void {
+    if (event.type === "part.failed") this.logger.warn({ err: event.error, part: event.part }, "part failed");
+    for (const type of [event.type, "*"]) {
+      for (const listener of this.#listeners.get(type) ?? []) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.logger.error({ err: error, event: event.type }, "a lifecycle listener threw");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import * as zmq from "zeromq";
+import type { SocketPlan } from "./socketPlan.js";
+
+/** Multipart messages read in one go from a socket. */
+export type FrameBatch = Buffer[][];
+
+/** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
+const MAX_READ_BATCH = 512;
+const BIND_RETRY_MS = [5, 10, 20, 50, 100, 200, 400, 800];
+
+/** The socket operations palm uses; every socket type it opens has the ones its parts call. */
+type PalmSocket = zmq.Socket & {
+  send(frames: Buffer | Buffer[]): Promise<void>;
+  receive(): Promise<Buffer[]>;
+};
+
+function createSocket(plan: SocketPlan): PalmSocket {
+  return openSocket(plan) as PalmSocket;
+}
+
+function openSocket(plan: SocketPlan): zmq.Socket {
+  const common: Record<string, unknown> = { linger: 2000 };
+  if (plan.maxMessageSize !== undefined) common.maxMessageSize = plan.maxMessageSize;
+  if (plan.highWaterMark !== undefined) {
+    common.sendHighWaterMark = plan.highWaterMark;
+    common.receiveHighWaterMark = plan.highWaterMark;
+  }
+  if (plan.curve) {
+    if (plan.curve.serverKey) {
+      common.curveServerKey = plan.curve.serverKey;
+      common.curvePublicKey = plan.curve.publicKey;
+      common.curveSecretKey = plan.curve.secretKey;
+    } else {
+      common.curveServer = true;
+      common.curveSecretKey = plan.curve.secretKey;
+    }
+  }
+  if (plan.zapDomain) common.zapDomain = plan.zapDomain;
+  const options = { ...common, ...plan.options };
+  switch (plan.kind) {
+    case "pull":
+      return new zmq.Pull(options);
+    case "push":
+      return new zmq.Push(options);
+    case "pub":
+      // Block at the high-water mark instead of dropping silently (pylm's PUB dropped results).
+      return new zmq.Publisher({ noDrop: true, ...options });
+    case "sub":
+      return new zmq.Subscriber(options);
+    case "rep":
+      return new zmq.Reply(options);
+    case "req":
+      return new zmq.Request(options);
+    case "router":
+      return new zmq.Router(options);
+    case "dealer":
+      return new zmq.Dealer(options);
+  }
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === "EADDRINUSE";
+}
+
+/**
+ * A part's socket, kept by the server across restarts of the part: a restarted part re-attaches to it,
+ * so neither the messages queued in it nor its peers' connections are lost. The socket is read by one
+ * loop that hands batches to whoever is attached and holds them while nobody is.
+ */
+export class KeptSocket {
+  readonly plan: SocketPlan;
+  readonly socket: PalmSocket;
+  /** Resolves once the socket is bound or connected; rejects with the socket error otherwise. */
+  readonly ready: Promise<void>;
+  #listener: ((batch: FrameBatch) => void) | undefined;
+  #onError: ((error: unknown) => void) | undefined;
+  #held: Buffer[][] = [];
+  #paused = false;
+  #reading = false;
+  #oneAtATime: boolean;
+  #failure: unknown;
+  #sending: Promise<void> | undefined;
+
+  constructor(plan: SocketPlan) {
+    this.plan = plan;
+    this.socket = createSocket(plan);
+    this.#oneAtATime = plan.kind === "rep";
+    if (plan.kind === "sub") {
+      const socket = this.socket as unknown as zmq.Subscriber;
+      for (const topic of plan.subscribe ?? [""]) socket.subscribe(topic);
+    }
+    this.ready = this.#open();
+    // The failure is reported through `ready` to whoever attaches; never leave it unhandled.
+    this.ready.catch(() => undefined);
+  }
+
+  async #open(): Promise<void> {
+    if (!this.plan.bind) {
+      this.socket.connect(this.plan.address);
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.socket.bind(this.plan.address);
+        return;
+      } catch (error) {
+        // A socket closed a moment ago may still hold the port: try again briefly, then give up.
+        const wait = BIND_RETRY_MS[attempt];
+        if (!isAddressInUse(error) || wait === undefined || this.socket.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  /** Starts handing received batches to `listener` (first those held meanwhile). */
+  attach(listener: (batch: FrameBatch) => void, onError: (error: unknown) => void): void {
+    this.#listener = listener;
+    this.#onError = onError;
+    if (this.#failure !== undefined) {
+      onError(this.#failure);
+      return;
+    }
+    if (this.#held.length > 0) {
+      const held = this.#held;
+      this.#held = [];
+      listener(held);
+      if (this.#oneAtATime) return;
+    }
+    this.#pump();
+  }
+
+  /** Stops handing batches out; what arrives meanwhile is held for the next listener. */
+  detach(): void {
+    this.#listener = undefined;
+    this.#onError = undefined;
+  }
+
+  /** Stops reading (backpressure, or a REP socket that owes a reply); the socket's own queue fills. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Reads again after `pause()`. */
+  resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
+  /**
+   * Sends one multipart message. zeromq.js allows one pending send per socket: a part's machine
+   * serialises its own sends, and this chain keeps a restarted part from overlapping its predecessor's.
+   */
+  send(frames: Buffer | Buffer[]): Promise<void> {
+    if (!this.#sending) {
+      const sent = this.socket.send(frames);
+      this.#sending = sent;
+      return sent.finally(() => {
+        if (this.#sending === sent) this.#sending = undefined;
+      });
+    }
+    const sent = this.#sending.then(
+      () => this.socket.send(frames),
+      () => this.socket.send(frames),
+    );
+    this.#sending = sent;
+    return sent.finally(() => {
+      if (this.#sending === sent) this.#sending = undefined;
+    });
+  }
+
+  /** Receives one multipart message directly (REQ sockets, which are never pumped). */
+  receive(): Promise<Buffer[]> {
+    return this.socket.receive();
+  }
+
+  get closed(): boolean {
+    return this.socket.closed;
+  }
+
+  close(): void {
+    this.detach();
+    if (!this.socket.closed) this.socket.close();
+  }
+
+  #pump(): void {
+    if (this.#reading || this.#paused || !this.#listener || this.socket.closed) return;
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    this.#reading = true;
+    try {
+      while (this.#listener && !this.#paused && !this.socket.closed) {
+        const batch: FrameBatch = [await this.socket.receive()];
+        if (!this.#oneAtATime) {
+          while (batch.length < MAX_READ_BATCH && this.socket.readable)
+            batch.push(await this.socket.receive());
+        }
+        if (this.#oneAtATime) this.#paused = true;
+        const listener = this.#listener;
+        if (listener) listener(batch);
+        else for (const frames of batch) this.#held.push(frames);
+      }
+    } catch (error) {
+      if (!this.socket.closed) {
+        this.#failure = error;
+        this.#onError?.(error);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { invalidOption } from "./errors.js";
+
+const ZMQ_ENDPOINT =
+  /^(tcp:\/\/(\*|[A-Za-z0-9.\-_]+|\[[0-9a-fA-F:.]+\]):(\*|\d{1,5})|ipc:\/\/.+|inproc:\/\/.+)$/;
+const HTTP_URL = /^https?:\/\/[^\s/]+(:\d{1,5})?(\/\S*)?$/;
+
+/** Checks a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`; throws an error naming `option`. */
+export function checkEndpoint(option: string, value: unknown): string {
+  if (typeof value !== "string" || !ZMQ_ENDPOINT.test(value)) {
+    throw invalidOption(option, "a ZeroMQ endpoint like tcp://host:port", value);
+  }
+  const port = /:(\d+)$/.exec(value)?.[1];
+  if (value.startsWith("tcp://") && port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw invalidOption(option, "a ZeroMQ endpoint with a port from 1 to 65535", value);
+  }
+  return value;
+}
+
+/** Checks an HTTP address such as `http://127.0.0.1:8888`. */
+export function checkHttpUrl(option: string, value: unknown): string {
+  if (typeof value !== "string" || !HTTP_URL.test(value)) {
+    throw invalidOption(option, "an HTTP address like http://host:port", value);
+  }
+  return value;
+}
+
+/** Checks an optional endpoint: undefined passes. */
+export function checkOptionalEndpoint(option: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : checkEndpoint(option, value);
+}
+
+/** Checks a non-empty string. */
+export function checkName(option: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0)
+    throw invalidOption(option, "a non-empty string", value);
+  return value;
+}
+
+/** Checks a whole number within bounds. */
+export function checkInteger(
+  option: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(option, `a whole number from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** Checks a number within bounds. */
+export function checkNumber(
+  option: string,
+  value: unknown,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value < min || value > max) {
+    throw invalidOption(option, `a number from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** Checks that an options argument is a plain object (or absent). */
+export function checkOptionsObject(option: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidOption(option, "an options object", value);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Checks a value is one of `choices`. */
+export function checkChoice<T extends string>(option: string, value: unknown, choices: readonly T[]): T {
+  if (typeof value !== "string" || !choices.includes(value as T)) {
+    throw invalidOption(option, `one of ${choices.map((c) => `"${c}"`).join(", ")}`, value);
+  }
+  return value as T;
+}
