@@ -6,7 +6,7 @@ import type { Delivery, PalmMessage } from "./types.js";
 /** Events a part's bridge (its socket edge) sends to the part's machine. */
 export type BridgeEvent =
   | { type: "part.ready" }
-  | { type: "part.received"; messages: PalmMessage[] }
+  | { type: "part.received"; messages: PalmMessage[]; to: string | undefined }
   | { type: "part.sent"; seq: number; count: number; feedback: PalmMessage[] | undefined }
   | { type: "part.blocked" }
   | { type: "part.replied" }
@@ -35,7 +35,13 @@ export type BridgeCommand =
 /** Events parts send their router. */
 export type RouterEvent =
   | { type: "router.ready"; part: string }
-  | { type: "router.route"; part: string; messages: PalmMessage[]; ticket: number | undefined }
+  | {
+      type: "router.route";
+      part: string;
+      messages: PalmMessage[];
+      ticket: number | undefined;
+      to: string | undefined;
+    }
   | { type: "router.ack"; part: string; seq: number; feedback: PalmMessage[] | undefined }
   | { type: "router.pressure"; part: string; high: boolean }
   | { type: "router.badFrame"; part: string; count: number; reason: string }
@@ -44,7 +50,7 @@ export type RouterEvent =
 
 export const partEvents = {
   ready: (): BridgeEvent => ({ type: "part.ready" }),
-  received: (messages: PalmMessage[]): BridgeEvent => ({ type: "part.received", messages }),
+  received: (messages: PalmMessage[], to?: string): BridgeEvent => ({ type: "part.received", messages, to }),
   sent: (seq: number, count: number, feedback?: PalmMessage[]): BridgeEvent => ({
     type: "part.sent",
     seq,
@@ -76,11 +82,12 @@ export const bridgeCommands = {
 
 export const routerEvents = {
   ready: (part: string): RouterEvent => ({ type: "router.ready", part }),
-  route: (part: string, messages: PalmMessage[], ticket?: number): RouterEvent => ({
+  route: (part: string, messages: PalmMessage[], ticket?: number, to?: string): RouterEvent => ({
     type: "router.route",
     part,
     messages,
     ticket,
+    to,
   }),
   ack: (part: string, seq: number, feedback?: PalmMessage[]): RouterEvent => ({
     type: "router.ack",

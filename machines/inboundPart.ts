@@ -24,7 +24,9 @@ export const inboundPartMachine = partSetup.createMachine({
             "part.received": {
               actions: [
                 assign({ messagesIn: ({ context, event }) => context.messagesIn + event.messages.length }),
-                sendParent(({ context, event }) => routerEvents.route(context.name, event.messages)),
+                sendParent(({ context, event }) =>
+                  routerEvents.route(context.name, event.messages, undefined, event.to),
+                ),
               ],
             },
           },

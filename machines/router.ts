@@ -153,12 +153,15 @@ function routeBatch(
   part: string,
   messages: PalmMessage[],
   ticket: number | undefined,
+  to: string | undefined,
 ): Outbox {
   const outbox: Outbox = [];
   const spec = context.records[part]?.spec;
   if (!spec) return outbox;
   const origin = ticket === undefined ? undefined : part;
-  if (spec.route) deliver(context, outbox, spec.route, messages, origin, ticket ?? 0);
+  // `to` diverts a batch from the part's route (its hook decided, e.g. an error answered at once).
+  const route = to !== undefined && context.records[to]?.spec.role === "outbound" ? to : spec.route;
+  if (route && messages.length > 0) deliver(context, outbox, route, messages, origin, ticket ?? 0);
   else if (origin) send(outbox, origin, partEvents.feedback(ticket!, messages));
   return outbox;
 }
@@ -224,8 +227,8 @@ export const routerMachine = setup({
     }),
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.route") return;
-      for (const [to, out] of routeBatch(context, event.part, event.messages, event.ticket))
-        enqueue.sendTo(to, out);
+      const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to);
+      for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
     settle: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.ack") return;

@@ -15,8 +15,16 @@ export interface StreamItem {
 
 /** The hooks a part runs on the messages passing through it (pylm's part hooks). */
 export interface PartHooks {
-  /** On an inbound part: turns one received message into zero, one or many before routing. */
-  scatter?: (message: PalmMessage) => Iterable<PalmMessage>;
+  /**
+   * On an inbound part: turns one received message into zero, one or many before routing. May return a
+   * promise (a worker's async function): the part then reads no more until it settles.
+   */
+  scatter?: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>;
+  /**
+   * On an inbound part: names another outbound part for a message that must not take the part's route
+   * (a request for another server, answered at once with an error), or `undefined` for the route.
+   */
+  divert?: (message: PalmMessage) => string | undefined;
   /** On an outbound part: turns one message into zero, one or many before it is sent. */
   gather?: (message: PalmMessage) => Iterable<PalmMessage>;
   /** On a publishing part: the topic a message goes out under (and the message itself, maybe changed). */

@@ -22,7 +22,8 @@ const provided = outboundPartMachine.provide({ actors: { bridge } });
 /**
  * Binds a PUB socket and publishes what the router hands it as two frames, [topic, message], the topic
  * from `handleStream` (pylm's `PubService`). Unlike pylm it blocks at the high-water mark instead of
- * dropping (ZMQ_XPUB_NODROP). Options: `pipelined`, `handleStream`.
+ * dropping (ZMQ_XPUB_NODROP), and greets palm subscribers so none joins late. Options: `pipelined`,
+ * `handleStream`, `greet`.
  */
 export const PubService = definePart({
   partType: "PubService",
@@ -40,6 +41,7 @@ export const PubService = definePart({
         environment.options.pipelined === true,
       );
     }
+    environment.options.greet = environment.options.greet ?? true;
     return provided;
   },
 });

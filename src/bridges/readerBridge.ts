@@ -2,9 +2,10 @@ import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
 import { RateLimitedLog } from "../logger.js";
+import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
-import { applyHook, decodeBatch } from "./frames.js";
+import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
  * The bridge of a non-blocking inbound part (PULL, SUB): batches its kept socket reads become
@@ -18,7 +19,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
-    const onBatch = (batch: Buffer[][]) => {
+    const onBatch = (batch: Buffer[][]): void | Promise<void> => {
       const decoded = decodeBatch(environment, batch, frames);
       if (decoded.bad > 0) {
         send(partEvents.badFrame(decoded.bad, decoded.reason));
@@ -28,12 +29,39 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         );
       }
       if (decoded.messages.length === 0) return;
+      const scatter = options.scatter;
+      if (!scatter) {
+        forward(decoded.messages);
+        return;
+      }
       try {
-        const messages = applyHook(decoded.messages, options.scatter, "scatter");
-        if (messages.length > 0) send(partEvents.received(messages));
+        const messages = applyMaybeAsyncHook(decoded.messages, scatter, "scatter");
+        if (Array.isArray(messages)) {
+          forward(messages);
+          return;
+        }
+        // An async hook: the kept socket reads no more until it settles (natural backpressure).
+        return messages.then(forward, (error) => {
+          if (open) send(partEvents.fault(error));
+        });
       } catch (error) {
         send(partEvents.fault(error));
       }
+    };
+    const forward = (messages: PalmMessage[]): void => {
+      if (!open || messages.length === 0) return;
+      const divert = options.divert;
+      if (!divert) {
+        send(partEvents.received(messages));
+        return;
+      }
+      const routed: PalmMessage[] = [];
+      for (const message of messages) {
+        const to = divert(message);
+        if (to === undefined) routed.push(message);
+        else send(partEvents.received([message], to));
+      }
+      if (routed.length > 0) send(partEvents.received(routed));
     };
     const onError = (error: unknown) => {
       if (!open) return;

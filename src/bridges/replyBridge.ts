@@ -5,7 +5,7 @@ import { RateLimitedLog } from "../logger.js";
 import { createMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
-import { applyHook, decodeBatch } from "./frames.js";
+import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
  * The bridge of a blocking inbound part (REP): one request at a time goes to the machine, which answers
@@ -38,11 +38,21 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
         answerError(reason);
         return;
       }
-      try {
-        send(partEvents.received(applyHook(decoded.messages, options.scatter, "scatter")));
-      } catch (error) {
+      const failHook = (error: unknown) => {
         answerError(error instanceof Error ? error.message : String(error));
         send(partEvents.fault(error));
+      };
+      const scatter = options.scatter;
+      if (!scatter) {
+        send(partEvents.received(decoded.messages));
+        return;
+      }
+      try {
+        const messages = applyMaybeAsyncHook(decoded.messages, scatter, "scatter");
+        if (Array.isArray(messages)) send(partEvents.received(messages));
+        else messages.then((done) => open && send(partEvents.received(done)), failHook);
+      } catch (error) {
+        failHook(error);
       }
     };
     kept.ready.then(() => {

@@ -4,6 +4,7 @@ import type { PartInput } from "../../machines/partSetup.js";
 import type { Delivery } from "../../machines/types.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
+import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { applyHook } from "./frames.js";
 
@@ -73,6 +74,25 @@ async function sendTopics(
   await flush();
 }
 
+/** Topics starting with this are greetings: a subscriber that subscribes to one is answered at once. */
+export const HELLO_PREFIX = "~palm-hello:";
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Answers a subscription to a greeting topic with one empty message under that topic. A palm client
+ * subscribes to its own topic and then to a greeting topic; the greeting's arrival proves both
+ * subscriptions are live, so its first message cannot be lost to a slow join (pylm's `eval` hang).
+ */
+function greet(kept: KeptSocket) {
+  return (batch: Buffer[][]) => {
+    for (const [frame] of batch) {
+      if (!frame || frame[0] !== 1) continue;
+      const topic = frame.subarray(1);
+      if (topic.toString("latin1").startsWith(HELLO_PREFIX)) kept.send([topic, EMPTY]).catch(() => undefined);
+    }
+  };
+}
+
 /**
  * The bridge of a non-blocking outbound part (PUSH, PUB): performs the sends its machine asks for, one at
  * a time, after `gather`; PUB parts publish under the topic `handleStream` gives. Reports `part.blocked`
@@ -89,7 +109,11 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       if (!open) return;
       send(partEvents.fault(error));
     };
-    kept.ready.then(() => open && send(partEvents.ready()), fail);
+    kept.ready.then(() => {
+      if (!open) return;
+      if (environment.options.greet) kept.attach(greet(kept), fail);
+      send(partEvents.ready());
+    }, fail);
     const sendFrame: SendFrame = (frames) =>
       open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending"));
     const perform = async (deliveries: Delivery[]) => {

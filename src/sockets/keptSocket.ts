@@ -4,6 +4,9 @@ import type { SocketPlan } from "./socketPlan.js";
 /** Multipart messages read in one go from a socket. */
 export type FrameBatch = Buffer[][];
 
+/** Takes a batch; a returned promise holds the next read back until it settles. */
+export type BatchListener = (batch: FrameBatch) => void | Promise<void>;
+
 /** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
 const MAX_READ_BATCH = 512;
 const BIND_RETRY_MS = [5, 10, 20, 50, 100, 200, 400, 800];
@@ -43,8 +46,9 @@ function openSocket(plan: SocketPlan): zmq.Socket {
     case "push":
       return new zmq.Push(options);
     case "pub":
-      // Block at the high-water mark instead of dropping silently (pylm's PUB dropped results).
-      return new zmq.Publisher({ noDrop: true, ...options });
+      // An XPUB, so the server sees subscriptions (and greets palm clients, see PubService); it blocks at
+      // the high-water mark instead of dropping silently as pylm's PUB did.
+      return new zmq.XPublisher({ noDrop: true, ...options });
     case "sub":
       return new zmq.Subscriber(options);
     case "rep":
@@ -72,7 +76,7 @@ export class KeptSocket {
   readonly socket: PalmSocket;
   /** Resolves once the socket is bound or connected; rejects with the socket error otherwise. */
   readonly ready: Promise<void>;
-  #listener: ((batch: FrameBatch) => void) | undefined;
+  #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #held: Buffer[][] = [];
   #paused = false;
@@ -113,7 +117,7 @@ export class KeptSocket {
   }
 
   /** Starts handing received batches to `listener` (first those held meanwhile). */
-  attach(listener: (batch: FrameBatch) => void, onError: (error: unknown) => void): void {
+  attach(listener: BatchListener, onError: (error: unknown) => void): void {
     this.#listener = listener;
     this.#onError = onError;
     if (this.#failure !== undefined) {
@@ -198,8 +202,10 @@ export class KeptSocket {
         }
         if (this.#oneAtATime) this.#paused = true;
         const listener = this.#listener;
-        if (listener) listener(batch);
-        else for (const frames of batch) this.#held.push(frames);
+        if (listener) {
+          const busy = listener(batch);
+          if (busy) await busy;
+        } else for (const frames of batch) this.#held.push(frames);
       }
     } catch (error) {
       if (!this.socket.closed) {

@@ -1,0 +1,29 @@
+import type { CodecName } from "../src/codec/index.js";
+import type { Logger, LogLevel } from "../src/logger.js";
+import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
+
+/** Options of a `Client` (pylm's `Client(server_name, db_address, push_address, sub_address, session)`). */
+export interface ClientOptions {
+  /** The name of the server the client talks to; checked against the server's cache on start. */
+  serverName: string;
+  /** The server's cache service (`CacheService`), used for discovery and get/set/delete. */
+  dbAddress: string;
+  /** Where to push messages: the server's PULL. @default the server's `pull_address` cache key */
+  pushAddress?: string;
+  /** Where results are published: the server's PUB. @default the server's `pub_address` cache key */
+  subAddress?: string;
+  /** Prefix of the keys this client stores in the cache. */
+  session?: string;
+  /** Must match the server's. @default "msgpack" */
+  codec?: CodecName;
+  /** Messages a `job` may have in flight before it waits for results. @default 1000 */
+  window?: number;
+  /** How long `eval` waits for its result, and `job` for its next one. @default 30000 */
+  timeoutMs?: number;
+  /** How long `start()` waits for the server's cache and PUB to answer. @default 10000 */
+  connectTimeoutMs?: number;
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** CURVE: this client's keypair and the server's public key. */
+  curve?: CurveSocketOptions;
+}

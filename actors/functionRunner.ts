@@ -1,0 +1,115 @@
+import type { Logger } from "../src/logger.js";
+import { currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
+
+/** A user function: takes the payload, returns the result bytes (or a promise of them). */
+export type UserFunction = (payload: Uint8Array) => unknown;
+
+/** Finds the user function a message names (`server.fn` at its stage), or undefined. */
+export type FunctionLookup = (fn: string) => UserFunction | undefined;
+
+const EMPTY = new Uint8Array(0);
+
+function failure(message: PalmMessage, error: string): PalmMessage {
+  return { ...message, payload: EMPTY, error };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    (Symbol.iterator in (value as object) || Symbol.asyncIterator in (value as object))
+  );
+}
+
+/**
+ * Builds the hook that runs user functions on messages, for workers and in-process servers. A function
+ * that throws, returns something other than bytes, or does not exist produces an error result (the
+ * `error` field set) and is logged with its stack; it never fails the part. With `mux`, a function
+ * returns an iterable (or async iterable) and each item becomes its own result, with its own id.
+ */
+export function createFunctionRunner(lookup: FunctionLookup, logger: Logger, mux = false) {
+  const settle = (
+    message: PalmMessage,
+    fn: string,
+    value: unknown,
+  ): PalmMessage[] | Promise<PalmMessage[]> => {
+    if (!mux) {
+      if (isBytes(value)) return [{ ...message, payload: value, error: undefined }];
+      return [
+        failure(
+          message,
+          `TypeError: ${fn} returned ${value === null ? "null" : typeof value}, expected bytes`,
+        ),
+      ];
+    }
+    if (!isIterable(value)) return [failure(message, `TypeError: ${fn} returned no iterable`)];
+    return (async () => {
+      const out: PalmMessage[] = [];
+      let k = 0;
+      for await (const item of value as AsyncIterable<unknown>) {
+        const id = message.id === undefined ? undefined : `${message.id}/${k++}`;
+        if (isBytes(item)) out.push({ ...message, payload: item, id, error: undefined });
+        else out.push({ ...failure(message, `TypeError: ${fn} yielded ${typeof item}, expected bytes`), id });
+      }
+      return out;
+    })();
+  };
+  const fail = (message: PalmMessage, fn: string, error: unknown): PalmMessage[] => {
+    logger.error({ err: error, function: fn }, "user function threw");
+    return [failure(message, describe(error))];
+  };
+  return (message: PalmMessage): PalmMessage[] | Promise<PalmMessage[]> => {
+    const entry = currentFunction(message);
+    const { fn } = splitFunction(entry);
+    const user = lookup(fn);
+    if (!user) return [failure(message, `unknown function "${fn}" (message names "${entry}")`)];
+    try {
+      const value = user(message.payload);
+      if (isPromise(value)) {
+        return value.then(
+          (resolved) => settle(message, fn, resolved),
+          (error) => fail(message, fn, error),
+        );
+      }
+      const settled = settle(message, fn, value);
+      return isPromise(settled) ? settled.catch((error) => fail(message, fn, error)) : settled;
+    } catch (error) {
+      return fail(message, fn, error);
+    }
+  };
+}
+
+/**
+ * Looks functions up on an object: the `functions` option first, then methods its class (and its
+ * ancestors up to, not including, `base`) defines — so a subclass's methods are callable by name but the
+ * framework's own (`start`, `stop`, …) are not.
+ */
+export function methodLookup(
+  target: object,
+  base: object,
+  functions?: Record<string, UserFunction>,
+): FunctionLookup {
+  const methods = new Map<string, UserFunction>();
+  let proto = Object.getPrototypeOf(target);
+  while (proto && proto !== base && proto !== Object.prototype) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === "constructor" || methods.has(key)) continue;
+      const value = Object.getOwnPropertyDescriptor(proto, key)?.value;
+      if (typeof value === "function") methods.set(key, value.bind(target));
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  for (const [key, value] of Object.entries(functions ?? {})) {
+    if (typeof value === "function") methods.set(key, value);
+  }
+  return (fn) => methods.get(fn);
+}

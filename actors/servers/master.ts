@@ -1,0 +1,198 @@
+import type { CodecName } from "../../src/codec/index.js";
+import { InFlightLedger } from "../../src/inFlight.js";
+import type { Logger, LogLevel } from "../../src/logger.js";
+import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
+import type { StreamItem } from "../../src/part.js";
+import { ServerTemplate } from "../../src/serverTemplate.js";
+import type { SupervisionOptions } from "../../src/supervisionOptions.js";
+import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import { CacheService } from "../services/cacheService.js";
+import { defaultHandleStream, PubService } from "../services/pubService.js";
+import { PullService } from "../services/pullService.js";
+import { WorkerPullService } from "../services/workerPullService.js";
+import { WorkerPushService } from "../services/workerPushService.js";
+import { PalmServer } from "./palmServer.js";
+
+/** Options every ready-made server shares. */
+export interface ServerCommonOptions {
+  /** The server's name: clients call its functions as `name.fn`. */
+  name: string;
+  /** The cache service's address (pylm's `db_address`). */
+  dbAddress: string;
+  /** Publish results under the server's name with stage + 1, for a next server, instead of to clients. @default false */
+  pipelined?: boolean;
+  /** @default "msgpack" */
+  codec?: CodecName;
+  /** @default "info" */
+  logLevel?: LogLevel;
+  logger?: Logger;
+  supervision?: SupervisionOptions;
+  /** Extra values preset in the server's cache. */
+  cache?: Record<string, string>;
+  /** @internal */
+  now?: () => number;
+}
+
+/** Hooks of servers that distribute work (Master, Hub), as options instead of overridden methods. */
+export interface DistributingHooks {
+  /** Turns one client message into zero, one or many messages for the workers. */
+  scatter?: (message: PalmMessage) => Iterable<PalmMessage>;
+  /** Turns one worker result into zero, one or many results for the clients. */
+  gather?: (message: PalmMessage) => Iterable<PalmMessage>;
+  /** Chooses the topic a result is published under. */
+  handleStream?: (message: PalmMessage) => StreamItem;
+}
+
+/** Options of a `Master` (pylm's `Master(name, pull_address, pub_address, worker_pull_address, worker_push_address, db_address)`). */
+export interface MasterOptions extends ServerCommonOptions, DistributingHooks {
+  /** Where clients push messages (PULL, bound). */
+  pullAddress: string;
+  /** Where results are published (PUB, bound). */
+  pubAddress: string;
+  /** Where workers push results (PULL, bound). */
+  workerPullAddress: string;
+  /** Where workers pull work (PUSH, bound). */
+  workerPushAddress: string;
+}
+
+/**
+ * The parts a distributing server shares (Master, Hub): the worker-facing pair, the publisher and the
+ * cache, with the in-flight ledger that gives each message an id and passes each result on once.
+ */
+export abstract class DistributingServer extends PalmServer {
+  readonly template: ServerTemplate;
+  /** Messages the workers hold, by id, and the results already passed on. */
+  readonly ledger: InFlightLedger;
+  readonly #hooks: DistributingHooks;
+  readonly #pipelined: boolean;
+  readonly #now: () => number;
+
+  protected constructor(
+    options: ServerCommonOptions &
+      DistributingHooks & { workerPullAddress: string; workerPushAddress: string; pubAddress: string },
+  ) {
+    super();
+    this.template = new ServerTemplate({
+      name: options.name,
+      codec: options.codec,
+      logLevel: options.logLevel,
+      logger: options.logger,
+      supervision: options.supervision,
+      now: options.now,
+    });
+    this.#hooks = options;
+    this.#pipelined = options.pipelined === true;
+    this.#now = options.now ?? Date.now;
+    this.ledger = new InFlightLedger(
+      `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`,
+    );
+    this.template.registerBypass(CacheService, "Cache", options.dbAddress);
+  }
+
+  /** Registers the worker-facing parts and the publisher; `Inbound` feeds `WorkerPush`. */
+  protected registerWorkerParts(options: {
+    workerPullAddress: string;
+    workerPushAddress: string;
+    pubAddress: string;
+  }): void {
+    const t = this.template;
+    t.registerOutbound(WorkerPushService, "WorkerPush", options.workerPushAddress);
+    t.registerInbound(WorkerPullService, "WorkerPull", options.workerPullAddress, {
+      route: "Pub",
+      scatter: (message) => (this.ledger.settle(message) ? [message] : []),
+    });
+    t.registerOutbound(PubService, "Pub", options.pubAddress, {
+      gather: (message) => this.gather(message),
+      handleStream: (message) => this.handleStream(message),
+    });
+  }
+
+  /** The options for the inbound part that feeds the workers: ids, the server check, scatter, tracking. */
+  protected inboundOptions() {
+    return {
+      route: "WorkerPush",
+      scatter: (message: PalmMessage) => this.#fromClient(message),
+      // A message answered at once (another server's, or failed) goes straight to the publisher.
+      divert: (message: PalmMessage) => (message.error !== undefined ? "Pub" : undefined),
+    };
+  }
+
+  #fromClient(message: PalmMessage): PalmMessage[] {
+    const entry = currentFunction(message);
+    const { server } = splitFunction(entry);
+    if (server !== this.name) {
+      this.logger.error({ function: entry }, "message for another server");
+      return [
+        { ...message, error: `server "${this.name}" cannot run "${entry}": it names server "${server}"` },
+      ];
+    }
+    const first = this.ledger.ensureId(message);
+    const out = [...this.scatter(first)];
+    const now = this.#now();
+    for (let k = 0; k < out.length; k++) {
+      let item = out[k]!;
+      if (out.length > 1 && item.id === first.id) item = { ...item, id: `${first.id}/${k}` };
+      else if (!item.id) item = this.ledger.ensureId(item);
+      out[k] = item;
+      this.ledger.track(item, now);
+    }
+    return out;
+  }
+
+  /** Turns one client message into zero, one or many messages for the workers. Override, or pass the option. */
+  scatter(message: PalmMessage): Iterable<PalmMessage> {
+    return this.#hooks.scatter ? this.#hooks.scatter(message) : [message];
+  }
+
+  /** Turns one worker result into zero, one or many results for clients. Override, or pass the option. */
+  gather(message: PalmMessage): Iterable<PalmMessage> {
+    return this.#hooks.gather ? this.#hooks.gather(message) : [message];
+  }
+
+  /** The topic a result is published under: the client's id, or (pipelined) the server's name, stage + 1. */
+  handleStream(message: PalmMessage): StreamItem {
+    if (this.#hooks.handleStream) return this.#hooks.handleStream(message);
+    return this.#defaultStream(message);
+  }
+
+  #defaultStream = (message: PalmMessage): StreamItem => {
+    this.#defaultStream = defaultHandleStream(this.name, this.#pipelined);
+    return this.#defaultStream(message);
+  };
+}
+
+/**
+ * Distributes work to any number of `Worker` processes and publishes their results (pylm's `Master`):
+ * clients push to its PULL, workers pull from its PUSH and push results to its PULL, results go out on
+ * its PUB. Hooks: `scatter`, `gather`, `handleStream`.
+ *
+ * @example
+ * const master = new Master({ name: "server", pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress });
+ * await master.start();
+ */
+export class Master extends DistributingServer {
+  constructor(options: MasterOptions) {
+    const checked = checkOptionsObject("options", options) as unknown as MasterOptions;
+    for (const key of [
+      "pullAddress",
+      "pubAddress",
+      "workerPullAddress",
+      "workerPushAddress",
+      "dbAddress",
+    ] as const) {
+      checkEndpoint(key, checked[key]);
+    }
+    super(checked);
+    this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.inboundOptions());
+    this.registerWorkerParts(checked);
+    this.template.presetCache({
+      ...checked.cache,
+      name: this.name,
+      pull_address: checked.pullAddress,
+      pub_address: checked.pubAddress,
+      worker_pull_address: checked.workerPullAddress,
+      worker_push_address: checked.workerPushAddress,
+      db_address: checked.dbAddress,
+    });
+  }
+}

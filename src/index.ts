@@ -1,0 +1,51 @@
+// palm's public API: an explicit list of what users may import from "palm".
+
+export { Client, type JobOptions, type JobResult } from "../actors/client.js";
+export type { ClientOptions } from "../actors/clientOptions.js";
+export { PullConnection } from "../actors/connections/pullConnection.js";
+export { PushConnection } from "../actors/connections/pushConnection.js";
+export { RepConnection } from "../actors/connections/repConnection.js";
+export { ReqConnection } from "../actors/connections/reqConnection.js";
+export { SubConnection } from "../actors/connections/subConnection.js";
+export type { UserFunction } from "../actors/functionRunner.js";
+export {
+  type DistributingHooks,
+  DistributingServer,
+  Master,
+  type MasterOptions,
+  type ServerCommonOptions,
+} from "../actors/servers/master.js";
+export { PalmServer } from "../actors/servers/palmServer.js";
+export { CacheService } from "../actors/services/cacheService.js";
+export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
+export { PullService } from "../actors/services/pullService.js";
+export { PushService } from "../actors/services/pushService.js";
+export { RepService } from "../actors/services/repService.js";
+export { WorkerPullService } from "../actors/services/workerPullService.js";
+export { WorkerPushService } from "../actors/services/workerPushService.js";
+export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
+export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "../machines/supervision.js";
+export type { Delivery, PartRole, RestartType } from "../machines/types.js";
+export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
+export { CacheStore } from "./cacheStore.js";
+export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
+export { type ErrorCode, ErrorCodes, isPalmError, PalmError, RemoteError } from "./errors.js";
+export { createLogger, type Logger, type LogLevel } from "./logger.js";
+export { changePayload, createMessage, currentFunction, type PalmMessage, splitFunction } from "./message.js";
+export {
+  definePart,
+  type PartDefinition,
+  type PartEnvironment,
+  type PartHooks,
+  type PartOptions,
+  type StreamItem,
+} from "./part.js";
+export {
+  type PartInfo,
+  type ServerEvent,
+  type ServerEventType,
+  ServerTemplate,
+  type ServerTemplateOptions,
+} from "./serverTemplate.js";
+export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
+export type { SupervisionOptions } from "./supervisionOptions.js";
