@@ -2,12 +2,15 @@
 
 export { Client, type JobOptions, type JobResult } from "../actors/client.js";
 export type { ClientOptions } from "../actors/clientOptions.js";
+export { PullBypassConnection } from "../actors/connections/pullBypassConnection.js";
 export { PullConnection } from "../actors/connections/pullConnection.js";
+export { PushBypassConnection } from "../actors/connections/pushBypassConnection.js";
 export { PushConnection } from "../actors/connections/pushConnection.js";
 export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
 export { SubConnection } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
+export { Hub, type HubOptions } from "../actors/servers/hub.js";
 export {
   type DistributingHooks,
   DistributingServer,
@@ -16,10 +19,20 @@ export {
   type ServerCommonOptions,
 } from "../actors/servers/master.js";
 export { PalmServer } from "../actors/servers/palmServer.js";
+export { Pipeline, type PipelineOptions } from "../actors/servers/pipeline.js";
+export {
+  InProcessServer,
+  type InProcessServerOptions,
+  Server,
+  type ServerOptions,
+} from "../actors/servers/server.js";
+export { Sink, type SinkOptions } from "../actors/servers/sink.js";
 export { CacheService } from "../actors/services/cacheService.js";
 export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
 export { PullService } from "../actors/services/pullService.js";
+export { PushPullService } from "../actors/services/pushPullService.js";
 export { PushService } from "../actors/services/pushService.js";
+export { type BypassRequestHandler, RepBypassService } from "../actors/services/repBypassService.js";
 export { RepService } from "../actors/services/repService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
 export { WorkerPushService } from "../actors/services/workerPushService.js";

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { type Actor, type AnyActorRef, createActor } from "xstate";
-import { partEvents } from "../machines/events.js";
+import { partEvents, routerEvents } from "../machines/events.js";
 import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import type { SupervisionPolicy } from "../machines/supervision.js";
@@ -7,11 +8,16 @@ import type { PartRole } from "../machines/types.js";
 import { CacheStore } from "./cacheStore.js";
 import { type Codec, type CodecName, getCodec } from "./codec/index.js";
 import { invalidOption, PalmError } from "./errors.js";
+import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
+import type { PalmMessage } from "./message.js";
 import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
+import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
+import { zapHandler } from "./security/zapHandler.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
+import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 import { resolveSupervision, type SupervisionOptions } from "./supervisionOptions.js";
-import { checkEndpoint, checkHttpUrl, checkName, checkOptionsObject } from "./validate.js";
+import { checkEndpoint, checkHttpUrl, checkInteger, checkName, checkOptionsObject } from "./validate.js";
 
 /** Options of a server built with `ServerTemplate` (and of every ready-made server). */
 export interface ServerTemplateOptions {
@@ -25,6 +31,16 @@ export interface ServerTemplateOptions {
   logger?: Logger;
   /** How parts are restarted. */
   supervision?: SupervisionOptions;
+  /**
+   * ZMQ_MAXMSGSIZE of every part's socket: a peer sending a larger message is disconnected by ZeroMQ before
+   * palm sees it. A part's own `maxMessageSize` option wins. @default 67108864 (64 MiB)
+   */
+  maxMessageSize?: number;
+  /**
+   * CURVE security: the server's keypair (used by every tcp part it binds) and the public keys of the
+   * clients and workers it lets in (checked by a ZAP handler). @default undefined (plain text)
+   */
+  curve?: CurveServerOptions;
   /** @internal Clock for supervision decisions (tests). */
   now?: () => number;
   /** @internal Randomness for backoff jitter (tests). */
@@ -60,8 +76,8 @@ export interface PartInfo {
   readonly block: boolean;
 }
 
-/** Lifecycle events a server emits. */
-export type ServerEvent = RouterEmitted;
+/** Lifecycle events a server emits (and, for Master and Hub, what they notice about workers). */
+export type ServerEvent = RouterEmitted | LivenessEvent;
 export type ServerEventType = ServerEvent["type"];
 
 type RouterActor = Actor<typeof routerMachine>;
@@ -105,6 +121,9 @@ export class ServerTemplate {
   readonly #listeners = new Map<string, Set<(event: ServerEvent) => void>>();
   readonly #now: (() => number) | undefined;
   readonly #random: (() => number) | undefined;
+  readonly #maxMessageSize: number | undefined;
+  readonly #curve: CurveServerOptions | undefined;
+  #releaseZap: (() => void) | undefined;
   #keeper: SocketKeeper | undefined;
   #router: RouterActor | undefined;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" | "escalated" = "new";
@@ -128,6 +147,9 @@ export class ServerTemplate {
     this.policy = resolveSupervision(checked.supervision);
     this.#now = checked.now;
     this.#random = checked.random;
+    if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
+    this.#maxMessageSize = checked.maxMessageSize;
+    this.#curve = checkCurveServer("curve", checked.curve);
     this.failed = new Promise((resolve) => {
       this.#resolveFailed = resolve;
     });
@@ -245,6 +267,11 @@ export class ServerTemplate {
     this.#state = "starting";
     const keeper = new SocketKeeper();
     this.#keeper = keeper;
+    const zapDomain = this.#curve ? `palm/${this.name}/${randomUUID()}` : undefined;
+    if (this.#curve && zapDomain) {
+      // The authenticator answers before any CURVE socket of this server can take a peer.
+      this.#releaseZap = await zapHandler.register(zapDomain, this.#curve.allowedClientKeys, this.logger);
+    }
     const parts: RouterPartSpec[] = this.#registrations.map((r) => {
       const environment: PartEnvironment = {
         server: this.name,
@@ -255,6 +282,9 @@ export class ServerTemplate {
         keeper,
         cache: this.cache,
         options: r.options,
+        maxMessageSize: this.#maxMessageSize,
+        curve: this.#curveFor(r),
+        zapDomain,
       };
       return {
         name: r.name,
@@ -304,11 +334,21 @@ export class ServerTemplate {
     this.logger.info({ parts: this.partNames }, "server ready");
   }
 
+  /** The server's CURVE keys for a registration: tcp services serve CURVE; tcp connections need `serverKey`. */
+  #curveFor(r: Registration): CurveSocketOptions | undefined {
+    const curve = this.#curve;
+    if (!curve || !r.address.startsWith("tcp://")) return undefined;
+    const { publicKey, secretKey, serverKey } = curve;
+    if (r.part.service) return { publicKey, secretKey };
+    return serverKey ? { publicKey, secretKey, serverKey } : undefined;
+  }
+
   #escalated(error: PalmError): void {
     if (this.#state === "stopped" || this.#state === "escalated") return;
     const wasRunning = this.#state === "running";
     this.#state = "escalated";
     this.#keeper?.closeAll();
+    this.#releaseZap?.();
     if (wasRunning) this.logger.fatal({ err: error }, "server escalated: every part stopped");
     this.#resolveFailed(error);
   }
@@ -331,6 +371,7 @@ export class ServerTemplate {
     }
     router?.stop();
     this.#keeper?.closeAll();
+    this.#releaseZap?.();
     if (this.#state !== "escalated") this.#state = "stopped";
     this.#listeners.clear();
   }
@@ -371,6 +412,60 @@ export class ServerTemplate {
     const child = this.#child(part);
     this.#keeper?.discard(part);
     child?.send(partEvents.fault(new PalmError("PALM_ERR_PART_SOCKET", `${part}: ${reason}`)));
+  }
+
+  /** Sends messages straight out of a bypass part (`PushBypassConnection`), not through the router. */
+  sendBypass(part: string, messages: PalmMessage[]): void {
+    const registration = this.#registrations.find((r) => r.name === part);
+    if (!registration || registration.role !== "bypass") {
+      throw new PalmError(
+        "PALM_ERR_PART_UNKNOWN",
+        `Server "${this.name}" has no bypass part named "${part}"`,
+      );
+    }
+    const child = this.#child(part);
+    child?.send(partEvents.deliver({ seq: 0, messages, origin: undefined, ticket: 0 }));
+  }
+
+  /**
+   * Hands messages to an outbound part through the router, as if an inbound part had routed them: they are
+   * recorded in the router's ledger like any delivery (held while the part restarts, redelivered if it
+   * fails). A master uses it to redeliver what a lost worker held.
+   */
+  deliver(part: string, messages: PalmMessage[]): void {
+    const registration = this.#registrations.find((r) => r.name === part);
+    if (!registration || registration.role !== "outbound") {
+      throw new PalmError(
+        "PALM_ERR_PART_UNKNOWN",
+        `Server "${this.name}" has no outbound part named "${part}"`,
+      );
+    }
+    if (messages.length === 0) return;
+    this.#runningRouter("deliver to").send(routerEvents.route(part, messages, undefined, part));
+  }
+
+  /**
+   * Holds back (`high`) or lets go the inbound parts that route to `outbound`, for `reason`; they read again
+   * once no reason (their route's own queue included) holds them. A master caps its in-flight messages so.
+   */
+  pressure(outbound: string, high: boolean, reason: string): void {
+    this.#runningRouter("hold back").send(routerEvents.pressure(outbound, high, reason));
+  }
+
+  /** Emits an event to the server's listeners (`on`), e.g. a master's `worker.lost`. */
+  notify(event: LivenessEvent): void {
+    this.#emit(event);
+  }
+
+  #runningRouter(what: string): RouterActor {
+    const router = this.#router;
+    if (!router || (this.#state !== "running" && this.#state !== "stopping")) {
+      throw new PalmError(
+        "PALM_ERR_SERVER_STATE",
+        `Cannot ${what} a part: server "${this.name}" is not running`,
+      );
+    }
+    return router;
   }
 
   /** Makes a part's next hook call throw (fault injection), once. */

@@ -1,0 +1,77 @@
+import { fromCallback } from "xstate";
+import { blockingOutboundPartMachine } from "../../machines/blockingOutboundPart.js";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import { applyHook } from "../../src/bridges/frames.js";
+import { socketPlan } from "../../src/bridges/socketPlans.js";
+import type { PalmMessage } from "../../src/message.js";
+import { definePart, type PartEnvironment } from "../../src/part.js";
+import { checkEndpoint } from "../../src/validate.js";
+
+const pushPlan = socketPlan("push", true);
+const pullPlan = socketPlan("pull", true);
+
+/**
+ * The bridge: pushes every message of a delivery to the workers, then pulls as many answers from its
+ * second (PULL) socket; the answers are the delivery's feedback.
+ */
+const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+  const environment = input.bridge as PartEnvironment;
+  const send = sendBack as (event: BridgeEvent) => void;
+  const { keeper, name, codec, options } = environment;
+  const pullAddress = options.pullAddress as string;
+  const push = keeper.acquire(name, pushPlan(environment));
+  const pull = keeper.acquire(`${name}.pull`, { ...pullPlan(environment), address: pullAddress });
+  let open = true;
+  const fail = (error: unknown) => {
+    if (open) send(partEvents.fault(error));
+  };
+  Promise.all([push.ready, pull.ready]).then(() => open && send(partEvents.ready()), fail);
+  receive((command) => {
+    if (command.type !== "bridge.send") return;
+    const run = async () => {
+      const feedback: PalmMessage[] = [];
+      let seq = 0;
+      for (const delivery of command.deliveries) {
+        seq = delivery.seq;
+        const messages = applyHook(delivery.messages, options.gather, "gather");
+        for (const message of messages) await push.send(codec.encodeOne(message));
+        let expected = messages.length;
+        while (expected > 0) {
+          const [frame] = await pull.receive();
+          for (const answer of codec.decode(frame ?? Buffer.alloc(0))) {
+            feedback.push(answer);
+            expected--;
+          }
+        }
+      }
+      if (open) send(partEvents.sent(seq, feedback.length, feedback));
+    };
+    run().catch(fail);
+  });
+  return () => {
+    open = false;
+  };
+});
+
+const provided = blockingOutboundPartMachine.provide({ actors: { bridge } });
+
+/**
+ * An outbound part that pushes each message to workers and waits for their answer on a second, pulled
+ * socket (pylm's `PushPullService`): blocking, so its feedback is the workers' answer. Binds its PUSH at
+ * the part's address and its PULL at the `pullAddress` option.
+ */
+export const PushPullService = definePart({
+  partType: "PushPullService",
+  role: "outbound",
+  blocking: true,
+  service: true,
+  scheme: "zmq",
+  summary:
+    "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
+  machine: blockingOutboundPartMachine,
+  build: (environment) => {
+    checkEndpoint(`pullAddress (part "${environment.name}")`, environment.options.pullAddress);
+    return provided;
+  },
+});
