@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import * as zmq from "zeromq";
+import { frameChunks } from "../src/bridges/frameChunks.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../src/bridges/writerBridge.js";
 import { CacheClient } from "../src/cacheClient.js";
 import { type Codec, getCodec } from "../src/codec/index.js";
 import { invalidOption, PalmError, RemoteError } from "../src/errors.js";
 import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
+import { checkCurveClient } from "../src/security/curveKeys.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -22,6 +25,13 @@ export interface JobOptions {
   /** How many results to wait for. @default one per payload sent */
   messages?: number;
 }
+
+/**
+ * How long a `palm-protobuf` client waits for the server's greeting before it goes on without one. palm
+ * servers greet at once; Python pylm servers never do, and pylm's own client simply sleeps 500 ms after
+ * subscribing, so waiting twice that long gives the subscription the same chance to be in place.
+ */
+export const PYLM_GREETING_WAIT_MS = 1000;
 
 /** A job result: the payload, or a `RemoteError` for a message that failed (the job goes on). */
 export type JobResult = Uint8Array | RemoteError;
@@ -41,6 +51,10 @@ function checkPayload(payload: unknown, where: string): Uint8Array {
   return payload;
 }
 
+function isSyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is Iterable<T> {
+  return typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
+}
+
 function functionName(fn: unknown): string {
   if (Array.isArray(fn) && fn.length > 0 && fn.every((f) => typeof f === "string" && f.length > 0))
     return fn.join(" ");
@@ -58,7 +72,9 @@ export function toRemoteError(message: PalmMessage, requested: string): RemoteEr
 /**
  * Talks to a palm (or pylm) server: discovers it through its cache, pushes messages to its PULL and reads
  * results from its PUB under its own id (pylm's `Client`). It subscribes before it sends anything and
- * waits for the server's greeting, so no first result is lost to a slow join.
+ * waits for the server's greeting, so no first result is lost to a slow join. With `codec: "palm-protobuf"`
+ * it also talks to Python pylm servers, which never greet: after `PYLM_GREETING_WAIT_MS` without a greeting
+ * it logs that and goes on (pylm's client sleeps 500 ms instead).
  *
  * @example
  * const client = new Client({ serverName: "server", dbAddress: "tcp://127.0.0.1:5559" });
@@ -95,6 +111,8 @@ export class Client {
     if (checked.session !== undefined) checkName("session", checked.session);
     if (checked.window !== undefined) checkInteger("window", checked.window, 1);
     if (checked.timeoutMs !== undefined) checkInteger("timeoutMs", checked.timeoutMs, 1);
+    if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
+    checkCurveClient("curve", checked.curve);
     this.#options = { ...checked };
     this.session = checked.session;
     this.#codec = getCodec(checked.codec ?? "msgpack");
@@ -131,7 +149,12 @@ export class Client {
     const curveOptions = curve
       ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }
       : {};
-    const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0, ...curveOptions });
+    const sub = new zmq.Subscriber({
+      linger: 0,
+      receiveHighWaterMark: 0,
+      maxMessageSize: this.#options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      ...curveOptions,
+    });
     const push = new zmq.Push({ linger: 2000, ...curveOptions });
     this.#sub = sub;
     this.#push = push;
@@ -145,23 +168,32 @@ export class Client {
     });
     void this.#read(sub);
     const timeout = this.#options.connectTimeoutMs ?? 10_000;
+    // A pylm server (reachable only with palm-protobuf) never greets: wait a little, then go on as pylm does.
+    const pylmPossible = this.#codec.name === "palm-protobuf";
+    const wait = pylmPossible ? Math.min(timeout, PYLM_GREETING_WAIT_MS) : timeout;
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        greeted,
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () =>
+      const answered = await Promise.race([
+        greeted.then(() => true),
+        new Promise<boolean>((resolve, reject) => {
+          timer = setTimeout(() => {
+            if (pylmPossible) resolve(false);
+            else
               reject(
                 new PalmError(
                   "PALM_ERR_TIMEOUT",
                   `No greeting from the server's PUB at ${subAddress} within ${timeout} ms`,
                 ),
-              ),
-            timeout,
-          );
+              );
+          }, wait);
         }),
       ]);
+      if (!answered) {
+        this.logger.info(
+          { subAddress, waitedMs: wait },
+          "no greeting from the server's PUB (a pylm server?): going on without one, as pylm's client does",
+        );
+      }
     } catch (error) {
       await this.stop();
       throw error;
@@ -235,13 +267,24 @@ export class Client {
     if (!this.#sending) void this.#flush();
   }
 
+  /** Queues several messages at once, so they share frames. */
+  #sendAll(messages: readonly PalmMessage[]): void {
+    if (messages.length === 0) return;
+    if (this.#sendFailure) throw this.#sendFailure;
+    for (const message of messages) this.#outbox.push(message);
+    if (!this.#sending) void this.#flush();
+  }
+
   async #flush(): Promise<void> {
     this.#sending = true;
     try {
       while (this.#outbox.length > 0 && this.#push && !this.#push.closed) {
         const batch = this.#outbox;
         this.#outbox = [];
-        for (const frame of this.#codec.encode(batch)) await this.#push.send(frame);
+        // Moderate frames: a whole window of large payloads in one frame could pass the server's maxMessageSize.
+        for (const chunk of frameChunks(batch, 256)) {
+          for (const frame of this.#codec.encode(chunk)) await this.#push.send(frame);
+        }
       }
     } catch (error) {
       if (this.#push && !this.#push.closed) {
@@ -328,19 +371,48 @@ export class Client {
       },
     });
     const expected = () => options.messages ?? (sourceDone ? sent : Number.POSITIVE_INFINITY);
-    // Feeds payloads while fewer than `window` results are outstanding.
+    // Once the window is full the feeder waits for `refill` free slots, so a job sends moderate batches
+    // rather than one message per result that came back.
+    const refill = Math.max(1, window >> 2);
+    const full = () => sent - received >= window && received < expected();
+    const wanted = () => options.messages === undefined || received < options.messages;
+    const room = async () => {
+      while (full()) {
+        await new Promise<void>((resolve) => {
+          feeder = resolve;
+        });
+      }
+    };
+    // Feeds payloads while fewer than `window` results are outstanding. A synchronous source is read without
+    // awaiting and its messages go out together whenever the window fills (one frame for msgpack); from an
+    // asynchronous source each message goes out as it comes.
     const feed = async () => {
       try {
-        for await (const payload of payloads as AsyncIterable<Uint8Array>) {
-          checkPayload(payload, "job");
-          while (sent - received >= window && received < expected()) {
-            await new Promise<void>((resolve) => {
-              feeder = resolve;
-            });
+        if (isSyncIterable(payloads)) {
+          let queued: PalmMessage[] = [];
+          try {
+            for (const payload of payloads) {
+              checkPayload(payload, "job");
+              if (full()) {
+                this.#sendAll(queued);
+                queued = [];
+                await room();
+              }
+              if (!wanted()) break;
+              queued.push(this.#message(name, payload, `${jobId}#${sent}`));
+              sent++;
+            }
+          } finally {
+            this.#sendAll(queued);
           }
-          if (options.messages !== undefined && received >= options.messages) break;
-          this.#send(this.#message(name, payload, `${jobId}#${sent}`));
-          sent++;
+        } else {
+          for await (const payload of payloads) {
+            checkPayload(payload, "job");
+            await room();
+            if (!wanted()) break;
+            this.#send(this.#message(name, payload, `${jobId}#${sent}`));
+            sent++;
+          }
         }
       } catch (error) {
         sourceError = error;
@@ -373,9 +445,11 @@ export class Client {
         const batch = results.splice(0, results.length);
         for (const result of batch) {
           received++;
-          const f = feeder;
-          feeder = undefined;
-          f?.();
+          if (feeder && sent - received <= window - refill) {
+            const f = feeder;
+            feeder = undefined;
+            f();
+          }
           yield result;
           if (received >= expected()) break;
         }

@@ -26,4 +26,6 @@ export interface ClientOptions {
   logger?: Logger;
   /** CURVE: this client's keypair and the server's public key. */
   curve?: CurveSocketOptions;
+  /** ZMQ_MAXMSGSIZE of the client's result socket. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
 }

@@ -30,13 +30,30 @@ function isIterable(value: unknown): value is Iterable<unknown> | AsyncIterable<
   );
 }
 
+/** How a function runner treats what user functions return. */
+export interface FunctionRunnerOptions {
+  /** Functions return an iterable (or async iterable): each item is its own result (`MuxWorker`). @default false */
+  mux?: boolean;
+  /**
+   * A function that returns nothing (`undefined` or `null`) produces no result at all, instead of an error
+   * result (pylm's `Pipeline` and `Sink`: "do nothing if the function returns no value"). @default false
+   */
+  dropEmpty?: boolean;
+}
+
 /**
  * Builds the hook that runs user functions on messages, for workers and in-process servers. A function
  * that throws, returns something other than bytes, or does not exist produces an error result (the
  * `error` field set) and is logged with its stack; it never fails the part. With `mux`, a function
- * returns an iterable (or async iterable) and each item becomes its own result, with its own id.
+ * returns an iterable (or async iterable) and each item becomes its own result, with its own id. With
+ * `dropEmpty`, a function returning nothing produces no result.
  */
-export function createFunctionRunner(lookup: FunctionLookup, logger: Logger, mux = false) {
+export function createFunctionRunner(
+  lookup: FunctionLookup,
+  logger: Logger,
+  options: boolean | FunctionRunnerOptions = false,
+) {
+  const { mux = false, dropEmpty = false } = typeof options === "boolean" ? { mux: options } : options;
   const settle = (
     message: PalmMessage,
     fn: string,
@@ -44,6 +61,7 @@ export function createFunctionRunner(lookup: FunctionLookup, logger: Logger, mux
   ): PalmMessage[] | Promise<PalmMessage[]> => {
     if (!mux) {
       if (isBytes(value)) return [{ ...message, payload: value, error: undefined }];
+      if (dropEmpty && (value === undefined || value === null)) return [];
       return [
         failure(
           message,

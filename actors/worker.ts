@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { CacheClient } from "../src/cacheClient.js";
 import { type CodecName, getCodec } from "../src/codec/index.js";
 import type { PalmError as PalmErrorType } from "../src/errors.js";
 import { invalidOption, PalmError } from "../src/errors.js";
+import { HeartbeatSender } from "../src/liveness/heartbeatSender.js";
 import type { Logger, LogLevel } from "../src/logger.js";
+import { checkCurveClient } from "../src/security/curveKeys.js";
 import {
   type PartInfo,
   type ServerEvent,
@@ -11,7 +14,13 @@ import {
 } from "../src/serverTemplate.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import type { SupervisionOptions } from "../src/supervisionOptions.js";
-import { checkEndpoint, checkName, checkOptionalEndpoint, checkOptionsObject } from "../src/validate.js";
+import {
+  checkEndpoint,
+  checkInteger,
+  checkName,
+  checkOptionalEndpoint,
+  checkOptionsObject,
+} from "../src/validate.js";
 import { PullConnection } from "./connections/pullConnection.js";
 import { PushConnection } from "./connections/pushConnection.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
@@ -38,6 +47,14 @@ export interface WorkerOptions {
   curve?: CurveSocketOptions;
   /** How long `start()` waits for the master's cache. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * How often the worker tells the master it is alive (a `~palm.heartbeat` message pushed with its results;
+   * the first one, at start, announces it). Keep it well under the master's `workerTimeoutMs`; 0 turns
+   * heartbeats off (the master then treats the worker like a pylm worker). @default 500
+   */
+  heartbeatIntervalMs?: number;
+  /** ZMQ_MAXMSGSIZE of the worker's sockets. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
 }
 
 /**
@@ -51,16 +68,23 @@ export interface WorkerOptions {
  */
 export class Worker {
   readonly name: string;
+  /** This worker's id, new at every construction: how the master tells its workers apart. */
+  readonly id: string;
   readonly #options: WorkerOptions;
   readonly #cache: CacheClient;
   #template: ServerTemplate | undefined;
+  #heartbeat: HeartbeatSender | undefined;
   /** Whether functions return iterables whose items are each a result (`MuxWorker`). */
   protected readonly mux: boolean = false;
 
   constructor(options: WorkerOptions) {
     const checked = checkOptionsObject("options", options) as unknown as WorkerOptions;
     this.name = checkName("name", checked.name);
+    this.id = `${this.name}:${randomUUID()}`;
     checkEndpoint("dbAddress", checked.dbAddress);
+    checkCurveClient("curve", checked.curve);
+    if (checked.heartbeatIntervalMs !== undefined) checkInteger("heartbeatIntervalMs", checked.heartbeatIntervalMs, 0);
+    if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -104,8 +128,16 @@ export class Worker {
       logLevel: options.logLevel,
       logger: options.logger,
       supervision: options.supervision,
+      maxMessageSize: options.maxMessageSize,
     });
     this.#template = template;
+    const heartbeat = new HeartbeatSender({
+      workerId: this.id,
+      name: this.name,
+      intervalMs: options.heartbeatIntervalMs ?? 500,
+      send: (message) => template.deliver("Push", [message]),
+      logger: template.logger,
+    });
     const run = createFunctionRunner(
       methodLookup(this, Worker.prototype, options.functions),
       template.logger,
@@ -116,12 +148,18 @@ export class Worker {
       scatter: run,
       curve: options.curve,
     });
-    template.registerOutbound(PushConnection, "Push", pushAddress, { curve: options.curve });
+    template.registerOutbound(PushConnection, "Push", pushAddress, {
+      curve: options.curve,
+      gather: heartbeat.leaving,
+    });
     await template.start();
+    this.#heartbeat = heartbeat;
+    heartbeat.start();
   }
 
   /** Stops the worker and closes every socket. Idempotent. */
   async stop(): Promise<void> {
+    this.#heartbeat?.stop();
     this.#cache.close();
     await this.#template?.stop();
   }
@@ -156,7 +194,7 @@ export class Worker {
     type: T,
     listener: (event: T extends ServerEventType ? Extract<ServerEvent, { type: T }> : ServerEvent) => void,
   ): () => void {
-    return this.template.on(type, listener);
+    return this.template.on(type, listener as never);
   }
 
   /** Resolves with the cause if the worker escalates. */

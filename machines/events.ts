@@ -43,7 +43,13 @@ export type RouterEvent =
       to: string | undefined;
     }
   | { type: "router.ack"; part: string; seq: number; feedback: PalmMessage[] | undefined }
-  | { type: "router.pressure"; part: string; high: boolean }
+  | {
+      type: "router.pressure";
+      part: string;
+      high: boolean;
+      /** Why, when it is not the part's own queue (e.g. a master's in-flight cap); pressures add up by reason. */
+      reason?: string;
+    }
   | { type: "router.badFrame"; part: string; count: number; reason: string }
   | { type: "router.restart"; parts: string[] }
   | { type: "router.stop" };
@@ -95,7 +101,12 @@ export const routerEvents = {
     seq,
     feedback,
   }),
-  pressure: (part: string, high: boolean): RouterEvent => ({ type: "router.pressure", part, high }),
+  pressure: (part: string, high: boolean, reason?: string): RouterEvent => ({
+    type: "router.pressure",
+    part,
+    high,
+    reason,
+  }),
   badFrame: (part: string, count: number, reason: string): RouterEvent => ({
     type: "router.badFrame",
     part,

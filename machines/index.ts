@@ -3,6 +3,10 @@ export { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 export { bypassPartMachine } from "./bypassPart.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
+export { httpInboundPartMachine } from "./httpInboundPart.js";
+export { httpOutboundPartMachine } from "./httpOutboundPart.js";
+export type { HttpBridgeCommand, HttpBridgeEvent, HttpPartContext, HttpPartEvent } from "./httpPartSetup.js";
+export { httpBridgeCommands, httpPartEvents } from "./httpPartSetup.js";
 export { inboundPartMachine } from "./inboundPart.js";
 export { outboundPartMachine } from "./outboundPart.js";
 export type { PartContext, PartInput } from "./partSetup.js";
@@ -29,6 +33,8 @@ export type { Delivery, PartRole, RestartType } from "./types.js";
 import { blockingInboundPartMachine } from "./blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 import { bypassPartMachine } from "./bypassPart.js";
+import { httpInboundPartMachine } from "./httpInboundPart.js";
+import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
 import { outboundPartMachine } from "./outboundPart.js";
 import { routerMachine } from "./router.js";
@@ -40,5 +46,7 @@ export const machines = {
   outboundPart: outboundPartMachine,
   blockingOutboundPart: blockingOutboundPartMachine,
   bypassPart: bypassPartMachine,
+  httpInboundPart: httpInboundPartMachine,
+  httpOutboundPart: httpOutboundPartMachine,
   router: routerMachine,
 } as const;

@@ -1,5 +1,5 @@
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
-import { type ControlEvent, partEvents, type RouterEvent } from "./events.js";
+import { type ControlEvent, partEvents, type RouterEvent, routerEvents } from "./events.js";
 import type { PartInput } from "./partSetup.js";
 import {
   affectedChildren,
@@ -48,6 +48,7 @@ export interface PartRecord {
   pendingMessages: number;
   nextSeq: number;
   restarts: number;
+  /** When the part was last respawned (the router's clock), newest last; at most `RESTART_TIMES_KEPT`. */
   restartTimes: number[];
   consecutiveFailures: number;
   readySince: number;
@@ -57,6 +58,9 @@ export interface PartRecord {
   pressure: Set<string>;
 }
 
+/** Why the router gave up: a part could not start, or restarts exceeded the intensity. */
+export type EscalationReason = "start" | "intensity";
+
 export interface RouterContext {
   readonly server: string;
   readonly policy: SupervisionPolicy;
@@ -64,7 +68,9 @@ export interface RouterContext {
   readonly records: Readonly<Record<string, PartRecord>>;
   readonly now: () => number;
   readonly random: () => number;
-  escalation: { part: string; error: unknown } | undefined;
+  /** When the router decided its recent restarts, server-wide (OTP's intensity counts the supervisor's). */
+  readonly restartHistory: number[];
+  escalation: { part: string; error: unknown; reason: EscalationReason } | undefined;
 }
 
 /** Events the router emits for observers (`actor.on(type, …)`). */
@@ -72,12 +78,14 @@ export type RouterEmitted =
   | { type: "part.started"; part: string }
   | { type: "part.failed"; part: string; error: unknown; restartInMs: number | undefined }
   | { type: "part.restarted"; part: string; restarts: number }
-  | { type: "part.exited"; part: string }
+  | { type: "part.exited"; part: string; restartInMs: number | undefined }
   | { type: "server.ready" }
-  | { type: "server.escalated"; part: string; error: unknown };
+  | { type: "server.escalated"; part: string; error: unknown; reason: EscalationReason };
 
 const ERROR_PREFIX = "xstate.error.actor.";
 const DONE_PREFIX = "xstate.done.actor.";
+/** How many respawn times a part's record keeps (for observers; intensity uses `restartHistory`). */
+const RESTART_TIMES_KEPT = 64;
 
 function newRecord(spec: RouterPartSpec): PartRecord {
   return {
@@ -115,7 +123,8 @@ function deliver(
 ): void {
   const record = context.records[target];
   if (!record || messages.length === 0) return;
-  const delivery: Delivery = { seq: record.nextSeq++, messages, origin, ticket };
+  const originRestarts = origin === undefined ? undefined : context.records[origin]?.restarts;
+  const delivery: Delivery = { seq: record.nextSeq++, messages, origin, ticket, originRestarts };
   record.pending.push(delivery);
   record.pendingMessages += messages.length;
   if (record.status === "ready") send(outbox, target, partEvents.deliver(delivery));
@@ -125,14 +134,20 @@ function deliver(
   }
 }
 
-/** Pauses (or resumes) the inbound parts that route to `outbound`. */
-function applyPressure(context: RouterContext, outbox: Outbox, outbound: string, high: boolean): void {
+/** Pauses (or resumes) the inbound parts that route to `outbound`, for `reason` (by default its own queue). */
+function applyPressure(
+  context: RouterContext,
+  outbox: Outbox,
+  outbound: string,
+  high: boolean,
+  reason: string = outbound,
+): void {
   for (const name of context.order) {
     const record = context.records[name]!;
     if (record.spec.role !== "inbound" || record.spec.route !== outbound) continue;
     const before = record.pressure.size;
-    if (high) record.pressure.add(outbound);
-    else record.pressure.delete(outbound);
+    if (high) record.pressure.add(reason);
+    else record.pressure.delete(reason);
     if (record.status !== "ready") continue;
     if (before === 0 && record.pressure.size > 0) send(outbox, name, partEvents.pause());
     if (before > 0 && record.pressure.size === 0) send(outbox, name, partEvents.resume());
@@ -162,8 +177,16 @@ function routeBatch(
   // `to` diverts a batch from the part's route (its hook decided, e.g. an error answered at once).
   const route = to !== undefined && context.records[to]?.spec.role === "outbound" ? to : spec.route;
   if (route && messages.length > 0) deliver(context, outbox, route, messages, origin, ticket ?? 0);
-  else if (origin) send(outbox, origin, partEvents.feedback(ticket!, messages));
+  // The origin may have been stopped (with a failed sibling) since it sent this: it has no one to answer.
+  else if (origin && context.records[origin]?.status === "ready")
+    send(outbox, origin, partEvents.feedback(ticket!, messages));
   return outbox;
+}
+
+/** Whether `part` is ready and still the instance that had been restarted `restarts` times. */
+function isSameInstance(context: RouterContext, part: string, restarts: number | undefined): boolean {
+  const record = context.records[part];
+  return record?.status === "ready" && record.restarts === restarts;
 }
 
 /**
@@ -185,7 +208,8 @@ function settleAck(
     record.pendingMessages -= done.messages.length;
     const result = done.seq === seq && feedback ? feedback : done.messages;
     if (reroute) deliver(context, outbox, reroute, result, undefined, 0);
-    if (done.origin) send(outbox, done.origin, partEvents.feedback(done.ticket, result));
+    if (done.origin && isSameInstance(context, done.origin, done.originRestarts))
+      send(outbox, done.origin, partEvents.feedback(done.ticket, result));
   }
   return outbox;
 }
@@ -238,7 +262,7 @@ export const routerMachine = setup({
     pressure: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.pressure") return;
       const outbox: Outbox = [];
-      applyPressure(context, outbox, event.part, event.high);
+      applyPressure(context, outbox, event.part, event.high, event.reason);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
     countBadFrames: ({ context, event }) => {
@@ -259,13 +283,14 @@ export const routerMachine = setup({
       const abnormal = event.type.startsWith(ERROR_PREFIX);
       const part = event.type.slice(abnormal ? ERROR_PREFIX.length : DONE_PREFIX.length);
       const record = context.records[part];
-      if (!record || record.status === "stopped") return;
+      // A part already taken down with a failed sibling (or stopped for good) has nothing left to decide.
+      if (!record || record.status === "stopped" || record.status === "restarting") return;
       const error = abnormal ? (event as { error: unknown }).error : undefined;
-      record.lastError = error ?? record.lastError;
+      if (abnormal) record.lastError = error;
       const now = context.now();
       if (!record.everReady && abnormal) {
         // A part that never became ready (cannot bind, bad address) fails the server's start.
-        context.escalation = { part, error };
+        context.escalation = { part, error, reason: "start" };
         return;
       }
       if (!shouldRestart(record.spec.restart, abnormal)) {
@@ -273,44 +298,62 @@ export const routerMachine = setup({
         enqueue.emit(
           abnormal
             ? { type: "part.failed", part, error, restartInMs: undefined }
-            : { type: "part.exited", part },
+            : { type: "part.exited", part, restartInMs: undefined },
         );
         return;
       }
-      if (!withinIntensity(context.policy, record.restartTimes, now)) {
+      const { policy } = context;
+      if (!withinIntensity(policy, context.restartHistory, now)) {
         context.escalation = {
           part,
+          reason: "intensity",
           error: new Error(
-            `restart intensity exceeded: ${context.policy.maxRestarts} restarts within ${context.policy.withinMs} ms`,
-            { cause: error },
+            `restart intensity exceeded: more than ${policy.maxRestarts} restarts within ${policy.withinMs} ms`,
+            { cause: error ?? new Error(`part "${part}" exited`) },
           ),
         };
         return;
       }
-      const stable =
-        record.status === "ready" && now - record.readySince >= context.policy.backoff.resetAfterMs;
+      // Changed in place, like the ledgers: only restarts inside the window matter, and times only grow.
+      const history = context.restartHistory;
+      while (history.length > 0 && now - history[0]! >= policy.withinMs) history.shift();
+      history.push(now);
+      const stable = record.status === "ready" && now - record.readySince >= policy.backoff.resetAfterMs;
       record.consecutiveFailures = stable ? 1 : record.consecutiveFailures + 1;
-      const delay = backoffDelay(context.policy.backoff, record.consecutiveFailures, context.random());
-      const victims = affectedChildren(context.policy.strategy, context.order, part).filter(
-        (name) => context.records[name]!.status !== "stopped",
-      );
-      for (const name of victims) {
+      const delay = backoffDelay(policy.backoff, record.consecutiveFailures, context.random());
+      const victims: string[] = [];
+      // Siblings go down in reverse registration order (their children first, as OTP stops them).
+      for (const name of affectedChildren(policy.strategy, context.order, part).reverse()) {
         const victim = context.records[name]!;
+        if (victim.status === "stopped") continue;
         if (name !== part) enqueue.stopChild(name);
+        if (name !== part && victim.spec.restart === "temporary") {
+          // OTP: a temporary child is never restarted, not even when a sibling's failure took it down.
+          victim.status = "stopped";
+          enqueue.emit({ type: "part.exited", part: name, restartInMs: undefined });
+          continue;
+        }
         victim.status = "restarting";
+        victims.unshift(name);
       }
-      record.restartTimes.push(now);
-      enqueue.emit({ type: "part.failed", part, error: error ?? new Error("exited"), restartInMs: delay });
-      enqueue.raise({ type: "router.restart", parts: victims }, { delay });
+      enqueue.emit(
+        abnormal
+          ? { type: "part.failed", part, error, restartInMs: delay }
+          : { type: "part.exited", part, restartInMs: delay },
+      );
+      enqueue.raise(routerEvents.restart(victims), { delay });
     }),
     restart: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.restart") return;
+      const now = context.now();
       for (const name of event.parts) {
         const record = context.records[name]!;
         if (record.status !== "restarting") continue;
         enqueue.stopChild(name);
         record.status = "starting";
         record.restarts++;
+        record.restartTimes.push(now);
+        if (record.restartTimes.length > RESTART_TIMES_KEPT) record.restartTimes.shift();
         spawnPart(enqueue.spawnChild, record.spec);
       }
     }),
@@ -323,7 +366,7 @@ export const routerMachine = setup({
     emitReady: enqueueActions(({ enqueue }) => enqueue.emit({ type: "server.ready" })),
     emitEscalated: enqueueActions(({ context, enqueue }) => {
       const cause = context.escalation!;
-      enqueue.emit({ type: "server.escalated", part: cause.part, error: cause.error });
+      enqueue.emit({ type: "server.escalated", part: cause.part, error: cause.error, reason: cause.reason });
     }),
   },
   guards: {
@@ -344,6 +387,7 @@ export const routerMachine = setup({
       records,
       now: input.now ?? Date.now,
       random: input.random ?? Math.random,
+      restartHistory: [],
       escalation: undefined,
     };
   },

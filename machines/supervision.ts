@@ -21,9 +21,9 @@ export interface BackoffPolicy {
 export interface SupervisionPolicy {
   /** @default "one-for-one" */
   readonly strategy: SupervisionStrategy;
-  /** Restart intensity: at most this many restarts … @default 10 */
+  /** Restart intensity: at most this many restarts, counted over the whole server (as OTP does) … @default 10 */
   readonly maxRestarts: number;
-  /** … within this window, else the server escalates. @default 10000 */
+  /** … within this window; one more and the server escalates. @default 10000 */
   readonly withinMs: number;
   readonly backoff: BackoffPolicy;
   /** How long `stop()` waits for parts to drain before closing them anyway. @default 2000 */
@@ -46,7 +46,7 @@ export function shouldRestart(type: RestartType, abnormal: boolean): boolean {
   return true;
 }
 
-/** Whether one more restart at `now` stays within the intensity; `history` holds earlier restart times. */
+/** Whether one more restart at `now` stays within the intensity; `history` holds the server's earlier restart times. */
 export function withinIntensity(policy: SupervisionPolicy, history: readonly number[], now: number): boolean {
   let recent = 0;
   for (const at of history) if (now - at < policy.withinMs) recent++;
@@ -60,7 +60,10 @@ export function backoffDelay(backoff: BackoffPolicy, attempt: number, random: nu
   return Math.max(0, Math.min(backoff.maxMs, Math.round(jittered)));
 }
 
-/** The children a failure of `failed` takes down with it, in registration order. */
+/**
+ * The children a failure of `failed` takes down with it, in registration order: itself (`one-for-one`),
+ * every child (`one-for-all`), or itself and every child registered after it (`rest-for-one`).
+ */
 export function affectedChildren(
   strategy: SupervisionStrategy,
   order: readonly string[],

@@ -17,4 +17,9 @@ export interface Delivery {
   readonly origin: string | undefined;
   /** The origin's ticket, echoed back with the feedback. */
   readonly ticket: number;
+  /**
+   * How many times the origin had been restarted when it routed this: feedback meant for an instance that
+   * has since crashed is dropped (that instance already answered its peer), never given to its successor.
+   */
+  readonly originRestarts?: number;
 }

@@ -2,6 +2,7 @@
 
 export { Client, type JobOptions, type JobResult } from "../actors/client.js";
 export type { ClientOptions } from "../actors/clientOptions.js";
+export { HttpConnection, type HttpConnectionOptions } from "../actors/connections/httpConnection.js";
 export { PullBypassConnection } from "../actors/connections/pullBypassConnection.js";
 export { PullConnection } from "../actors/connections/pullConnection.js";
 export { PushBypassConnection } from "../actors/connections/pushBypassConnection.js";
@@ -10,6 +11,11 @@ export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
 export { SubConnection } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
+export { GatewayDealer } from "../actors/gateway/gatewayDealer.js";
+export { GatewayRouter } from "../actors/gateway/gatewayRouter.js";
+export { GatewayServer, type GatewayServerOptions } from "../actors/gateway/gatewayServer.js";
+export { HttpGateway, type HttpGatewayOptions } from "../actors/gateway/httpGateway.js";
+export { HttpWorker, type HttpWorkerOptions } from "../actors/httpWorker.js";
 export { Hub, type HubOptions } from "../actors/servers/hub.js";
 export {
   type DistributingHooks,
@@ -28,6 +34,7 @@ export {
 } from "../actors/servers/server.js";
 export { Sink, type SinkOptions } from "../actors/servers/sink.js";
 export { CacheService } from "../actors/services/cacheService.js";
+export { HttpService, type HttpServiceOptions } from "../actors/services/httpService.js";
 export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
 export { PullService } from "../actors/services/pullService.js";
 export { PushPullService } from "../actors/services/pushPullService.js";

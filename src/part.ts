@@ -2,6 +2,7 @@ import type { AnyActorLogic, AnyStateMachine } from "xstate";
 import type { PartRole, RestartType } from "../machines/types.js";
 import type { CacheStore } from "./cacheStore.js";
 import type { Codec } from "./codec/codec.js";
+import type { PeerEvent } from "./liveness/peerCount.js";
 import type { Logger } from "./logger.js";
 import type { PalmMessage } from "./message.js";
 import type { SocketKeeper } from "./sockets/socketKeeper.js";
@@ -49,6 +50,8 @@ export interface PartOptions extends PartHooks {
   subscribe?: string[];
   /** CURVE keys of this part's socket (servers set these for every tcp part). */
   curve?: CurveSocketOptions;
+  /** Told about peers connecting to and leaving the part's bound socket (a master's worker PUSH). */
+  observePeers?: (event: PeerEvent) => void;
   /** Any option a particular part defines. */
   [option: string]: unknown;
 }
@@ -65,6 +68,10 @@ export interface PartEnvironment {
   readonly options: PartOptions;
   /** ZAP domain of the server's CURVE authenticator, when CURVE is on. */
   readonly zapDomain?: string;
+  /** The server's CURVE keys for this part's socket (tcp parts of a CURVE server); the part's `curve` option wins. */
+  readonly curve?: CurveSocketOptions;
+  /** The server's ZMQ_MAXMSGSIZE; the part's `maxMessageSize` option wins. */
+  readonly maxMessageSize?: number;
 }
 
 /**

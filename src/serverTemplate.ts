@@ -14,6 +14,7 @@ import type { PalmMessage } from "./message.js";
 import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import { zapHandler } from "./security/zapHandler.js";
+import { type InspectOptions, ServerInspection } from "./inspection.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 import { resolveSupervision, type SupervisionOptions } from "./supervisionOptions.js";
@@ -45,6 +46,8 @@ export interface ServerTemplateOptions {
   now?: () => number;
   /** @internal Randomness for backoff jitter (tests). */
   random?: () => number;
+  /** Serve a live inspector page for this server (HTTP, bound to 127.0.0.1 unless `host` says otherwise). */
+  inspect?: InspectOptions;
 }
 
 /** One part as registered, before the server starts. */
@@ -76,9 +79,14 @@ export interface PartInfo {
   readonly block: boolean;
 }
 
-/** Lifecycle events a server emits (and, for Master and Hub, what they notice about workers). */
-export type ServerEvent = RouterEmitted | LivenessEvent;
+/** Lifecycle events a server emits (what `on("*")` receives). */
+export type ServerEvent = RouterEmitted;
 export type ServerEventType = ServerEvent["type"];
+/** Every event a server emits by name: the lifecycle events and a Master's or Hub's worker events. */
+export type AnyServerEvent = ServerEvent | LivenessEvent;
+export type AnyServerEventType = AnyServerEvent["type"];
+/** The event each name passed to `on` delivers (`*`: every lifecycle event). */
+export type ServerEventMap = { [E in AnyServerEvent as E["type"]]: E } & { "*": ServerEvent };
 
 type RouterActor = Actor<typeof routerMachine>;
 
@@ -118,7 +126,7 @@ export class ServerTemplate {
   /** The server's key-value store, served by its `CacheService`. */
   readonly cache = new CacheStore();
   readonly #registrations: Registration[] = [];
-  readonly #listeners = new Map<string, Set<(event: ServerEvent) => void>>();
+  readonly #listeners = new Map<string, Set<(event: AnyServerEvent) => void>>();
   readonly #now: (() => number) | undefined;
   readonly #random: (() => number) | undefined;
   readonly #maxMessageSize: number | undefined;
@@ -128,6 +136,11 @@ export class ServerTemplate {
   #router: RouterActor | undefined;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" | "escalated" = "new";
   #stopping: Promise<void> | undefined;
+  /** Settles once an escalated server's sockets are closed and their addresses free. */
+  #released: Promise<void> | undefined;
+  #inspect: InspectOptions | undefined;
+  #inspection: ServerInspection | undefined;
+  #inspectorUrl: string | undefined;
   #resolveFailed!: (error: PalmError) => void;
   /** Resolves with the cause when the server escalates (restart intensity exceeded); never rejects. */
   readonly failed: Promise<PalmError>;
@@ -146,6 +159,11 @@ export class ServerTemplate {
     this.logger = createLogger({ name: this.name, level: checked.logLevel, logger: checked.logger });
     this.policy = resolveSupervision(checked.supervision);
     this.#now = checked.now;
+    if (checked.inspect !== undefined) {
+      const inspect = checkOptionsObject("inspect", checked.inspect) as unknown as InspectOptions;
+      checkInteger("inspect.port", inspect.port, 0, 65535);
+      this.#inspect = inspect;
+    }
     this.#random = checked.random;
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     this.#maxMessageSize = checked.maxMessageSize;
@@ -177,6 +195,16 @@ export class ServerTemplate {
   }
 
   /** The registered parts' names, in registration order. */
+  /** The URL of the live inspector, once started with the `inspect` option. */
+  get inspectorUrl(): string | undefined {
+    return this.#inspectorUrl;
+  }
+
+  /** Each registered part's name and definition (its kind and machine), in registration order. */
+  definitions(): ReadonlyArray<{ name: string; part: PartDefinition }> {
+    return this.#registrations.map((r) => ({ name: r.name, part: r.part }));
+  }
+
   get partNames(): string[] {
     return this.#registrations.map((r) => r.name);
   }
@@ -302,35 +330,38 @@ export class ServerTemplate {
         },
       };
     });
+    // With an inspector, xstate's inspection API feeds it part states; without one nothing observes.
+    const inspection = this.#inspect ? new ServerInspection(this) : undefined;
+    this.#inspection = inspection;
     const router = createActor(routerMachine, {
       input: { server: this.name, parts, policy: this.policy, now: this.#now, random: this.#random },
+      ...(inspection ? { inspect: inspection.observe } : {}),
     });
     this.#router = router;
     const started = new Promise<void>((resolve, reject) => {
       router.on("server.ready", () => resolve());
       router.on("server.escalated", (event) => {
-        const error = new PalmError(
-          this.#state === "starting" ? "PALM_ERR_PART_SOCKET" : "PALM_ERR_SUPERVISOR_ESCALATED",
-          this.#state === "starting"
-            ? `Part "${event.part}" of server "${this.name}" could not start: ${errorText(event.error)}`
-            : `Server "${this.name}" escalated: part "${event.part}" ${errorText(event.error)}`,
-          { cause: event.error },
-        );
-        this.#escalated(error);
-        reject(error);
+        const error = this.#escalationError(event);
+        void this.#escalated(error).then(() => reject(error));
       });
     });
     router.on("*", (event) => this.#emit(event as ServerEvent));
+    // A part stopped for good (temporary, or transient after a normal exit) gives its socket back.
+    const release = (event: { part: string; restartInMs: number | undefined }) => {
+      if (event.restartInMs === undefined) keeper.discard(event.part);
+    };
+    router.on("part.failed", release);
+    router.on("part.exited", release);
     router.subscribe({
       error: (error) => this.logger.error({ err: error }, "router failed"),
     });
     router.start();
-    try {
-      await started;
-    } catch (error) {
-      throw error;
-    }
+    await started;
     this.#state = "running";
+    if (inspection && this.#inspect) {
+      this.#inspectorUrl = await inspection.listen(this.#inspect);
+      this.logger.info({ url: this.#inspectorUrl }, "inspector listening");
+    }
     this.logger.info({ parts: this.partNames }, "server ready");
   }
 
@@ -343,14 +374,37 @@ export class ServerTemplate {
     return serverKey ? { publicKey, secretKey, serverKey } : undefined;
   }
 
-  #escalated(error: PalmError): void {
-    if (this.#state === "stopped" || this.#state === "escalated") return;
+  /**
+   * The error a server escalates with: `PALM_ERR_PART_SOCKET` when a part could not bind or connect at
+   * start, else `PALM_ERR_SUPERVISOR_ESCALATED` (restart intensity exceeded, or a part failed at start).
+   */
+  #escalationError(event: Extract<ServerEvent, { type: "server.escalated" }>): PalmError {
+    const { part, error, reason } = event;
+    if (reason === "start") {
+      const socketProblem = !(error instanceof PalmError) || error.code === "PALM_ERR_PART_SOCKET";
+      return new PalmError(
+        socketProblem ? "PALM_ERR_PART_SOCKET" : "PALM_ERR_SUPERVISOR_ESCALATED",
+        `Part "${part}" of server "${this.name}" could not start: ${errorText(error)}`,
+        { cause: error },
+      );
+    }
+    return new PalmError(
+      "PALM_ERR_SUPERVISOR_ESCALATED",
+      `Server "${this.name}" escalated: part "${part}" failed and ${errorText(error)}`,
+      { cause: error },
+    );
+  }
+
+  /** The router gave up (and stopped every part): closes every socket, then settles `failed`. */
+  #escalated(error: PalmError): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "escalated") return Promise.resolve();
     const wasRunning = this.#state === "running";
     this.#state = "escalated";
-    this.#keeper?.closeAll();
+    // `failed` (and a failing start) settle once every address is free again, so it can be bound at once.
+    this.#released = (this.#keeper?.releaseAll() ?? Promise.resolve()).then(() => this.#resolveFailed(error));
     this.#releaseZap?.();
     if (wasRunning) this.logger.fatal({ err: error }, "server escalated: every part stopped");
-    this.#resolveFailed(error);
+    return this.#released;
   }
 
   /**
@@ -370,7 +424,9 @@ export class ServerTemplate {
       router.send({ type: "router.stop" });
     }
     router?.stop();
-    this.#keeper?.closeAll();
+    await this.#inspection?.close();
+    await this.#keeper?.releaseAll();
+    await this.#released;
     this.#releaseZap?.();
     if (this.#state !== "escalated") this.#state = "stopped";
     this.#listeners.clear();
@@ -378,10 +434,12 @@ export class ServerTemplate {
 
   async #drain(router: RouterActor): Promise<void> {
     const deadline = Date.now() + this.policy.shutdownTimeoutMs;
+    // What parts hold (or what is held for parts restarting); a part stopped for good drains nothing.
     const pending = () => {
       const { records } = router.getSnapshot().context;
       let total = 0;
-      for (const record of Object.values(records)) total += record.pendingMessages;
+      for (const record of Object.values(records))
+        if (record.status !== "stopped") total += record.pendingMessages;
       return total;
     };
     while (pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -401,17 +459,42 @@ export class ServerTemplate {
     return child;
   }
 
-  /** Crashes a part on purpose (fault injection): it fails like a real fault and is supervised as one. */
-  crash(part: string, reason = "crashed on purpose"): void {
-    const child = this.#child(part);
+  /**
+   * Crashes a part on purpose (fault injection): it fails like a real fault and is supervised as one.
+   * Returns false when the part has no running instance to crash (it is restarting or stopped).
+   */
+  crash(part: string, reason = "crashed on purpose"): boolean {
+    const child = this.#live(part);
     child?.send(partEvents.crash(new PalmError("PALM_ERR_PART_CRASHED", `${part}: ${reason}`)));
+    return child !== undefined;
   }
 
-  /** Makes a part's socket fail (fault injection): the socket is closed and the part fails; its restart opens a new one. */
-  failSocket(part: string, reason = "socket failure injected"): void {
+  /**
+   * Ends a part normally (fault injection for restart types): a `permanent` part is restarted, a
+   * `transient` or `temporary` one stays stopped. Returns false when the part has no running instance.
+   */
+  exitPart(part: string): boolean {
+    const child = this.#live(part);
+    child?.send(partEvents.exit());
+    return child !== undefined;
+  }
+
+  /** The part's running instance, if the router has one that is starting or ready. */
+  #live(part: string): AnyActorRef | undefined {
     const child = this.#child(part);
+    const status = this.#router?.getSnapshot().context.records[part]?.status;
+    return status === "ready" || status === "starting" ? child : undefined;
+  }
+
+  /**
+   * Makes a part's socket fail (fault injection): the socket is closed and the part fails; its restart opens
+   * a new one on the same address (a service binds it again). Returns false when no instance was running.
+   */
+  failSocket(part: string, reason = "socket failure injected"): boolean {
+    const child = this.#live(part);
     this.#keeper?.discard(part);
     child?.send(partEvents.fault(new PalmError("PALM_ERR_PART_SOCKET", `${part}: ${reason}`)));
+    return child !== undefined;
   }
 
   /** Sends messages straight out of a bypass part (`PushBypassConnection`), not through the router. */
@@ -454,7 +537,7 @@ export class ServerTemplate {
 
   /** Emits an event to the server's listeners (`on`), e.g. a master's `worker.lost`. */
   notify(event: LivenessEvent): void {
-    this.#emit(event);
+    this.#emit(event, false);
   }
 
   #runningRouter(what: string): RouterActor {
@@ -515,24 +598,25 @@ export class ServerTemplate {
     });
   }
 
-  /** Subscribes to a lifecycle event (`part.started`, `part.failed`, `part.restarted`, `server.escalated`, or `*`). */
-  on<T extends ServerEventType | "*">(
-    type: T,
-    listener: (event: T extends ServerEventType ? Extract<ServerEvent, { type: T }> : ServerEvent) => void,
-  ): () => void {
+  /**
+   * Subscribes to a lifecycle event (`part.started`, `part.failed`, `part.restarted`, `server.escalated`, or
+   * `*` for all of them), or by name to a Master's or Hub's worker event (`worker.joined`, `worker.lost`,
+   * `messages.redelivered`).
+   */
+  on<K extends keyof ServerEventMap>(type: K, listener: (event: ServerEventMap[K]) => void): () => void {
     let set = this.#listeners.get(type);
     if (!set) {
       set = new Set();
       this.#listeners.set(type, set);
     }
-    const fn = listener as (event: ServerEvent) => void;
+    const fn = listener as (event: AnyServerEvent) => void;
     set.add(fn);
     return () => set.delete(fn);
   }
 
-  #emit(event: ServerEvent): void {
+  #emit(event: AnyServerEvent, lifecycle = true): void {
     if (event.type === "part.failed") this.logger.warn({ err: event.error, part: event.part }, "part failed");
-    for (const type of [event.type, "*"]) {
+    for (const type of lifecycle ? [event.type, "*"] : [event.type]) {
       for (const listener of this.#listeners.get(type) ?? []) {
         try {
           listener(event);

@@ -1,28 +1,41 @@
 import { DEFAULT_SUPERVISION, type SupervisionPolicy } from "../machines/supervision.js";
 import { checkChoice, checkInteger, checkNumber, checkOptionsObject } from "./validate.js";
 
-/** Supervision options as a user gives them: any subset of the policy. */
+/**
+ * How a server's router restarts its parts, as a user gives it: any subset of the policy, the rest from
+ * `DEFAULT_SUPERVISION`. A part's own restart type is its `restart` registration option.
+ */
 export interface SupervisionOptions {
-  /** @default "one-for-one" */
+  /**
+   * Which parts a failure restarts: the failed one (`one-for-one`), every part (`one-for-all`), or the
+   * failed one and those registered after it (`rest-for-one`), as in OTP.
+   * @default "one-for-one"
+   */
   strategy?: SupervisionPolicy["strategy"];
-  /** @default 10 */
+  /** Restart intensity: at most this many restarts (server-wide) within `withinMs`; one more escalates. @default 10 */
   maxRestarts?: number;
-  /** @default 10000 */
+  /** The intensity's window, in milliseconds. @default 10000 */
   withinMs?: number;
-  /** @default { minMs: 1, maxMs: 2000, factor: 2, jitter: 0.1, resetAfterMs: 1000 } */
+  /**
+   * Delay before a restart: `minMs · factor^(n−1)` for the n-th consecutive failure, ± `jitter` (a
+   * fraction), capped at `maxMs`; a part that stayed ready `resetAfterMs` starts again from `minMs`.
+   * @default { minMs: 1, maxMs: 2000, factor: 2, jitter: 0.1, resetAfterMs: 1000 }
+   */
   backoff?: Partial<SupervisionPolicy["backoff"]>;
-  /** @default 2000 */
+  /** How long `stop()` waits for parts to send what they hold before stopping them anyway. @default 2000 */
   shutdownTimeoutMs?: number;
 }
 
-/** Validates supervision options and fills in the defaults. */
+/** Validates supervision options (naming the option and the value at fault) and fills in the defaults. */
 export function resolveSupervision(value: unknown): SupervisionPolicy {
   const options = checkOptionsObject("supervision", value) as SupervisionOptions;
   const defaults = DEFAULT_SUPERVISION;
   const backoff = checkOptionsObject("supervision.backoff", options.backoff) as Partial<
     SupervisionPolicy["backoff"]
   >;
-  const policy: SupervisionPolicy = {
+  const minMs = checkNumber("supervision.backoff.minMs", backoff.minMs ?? defaults.backoff.minMs, 0);
+  const maxMs = checkNumber("supervision.backoff.maxMs", backoff.maxMs ?? defaults.backoff.maxMs, minMs);
+  return {
     strategy:
       options.strategy === undefined
         ? defaults.strategy
@@ -39,8 +52,8 @@ export function resolveSupervision(value: unknown): SupervisionPolicy {
       0,
     ),
     backoff: {
-      minMs: checkNumber("supervision.backoff.minMs", backoff.minMs ?? defaults.backoff.minMs, 0),
-      maxMs: checkNumber("supervision.backoff.maxMs", backoff.maxMs ?? defaults.backoff.maxMs, 0),
+      minMs,
+      maxMs,
       factor: checkNumber("supervision.backoff.factor", backoff.factor ?? defaults.backoff.factor, 1),
       jitter: checkNumber("supervision.backoff.jitter", backoff.jitter ?? defaults.backoff.jitter, 0, 1),
       resetAfterMs: checkNumber(
@@ -50,5 +63,4 @@ export function resolveSupervision(value: unknown): SupervisionPolicy {
       ),
     },
   };
-  return policy;
 }

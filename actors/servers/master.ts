@@ -1,11 +1,16 @@
 import type { CodecName } from "../../src/codec/index.js";
 import { InFlightLedger } from "../../src/inFlight.js";
+import { isHeartbeat } from "../../src/liveness/heartbeat.js";
+import type { WorkerInfo } from "../../src/liveness/workerRegistry.js";
+import { WorkerWatch, type WorkerWatchOptions } from "../../src/liveness/workerWatch.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
 import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
 import type { StreamItem } from "../../src/part.js";
+import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
+import type { InspectOptions } from "../../src/inspection.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
-import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
 import { defaultHandleStream, PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
@@ -27,8 +32,14 @@ export interface ServerCommonOptions {
   logLevel?: LogLevel;
   logger?: Logger;
   supervision?: SupervisionOptions;
+  /** Serve a live inspector page (`{ port, host }`; host defaults to 127.0.0.1). */
+  inspect?: InspectOptions;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
+  /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
+  /** CURVE: the server's keypair and the public keys of the clients and workers it lets in. @default plain text */
+  curve?: CurveServerOptions;
   /** @internal */
   now?: () => number;
 }
@@ -43,8 +54,19 @@ export interface DistributingHooks {
   handleStream?: (message: PalmMessage) => StreamItem;
 }
 
+/**
+ * How a distributing server (Master, Hub) keeps what it hands its workers: liveness, redelivery, retries
+ * and flow control (see README, "Guarantees").
+ */
+export interface DistributingOptions extends WorkerWatchOptions {
+  /** Messages the worker PUSH and the PUB may queue before the router holds back their feeders. @default 20000 */
+  highWater?: number;
+  /** ZMQ_SNDHWM/ZMQ_RCVHWM (in frames) of the sockets messages pass through (not the cache's). @default 1000 (libzmq's) */
+  highWaterMark?: number;
+}
+
 /** Options of a `Master` (pylm's `Master(name, pull_address, pub_address, worker_pull_address, worker_push_address, db_address)`). */
-export interface MasterOptions extends ServerCommonOptions, DistributingHooks {
+export interface MasterOptions extends ServerCommonOptions, DistributingHooks, DistributingOptions {
   /** Where clients push messages (PULL, bound). */
   pullAddress: string;
   /** Where results are published (PUB, bound). */
@@ -66,19 +88,29 @@ export abstract class DistributingServer extends PalmServer {
   readonly #hooks: DistributingHooks;
   readonly #pipelined: boolean;
   readonly #now: () => number;
+  readonly #watch: WorkerWatch;
+  readonly #queues: { highWater?: number; highWaterMark?: number };
 
   protected constructor(
     options: ServerCommonOptions &
-      DistributingHooks & { workerPullAddress: string; workerPushAddress: string; pubAddress: string },
+      DistributingHooks &
+      DistributingOptions & { workerPullAddress: string; workerPushAddress: string; pubAddress: string },
   ) {
     super();
+    for (const key of ["workerTimeoutMs", "redeliverAfterMs", "maxAttempts", "maxInFlight", "highWater"] as const) {
+      if (options[key] !== undefined) checkInteger(key, options[key], 1);
+    }
+    if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
     this.template = new ServerTemplate({
       name: options.name,
       codec: options.codec,
       logLevel: options.logLevel,
       logger: options.logger,
       supervision: options.supervision,
+      inspect: options.inspect,
       now: options.now,
+      maxMessageSize: options.maxMessageSize,
+      curve: options.curve,
     });
     this.#hooks = options;
     this.#pipelined = options.pipelined === true;
@@ -86,7 +118,47 @@ export abstract class DistributingServer extends PalmServer {
     this.ledger = new InFlightLedger(
       `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`,
     );
+    this.#queues = { highWater: options.highWater, highWaterMark: options.highWaterMark };
+    const template = this.template;
+    this.#watch = new WorkerWatch(
+      {
+        ledger: this.ledger,
+        logger: template.logger,
+        now: this.#now,
+        listening: () => {
+          const part = template.parts().find((p) => p.name === "WorkerPull");
+          return part?.status === "ready" && !part.state.endsWith("paused");
+        },
+        redeliver: (messages) => template.deliver("WorkerPush", messages),
+        answer: (messages) => template.deliver("Pub", messages),
+        holdBack: (high) => template.pressure("WorkerPush", high, "maxInFlight"),
+        notify: (event) => template.notify(event),
+      },
+      {
+        workerTimeoutMs: options.workerTimeoutMs,
+        redeliverAfterMs: options.redeliverAfterMs,
+        maxAttempts: options.maxAttempts,
+        maxInFlight: options.maxInFlight,
+      },
+    );
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
+  }
+
+  /** Starts every part, then the watch over the workers; resolves once all parts are ready. */
+  override async start(): Promise<void> {
+    await super.start();
+    this.#watch.start();
+  }
+
+  /** Stops watching the workers, then stops every part. Idempotent. */
+  override async stop(): Promise<void> {
+    this.#watch.stop();
+    await super.stop();
+  }
+
+  /** The workers this server heard from (by their heartbeats): alive or lost, with last-seen times. */
+  workers(): WorkerInfo[] {
+    return this.#watch.workers();
   }
 
   /** Registers the worker-facing parts and the publisher; `Inbound` feeds `WorkerPush`. */
@@ -96,12 +168,29 @@ export abstract class DistributingServer extends PalmServer {
     pubAddress: string;
   }): void {
     const t = this.template;
-    t.registerOutbound(WorkerPushService, "WorkerPush", options.workerPushAddress);
+    const queues = this.#queues;
+    const watch = this.#watch;
+    t.registerOutbound(WorkerPushService, "WorkerPush", options.workerPushAddress, {
+      ...queues,
+      // Marks each message sent as it goes out; one whose result came meanwhile is not sent again.
+      gather: (message) => (this.ledger.sent(message, this.#now()) ? [message] : []),
+      observePeers: watch.peerEvent,
+    });
     t.registerInbound(WorkerPullService, "WorkerPull", options.workerPullAddress, {
+      highWaterMark: queues.highWaterMark,
       route: "Pub",
-      scatter: (message) => (this.ledger.settle(message) ? [message] : []),
+      scatter: (message) => {
+        if (isHeartbeat(message)) {
+          watch.heard(message);
+          return [];
+        }
+        if (!this.ledger.settle(message)) return [];
+        watch.settled();
+        return [message];
+      },
     });
     t.registerOutbound(PubService, "Pub", options.pubAddress, {
+      ...queues,
       gather: (message) => this.gather(message),
       handleStream: (message) => this.handleStream(message),
     });
@@ -111,6 +200,7 @@ export abstract class DistributingServer extends PalmServer {
   protected inboundOptions() {
     return {
       route: "WorkerPush",
+      highWaterMark: this.#queues.highWaterMark,
       scatter: (message: PalmMessage) => this.#fromClient(message),
       // A message answered at once (another server's, or failed) goes straight to the publisher.
       divert: (message: PalmMessage) => (message.error !== undefined ? "Pub" : undefined),
@@ -136,6 +226,7 @@ export abstract class DistributingServer extends PalmServer {
       out[k] = item;
       this.ledger.track(item, now);
     }
+    this.#watch.taken();
     return out;
   }
 

@@ -1,6 +1,6 @@
 import type { PalmError } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
-import type { PartInfo, ServerEvent, ServerEventType, ServerTemplate } from "../../src/serverTemplate.js";
+import type { PartInfo, ServerEventMap, ServerTemplate } from "../../src/serverTemplate.js";
 
 /**
  * What every ready-made server (Master, Hub, Server, Pipeline, Sink) and Worker offers: it is a
@@ -53,11 +53,8 @@ export abstract class PalmServer {
     return this.template.parts();
   }
 
-  /** Subscribes to lifecycle events; returns the unsubscribe function. */
-  on<T extends ServerEventType | "*">(
-    type: T,
-    listener: (event: T extends ServerEventType ? Extract<ServerEvent, { type: T }> : ServerEvent) => void,
-  ): () => void {
+  /** Subscribes to lifecycle events (or, on Master and Hub, worker events by name); returns the unsubscribe function. */
+  on<K extends keyof ServerEventMap>(type: K, listener: (event: ServerEventMap[K]) => void): () => void {
     return this.template.on(type, listener);
   }
 }

@@ -7,7 +7,10 @@ const provided = outboundPartMachine.provide({
   actors: { bridge: createWriterBridge(socketPlan("push", true)) },
 });
 
-/** Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`). */
+/**
+ * Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).
+ * A burst is cut into several frames (option `spread`, on by default) so it is shared among the workers.
+ */
 export const WorkerPushService = definePart({
   partType: "WorkerPushService",
   role: "outbound",
@@ -17,5 +20,9 @@ export const WorkerPushService = definePart({
   summary:
     "Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).",
   machine: outboundPartMachine,
-  build: () => provided,
+  build: (environment) => {
+    // Deal bursts out over the workers: a batch goes as several frames, each to the next worker.
+    environment.options.spread = environment.options.spread ?? true;
+    return provided;
+  },
 });

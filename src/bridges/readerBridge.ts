@@ -71,8 +71,11 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     kept.ready.then(
       () => {
         if (!open) return;
-        kept.attach(onBatch, onError);
+        // A restarted part starts flowing whatever its predecessor left (the router pauses it again if its
+        // route is still pressed), and it is ready before the batches held while it was down reach it.
+        kept.resume();
         send(partEvents.ready());
+        if (open) kept.attach(onBatch, onError);
       },
       (error) => onError(error),
     );

@@ -20,6 +20,8 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
     const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    // Whether the REP socket holds a request its machine has not answered yet.
+    let owing = false;
     const fail = (error: unknown) => {
       if (!open) return;
       keeper.discard(name);
@@ -38,7 +40,9 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
         answerError(reason);
         return;
       }
+      owing = true;
       const failHook = (error: unknown) => {
+        owing = false;
         answerError(error instanceof Error ? error.message : String(error));
         send(partEvents.fault(error));
       };
@@ -57,11 +61,13 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
     };
     kept.ready.then(() => {
       if (!open) return;
-      kept.attach(onBatch, fail);
+      // Ready first: a request held while the part was down must find its machine listening.
       send(partEvents.ready());
+      if (open) kept.attach(onBatch, fail);
     }, fail);
     receive((command) => {
       if (command.type !== "bridge.reply") return;
+      owing = false;
       const reply = command.messages[0] ?? createMessage({ error: "the route produced no feedback" });
       kept.send(codec.encodeOne(reply)).then(() => {
         if (open) send(partEvents.replied());
@@ -71,6 +77,9 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
     return () => {
       open = false;
       kept.detach();
+      // The part stopped (crashed) owing its peer an answer: the kept REP socket can take no other request
+      // until it replies, so the peer gets an error now instead of waiting forever.
+      if (owing && !kept.closed) answerError("the part answering this request restarted; send it again");
     };
   });
 }

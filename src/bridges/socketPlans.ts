@@ -8,15 +8,18 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 export function socketPlan(kind: SocketKind, bind: boolean) {
   return (environment: PartEnvironment): SocketPlan => {
     const { options } = environment;
+    const curve = options.curve ?? environment.curve;
     return {
       kind,
       bind,
       address: environment.address,
-      maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      maxMessageSize: options.maxMessageSize ?? environment.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       highWaterMark: options.highWaterMark,
       subscribe: options.subscribe,
-      curve: options.curve,
-      zapDomain: environment.zapDomain,
+      curve,
+      // Only a CURVE server (no `serverKey`) asks the authenticator about its peers.
+      zapDomain: curve && !curve.serverKey ? environment.zapDomain : undefined,
+      observePeers: options.observePeers,
     };
   };
 }

@@ -6,6 +6,7 @@ import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
 
 /** Sends one multipart message, or refuses once the bridge is closed (its part crashed or stopped). */
@@ -13,6 +14,17 @@ type SendFrame = (frames: Buffer | Buffer[]) => Promise<void>;
 
 /** At most this many messages go into one frame, so a deep queue becomes several moderate frames. */
 const MAX_FRAME_MESSAGES = 256;
+/**
+ * A part with the `spread` option (the master's `WorkerPushService`) cuts a batch into up to this many
+ * frames, so PUSH's round robin deals a burst out to up to this many workers instead of one.
+ */
+const SPREAD_FRAMES = 16;
+
+/** How many messages one frame of a batch of `count` carries. */
+function frameSize(environment: PartEnvironment, count: number): number {
+  if (environment.options.spread !== true) return MAX_FRAME_MESSAGES;
+  return Math.min(MAX_FRAME_MESSAGES, Math.max(1, Math.ceil(count / SPREAD_FRAMES)));
+}
 
 function collect(deliveries: readonly Delivery[]): PalmMessage[] {
   if (deliveries.length === 1) return deliveries[0]!.messages;
@@ -31,11 +43,7 @@ async function sendPlain(
     for (const message of messages) await sendFrame(codec.encodeOne(message));
     return;
   }
-  for (let at = 0; at < messages.length; at += MAX_FRAME_MESSAGES) {
-    const chunk =
-      at === 0 && messages.length <= MAX_FRAME_MESSAGES
-        ? messages
-        : messages.slice(at, at + MAX_FRAME_MESSAGES);
+  for (const chunk of frameChunks(messages, frameSize(environment, messages.length))) {
     for (const frame of codec.encode(chunk)) await sendFrame(frame);
   }
 }
@@ -54,9 +62,8 @@ async function sendTopics(
     if (group.length === 0 || topic === undefined) return;
     const head = Buffer.from(topic);
     if (codec.batches) {
-      for (let at = 0; at < group.length; at += MAX_FRAME_MESSAGES) {
-        for (const frame of codec.encode(group.slice(at, at + MAX_FRAME_MESSAGES)))
-          await sendFrame([head, frame]);
+      for (const chunk of frameChunks(group, MAX_FRAME_MESSAGES)) {
+        for (const frame of codec.encode(chunk)) await sendFrame([head, frame]);
       }
     } else {
       for (const message of group) await sendFrame([head, codec.encodeOne(message)]);

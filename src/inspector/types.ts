@@ -61,7 +61,10 @@ export type InspectorEventType =
   | "part.failed"
   | "part.restarted"
   | "part.stopped"
-  | "part.error";
+  | "part.error"
+  | "worker.joined"
+  | "worker.lost"
+  | "messages.redelivered";
 
 /** One entry of the inspector's event log. */
 export interface InspectorEvent {

@@ -1,4 +1,6 @@
 import * as zmq from "zeromq";
+import type { PeerEvent } from "../liveness/peerCount.js";
+import { addressReleased } from "./addressReleased.js";
 import type { SocketPlan } from "./socketPlan.js";
 
 /** Multipart messages read in one go from a socket. */
@@ -10,6 +12,8 @@ export type BatchListener = (batch: FrameBatch) => void | Promise<void>;
 /** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
 const MAX_READ_BATCH = 512;
 const BIND_RETRY_MS = [5, 10, 20, 50, 100, 200, 400, 800];
+/** A busy read loop lets the event loop turn (timers, other sockets) at least this often. */
+const YIELD_EVERY_MS = 10;
 
 /** The socket operations palm uses; every socket type it opens has the ones its parts call. */
 type PalmSocket = zmq.Socket & {
@@ -25,8 +29,9 @@ function openSocket(plan: SocketPlan): zmq.Socket {
   const common: Record<string, unknown> = { linger: 2000 };
   if (plan.maxMessageSize !== undefined) common.maxMessageSize = plan.maxMessageSize;
   if (plan.highWaterMark !== undefined) {
-    common.sendHighWaterMark = plan.highWaterMark;
-    common.receiveHighWaterMark = plan.highWaterMark;
+    // zeromq.js refuses an option its socket type lacks: a PULL or SUB does not send, a PUSH does not receive.
+    if (plan.kind !== "pull" && plan.kind !== "sub") common.sendHighWaterMark = plan.highWaterMark;
+    if (plan.kind !== "push") common.receiveHighWaterMark = plan.highWaterMark;
   }
   if (plan.curve) {
     if (plan.curve.serverKey) {
@@ -36,6 +41,8 @@ function openSocket(plan: SocketPlan): zmq.Socket {
     } else {
       common.curveServer = true;
       common.curveSecretKey = plan.curve.secretKey;
+      // Fail closed: with no ZAP handler answering, libzmq refuses CURVE peers instead of letting them in.
+      if (plan.zapDomain) common.zapEnforceDomain = true;
     }
   }
   if (plan.zapDomain) common.zapDomain = plan.zapDomain;
@@ -50,7 +57,9 @@ function openSocket(plan: SocketPlan): zmq.Socket {
       // the high-water mark instead of dropping silently as pylm's PUB did.
       return new zmq.XPublisher({ noDrop: true, ...options });
     case "sub":
-      return new zmq.Subscriber(options);
+      // A SUB only ever queues subscriptions, re-sent on each reconnect: waiting to deliver them to a
+      // publisher that is gone would only hold the process for the linger period when it exits.
+      return new zmq.Subscriber({ ...options, linger: 0 });
     case "rep":
       return new zmq.Reply(options);
     case "req":
@@ -60,6 +69,24 @@ function openSocket(plan: SocketPlan): zmq.Socket {
     case "dealer":
       return new zmq.Dealer(options);
   }
+}
+
+const HANDSHAKE_FAILURES = ["handshake:error:protocol", "handshake:error:auth", "handshake:error:other"] as const;
+
+/** Reports a socket's peer connections from its monitor; a throwing observer is not allowed to break it. */
+function observePeers(socket: zmq.Socket, report: (event: PeerEvent) => void): void {
+  const tell = (event: PeerEvent) => () => {
+    try {
+      report(event);
+    } catch {
+      // The observer's own problem: the socket goes on.
+    }
+  };
+  const events = socket.events;
+  events.on("accept", tell("accept"));
+  events.on("handshake", tell("handshake"));
+  for (const type of HANDSHAKE_FAILURES) events.on(type, tell("handshakeFailed"));
+  events.on("disconnect", tell("disconnect"));
 }
 
 function isAddressInUse(error: unknown): boolean {
@@ -84,6 +111,7 @@ export class KeptSocket {
   #oneAtATime: boolean;
   #failure: unknown;
   #sending: Promise<void> | undefined;
+  #bound = false;
 
   constructor(plan: SocketPlan) {
     this.plan = plan;
@@ -93,6 +121,7 @@ export class KeptSocket {
       const socket = this.socket as unknown as zmq.Subscriber;
       for (const topic of plan.subscribe ?? [""]) socket.subscribe(topic);
     }
+    if (plan.observePeers) observePeers(this.socket, plan.observePeers);
     this.ready = this.#open();
     // The failure is reported through `ready` to whoever attaches; never leave it unhandled.
     this.ready.catch(() => undefined);
@@ -106,6 +135,7 @@ export class KeptSocket {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.socket.bind(this.plan.address);
+        this.#bound = true;
         return;
       } catch (error) {
         // A socket closed a moment ago may still hold the port: try again briefly, then give up.
@@ -186,6 +216,16 @@ export class KeptSocket {
     if (!this.socket.closed) this.socket.close();
   }
 
+  /**
+   * Closes the socket and resolves once its bound address can be bound again (see `addressReleased`);
+   * pending messages still get the socket's linger.
+   */
+  async release(): Promise<void> {
+    const endpoint = this.#bound ? (this.socket.lastEndpoint ?? this.plan.address) : undefined;
+    this.close();
+    if (endpoint) await addressReleased(endpoint);
+  }
+
   #pump(): void {
     if (this.#reading || this.#paused || !this.#listener || this.socket.closed) return;
     void this.#read();
@@ -193,8 +233,16 @@ export class KeptSocket {
 
   async #read(): Promise<void> {
     this.#reading = true;
+    let yielded = Date.now();
     try {
       while (this.#listener && !this.#paused && !this.socket.closed) {
+        // A socket that always has something to read resolves every receive at once, in microtasks, which
+        // would starve timers (a worker's heartbeat, a master's liveness sweep) and other sockets' I/O.
+        if (Date.now() - yielded >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          yielded = Date.now();
+          if (!this.#listener || this.#paused || this.socket.closed) break;
+        }
         const batch: FrameBatch = [await this.socket.receive()];
         if (!this.#oneAtATime) {
           while (batch.length < MAX_READ_BATCH && this.socket.readable)

@@ -26,6 +26,13 @@ export class SocketKeeper {
     this.#sockets.clear();
   }
 
+  /** Closes every socket and resolves once every bound address can be bound again (see `KeptSocket.release`). */
+  async releaseAll(): Promise<void> {
+    const sockets = [...this.#sockets.values()];
+    this.#sockets.clear();
+    await Promise.all(sockets.map((kept) => kept.release()));
+  }
+
   get size(): number {
     return this.#sockets.size;
   }

@@ -1,4 +1,5 @@
 import type { SocketOptions } from "zeromq";
+import type { PeerEvent } from "../liveness/peerCount.js";
 
 /** The ZeroMQ socket types palm's parts use. */
 export type SocketKind = "pull" | "push" | "pub" | "sub" | "rep" | "req" | "router" | "dealer";
@@ -25,6 +26,8 @@ export interface SocketPlan {
   readonly curve?: CurveSocketOptions;
   /** ZAP domain checked by the server's authenticator, for CURVE servers. */
   readonly zapDomain?: string;
+  /** Told about peers connecting and leaving a bound socket (from its monitor), e.g. a master's worker PUSH. */
+  readonly observePeers?: (event: PeerEvent) => void;
   /** Extra zeromq.js socket options. */
   readonly options?: Partial<SocketOptions<never>>;
 }

@@ -24,9 +24,13 @@ Single-threaded: one zmq.Poller loop.  Messages for workers wait in a local queu
 while no worker is connected, so the cache keeps answering (a blocking PUSH would
 stall it and no worker could ever learn the addresses).
 
+With --drop-unknown, results lose the fields pylm's schema does not know (palm's error and
+id), so they reach the client the way an old pylm (protobuf < 3.5) would send them.
+
 Usage:
   pylm_master.py --name NAME --pull tcp://127.0.0.1:P1 --pub tcp://127.0.0.1:P2 \
-      --worker-pull tcp://127.0.0.1:P3 --worker-push tcp://127.0.0.1:P4 --db tcp://127.0.0.1:P5
+      --worker-pull tcp://127.0.0.1:P3 --worker-push tcp://127.0.0.1:P4 --db tcp://127.0.0.1:P5 \
+      [--pipelined] [--drop-unknown]
 Prints READY once every socket is bound; stops on SIGTERM (exit 0).
 """
 
@@ -74,6 +78,9 @@ def main():
     p.add_argument("--db", required=True, help="bind: REP cache service")
     p.add_argument("--pipelined", action="store_true",
                    help="publish on topic=name with stage+1 (pylm pipelined master)")
+    p.add_argument("--drop-unknown", action="store_true",
+                   help="drop unknown fields (palm's 7/8) from results, as protobuf < 3.5 did "
+                        "and as a hook that builds new messages does")
     args = p.parse_args()
 
     stopper = wire.Stopper()
@@ -135,6 +142,8 @@ def main():
             except Exception as exc:
                 wire.log("master: dropping undecodable worker message:", exc)
             else:
+                if args.drop_unknown:
+                    message.DiscardUnknownFields()
                 if args.pipelined:
                     topic = args.name
                     message.stage += 1

@@ -1,0 +1,71 @@
+import type { PalmMessage } from "../../src/message.js";
+import { checkEndpoint, checkName, checkOptionsObject } from "../../src/validate.js";
+import { SubConnection } from "../connections/subConnection.js";
+import {
+  type DistributingHooks,
+  type DistributingOptions,
+  DistributingServer,
+  type ServerCommonOptions,
+} from "./master.js";
+import { checkOptionalBoolean } from "./server.js";
+
+/**
+ * Options of a `Hub` (pylm's `Hub(name, sub_address, pub_address, worker_pull_address, worker_push_address,
+ * db_address, previous, pipelined)`).
+ */
+export interface HubOptions extends ServerCommonOptions, DistributingHooks, DistributingOptions {
+  /** The previous server's PUB (SUB, connected). */
+  subAddress: string;
+  /** Where results are published (PUB, bound). */
+  pubAddress: string;
+  /** Where workers push results (PULL, bound). */
+  workerPullAddress: string;
+  /** Where workers pull work (PUSH, bound). */
+  workerPushAddress: string;
+  /** The topic to subscribe to: the previous server's name, or a topic its `handleStream` publishes under. */
+  previous: string;
+}
+
+/**
+ * A pipelined master (pylm's `Hub`): it is fed by another server's publisher — the topic `previous` at
+ * `subAddress` — instead of by clients, distributes the messages to any number of `Worker` processes and
+ * publishes their results to the client, or (`pipelined`) to a next stage. Hooks as `Master`.
+ *
+ * @example
+ * const hub = new Hub({ name: "hub", subAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress, previous: "server" });
+ * await hub.start();
+ */
+export class Hub extends DistributingServer {
+  constructor(options: HubOptions) {
+    const checked = checkOptionsObject("options", options) as unknown as HubOptions;
+    for (const key of [
+      "subAddress",
+      "pubAddress",
+      "workerPullAddress",
+      "workerPushAddress",
+      "dbAddress",
+    ] as const) {
+      checkEndpoint(key, checked[key]);
+    }
+    checkName("previous", checked.previous);
+    checkOptionalBoolean("pipelined", checked.pipelined);
+    super(checked);
+    const inbound = this.inboundOptions();
+    this.template.registerInbound(SubConnection, "Sub", checked.subAddress, {
+      ...inbound,
+      // A message that failed upstream is not run again: it goes straight on to the publisher.
+      scatter: (message: PalmMessage) => (message.error !== undefined ? [message] : inbound.scatter(message)),
+      previous: checked.previous,
+    });
+    this.registerWorkerParts(checked);
+    this.template.presetCache({
+      ...checked.cache,
+      name: this.name,
+      sub_address: checked.subAddress,
+      pub_address: checked.pubAddress,
+      worker_pull_address: checked.workerPullAddress,
+      worker_push_address: checked.workerPushAddress,
+      db_address: checked.dbAddress,
+    });
+  }
+}

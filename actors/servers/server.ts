@@ -1,0 +1,189 @@
+import { invalidOption } from "../../src/errors.js";
+import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
+import type { PartOptions, StreamItem } from "../../src/part.js";
+import { ServerTemplate } from "../../src/serverTemplate.js";
+import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import {
+  createFunctionRunner,
+  type FunctionLookup,
+  methodLookup,
+  type UserFunction,
+} from "../functionRunner.js";
+import { CacheService } from "../services/cacheService.js";
+import { defaultHandleStream, PubService } from "../services/pubService.js";
+import { PullService } from "../services/pullService.js";
+import type { ServerCommonOptions } from "./master.js";
+import { PalmServer } from "./palmServer.js";
+
+const EMPTY = new Uint8Array(0);
+
+/** Options every server that runs user functions in its own process shares (Server, Pipeline, Sink). */
+export interface InProcessServerOptions extends Omit<ServerCommonOptions, "pipelined"> {
+  /** Functions by name, instead of (or besides) methods of a subclass; sync or async, returning bytes. */
+  functions?: Record<string, UserFunction>;
+  /** Chooses the topic a result is published under (and may change the message). @default client id, or (pipelined) the server's name with stage + 1 */
+  handleStream?: (message: PalmMessage) => StreamItem;
+}
+
+/** Options of a `Server` (pylm's `Server(name, db_address, pull_address, pub_address, pipelined)`). */
+export interface ServerOptions extends InProcessServerOptions {
+  /** Where clients push messages (PULL, bound). */
+  pullAddress: string;
+  /** Where results are published (PUB, bound). */
+  pubAddress: string;
+  /** Publish results under the server's name with stage + 1, for a `Pipeline`, `Sink` or `Hub`, instead of to clients. @default false */
+  pipelined?: boolean;
+}
+
+/** pylm's `Server.echo`: returns the payload unchanged (a server that only steers the stream). */
+const echo: UserFunction = (payload) => payload;
+
+/** Checks the `functions` option: an object of functions. */
+export function checkFunctions(value: unknown): Record<string, UserFunction> | undefined {
+  if (value === undefined) return undefined;
+  const functions = checkOptionsObject("functions", value);
+  for (const [key, fn] of Object.entries(functions)) {
+    if (typeof fn !== "function") throw invalidOption(`functions.${key}`, "a function", fn);
+  }
+  return functions as Record<string, UserFunction>;
+}
+
+/** Checks an optional boolean option. */
+export function checkOptionalBoolean(option: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") throw invalidOption(option, "true or false", value);
+  return value;
+}
+
+/**
+ * The parts and the function running that Server, Pipeline and Sink share: a cache, a publisher, and a
+ * hook that runs the function each message names in this process (the `functions` option, or a method of
+ * a subclass; the built-in `echo` otherwise). A message naming another server, or a function that fails,
+ * becomes an error result; a message that arrives already failed passes on untouched.
+ */
+export abstract class InProcessServer extends PalmServer {
+  readonly template: ServerTemplate;
+  readonly #options: InProcessServerOptions;
+  readonly #pipelined: boolean;
+  readonly #run: (message: PalmMessage) => PalmMessage[] | Promise<PalmMessage[]>;
+
+  /**
+   * @param base the ready-made class's prototype (`Server.prototype`, …): methods a subclass adds below
+   * it are callable by name; the framework's own (`start`, `handleStream`, …) never are.
+   */
+  protected constructor(
+    options: InProcessServerOptions,
+    settings: { base: object; pipelined: boolean; dropEmpty: boolean },
+  ) {
+    super();
+    checkEndpoint("dbAddress", options.dbAddress);
+    const functions = checkFunctions(options.functions);
+    if (options.handleStream !== undefined && typeof options.handleStream !== "function") {
+      throw invalidOption("handleStream", "a function", options.handleStream);
+    }
+    this.#options = options;
+    this.#pipelined = settings.pipelined;
+    this.template = new ServerTemplate({
+      name: options.name,
+      codec: options.codec,
+      logLevel: options.logLevel,
+      logger: options.logger,
+      supervision: options.supervision,
+      inspect: options.inspect,
+      maxMessageSize: options.maxMessageSize,
+      curve: options.curve,
+      now: options.now,
+    });
+    this.template.registerBypass(CacheService, "Cache", options.dbAddress);
+    this.#run = createFunctionRunner(this.#lookup(settings.base, functions), this.template.logger, {
+      dropEmpty: settings.dropEmpty,
+    });
+  }
+
+  #lookup(base: object, functions: Record<string, UserFunction> | undefined): FunctionLookup {
+    const methods = methodLookup(this, base);
+    return (fn) => {
+      if (functions && Object.hasOwn(functions, fn)) return functions[fn];
+      // A subclass overriding a framework method (`handleStream`) does not make it callable by clients.
+      if (!(fn in base)) {
+        const method = methods(fn);
+        if (method) return method;
+      }
+      return fn === "echo" ? echo : undefined;
+    };
+  }
+
+  /** Registers the publisher the results go out on. */
+  protected registerPublisher(pubAddress: string): void {
+    this.template.registerOutbound(PubService, "Pub", pubAddress, {
+      handleStream: (message) => this.handleStream(message),
+    });
+  }
+
+  /** The options of an inbound part whose messages are run here and published. */
+  protected runOptions(): PartOptions {
+    return { route: "Pub", scatter: (message: PalmMessage) => this.#execute(message) };
+  }
+
+  #execute(message: PalmMessage): PalmMessage[] | Promise<PalmMessage[]> {
+    // Failed upstream: the error travels on to the client unchanged.
+    if (message.error !== undefined) return [message];
+    const entry = currentFunction(message);
+    const { server } = splitFunction(entry);
+    if (server !== this.name) {
+      this.logger.error({ function: entry }, "message for another server");
+      return [
+        {
+          ...message,
+          payload: EMPTY,
+          error: `server "${this.name}" cannot run "${entry}": it names server "${server}"`,
+        },
+      ];
+    }
+    return this.#run(message);
+  }
+
+  /**
+   * The topic a result is published under: the client's id, or (pipelined) the server's name with the
+   * stage moved on by one. Override, or pass the `handleStream` option.
+   */
+  handleStream(message: PalmMessage): StreamItem {
+    if (this.#options.handleStream) return this.#options.handleStream(message);
+    // An error result keeps its stage, so the client's RemoteError names the function that failed.
+    if (message.error !== undefined && this.#pipelined) return { topic: this.name, message };
+    return this.#defaultStream(message);
+  }
+
+  #defaultStream = (message: PalmMessage): StreamItem => {
+    this.#defaultStream = defaultHandleStream(this.name, this.#pipelined);
+    return this.#defaultStream(message);
+  };
+}
+
+/**
+ * A server that runs user functions itself, one message at a time (pylm's `Server`): clients push to its
+ * PULL, it runs the function the message names and publishes the result on its PUB to the client — or,
+ * `pipelined`, under its own name with the stage moved on, for a `Pipeline`, `Sink` or `Hub`.
+ *
+ * @example
+ * class MyServer extends Server { foo(payload: Uint8Array) { return Buffer.concat([Buffer.from("you sent me "), payload]); } }
+ * const server = new MyServer({ name: "my_server", pullAddress, pubAddress, dbAddress });
+ * await server.start();
+ */
+export class Server extends InProcessServer {
+  constructor(options: ServerOptions) {
+    const checked = checkOptionsObject("options", options) as unknown as ServerOptions;
+    checkEndpoint("pullAddress", checked.pullAddress);
+    checkEndpoint("pubAddress", checked.pubAddress);
+    const pipelined = checkOptionalBoolean("pipelined", checked.pipelined) ?? false;
+    super(checked, { base: Server.prototype, pipelined, dropEmpty: false });
+    this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.runOptions());
+    this.registerPublisher(checked.pubAddress);
+    this.template.presetCache({
+      ...checked.cache,
+      name: this.name,
+      pull_address: checked.pullAddress,
+      pub_address: checked.pubAddress,
+      db_address: checked.dbAddress,
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { httpInboundPartMachine } from "../../machines/httpInboundPart.js";
+import { DEFAULT_HTTP_TIMEOUT_MS } from "../../src/bridges/httpEdge.js";
+import { createHttpServiceBridge } from "../../src/bridges/httpServiceBridge.js";
+import { definePart, type PartEnvironment } from "../../src/part.js";
+import { checkInteger, checkNumber } from "../../src/validate.js";
+
+const provided = httpInboundPartMachine.provide({ actors: { bridge: createHttpServiceBridge() } });
+
+/** Options HttpService reads from its registration, besides the common part options. */
+export interface HttpServiceOptions {
+  /** Requests routed and not yet answered; past it new requests wait (as many again), then get 503. @default 1024 */
+  maxRequests?: number;
+  /** How long a request waits for its feedback before it is answered 504. @default 30000 */
+  timeoutMs?: number;
+  /** Largest request body in bytes; larger ones are answered 413. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
+}
+
+function checkOptions(environment: PartEnvironment): void {
+  const { options, name } = environment;
+  if (options.maxRequests !== undefined) checkInteger(`maxRequests (part "${name}")`, options.maxRequests, 1);
+  checkNumber(`timeoutMs (part "${name}")`, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS, 1);
+  if (options.maxMessageSize !== undefined)
+    checkInteger(`maxMessageSize (part "${name}")`, options.maxMessageSize, 1);
+}
+
+/**
+ * Serves HTTP at its `http://host:port` address (pylm's `HttpService`): each POST body is a serialised
+ * message (the server's codec), routed like a REP request and answered with the feedback of its route.
+ * Unlike REP it holds many requests at once (`maxRequests`); other methods get 405, bad bodies 400.
+ *
+ * @example
+ * server.registerInbound(HttpService, "Http", "http://127.0.0.1:8080", { route: "Req", block: true });
+ */
+export const HttpService = definePart({
+  partType: "HttpService",
+  role: "inbound",
+  blocking: true,
+  service: true,
+  scheme: "http",
+  summary:
+    "Serves HTTP: each POST body is a serialised message, answered with the feedback of its route (pylm's `HttpService`); many requests at once.",
+  machine: httpInboundPartMachine,
+  build: (environment) => {
+    checkOptions(environment);
+    return provided;
+  },
+});

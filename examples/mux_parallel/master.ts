@@ -1,0 +1,17 @@
+// A plain Master; its MuxWorkers send two results per message (pylm's examples/mux_parallel).
+import { Master } from "../../src/index.js";
+import { addresses } from "../addresses.js";
+import { serve } from "../serve.js";
+
+const { pull, pub, workerPull, workerPush, db } = addresses();
+
+await serve(
+  new Master({
+    name: "server",
+    pullAddress: pull,
+    pubAddress: pub,
+    workerPullAddress: workerPull,
+    workerPushAddress: workerPush,
+    dbAddress: db,
+  }),
+);

@@ -1,0 +1,15 @@
+// Sends ten messages; the master scatters each into three, so the job waits for thirty results.
+import { Client } from "../../src/index.js";
+import { addresses } from "../addresses.js";
+
+const client = new Client({ serverName: "server", dbAddress: addresses().db });
+await client.start();
+const results: string[] = [];
+const payloads = Array.from({ length: 10 }, (_, i) => Buffer.from(`message ${i}`));
+for await (const result of client.job("server.foo", payloads, { messages: 30 })) {
+  results.push(result instanceof Error ? `error: ${result.message}` : Buffer.from(result).toString());
+}
+await client.stop();
+// Which worker ran which copy varies: print the results without the worker's name, sorted.
+for (const line of results.map((r) => r.replace(/^\S+ /, "")).sort()) console.log(line);
+console.log(`${results.length} results`);

@@ -1,0 +1,22 @@
+// Gets every message of `my_server` and closes the loop: its results go to the client.
+import { Pipeline } from "../../src/index.js";
+import { addresses } from "../addresses.js";
+import { serve } from "../serve.js";
+
+class MyPipeline extends Pipeline {
+  foo(message: Uint8Array): Uint8Array {
+    return Buffer.concat([Buffer.from("and I pipelined "), message]);
+  }
+}
+
+const { db, pub } = addresses(2);
+await serve(
+  new MyPipeline({
+    name: "my_pipeline",
+    dbAddress: db,
+    subAddress: addresses(1).pub,
+    pubAddress: pub,
+    previous: "my_server",
+    toClient: true,
+  }),
+);

@@ -1,0 +1,15 @@
+// A pipelined Server (pylm's examples/tee): every pipeline subscribed to `my_server` gets every message.
+import { Server } from "../../src/index.js";
+import { addresses } from "../addresses.js";
+import { serve } from "../serve.js";
+
+class MyServer extends Server {
+  foo(message: Uint8Array): Uint8Array {
+    return Buffer.concat([Buffer.from("you sent me "), message]);
+  }
+}
+
+const { pull, pub, db } = addresses();
+await serve(
+  new MyServer({ name: "my_server", dbAddress: db, pullAddress: pull, pubAddress: pub, pipelined: true }),
+);

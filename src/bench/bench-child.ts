@@ -1,0 +1,89 @@
+/** A line a bench process writes to its runner: one JSON object per stdout line, told apart by `type`. */
+export interface BenchReport {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** The environment variable a bench process reads its JSON configuration from when argv has none. */
+export const BENCH_CONFIG_ENV = "PALM_BENCH_CONFIG";
+
+/**
+ * Reads a bench process's JSON configuration from its first argument (or {@link BENCH_CONFIG_ENV}): an
+ * object with `endpoints`. Only that shape is checked; the runner is the only writer.
+ */
+export function readChildConfig<T>(role: string): T {
+  const raw = process.argv[2] ?? process.env[BENCH_CONFIG_ENV];
+  if (raw === undefined) {
+    throw new Error(`The ${role} needs its configuration as a JSON argument or in ${BENCH_CONFIG_ENV}`);
+  }
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== "object" || parsed === null || !("endpoints" in parsed)) {
+    throw new Error(`The ${role} configuration must be an object with \`endpoints\`, got ${raw}`);
+  }
+  return parsed as T;
+}
+
+/** Writes one report line to stdout (a pipe, written synchronously on Linux, so nothing is lost on exit). */
+export function report(line: BenchReport): void {
+  process.stdout.write(JSON.stringify(line) + "\n");
+}
+
+/** This process's peak resident set size so far, in kilobytes. */
+export function peakRssKb(): number {
+  return process.resourceUsage().maxRSS;
+}
+
+/** CPU time this process has used so far (user + system), in milliseconds. */
+export function cpuMs(): number {
+  const { userCPUTime, systemCPUTime } = process.resourceUsage();
+  return (userCPUTime + systemCPUTime) / 1000;
+}
+
+/**
+ * Calls `stop` once, when the runner asks: its stdin ends (the runner closed it, or died) or SIGTERM/SIGINT
+ * arrives. Reading stdin is what makes an orphaned bench process go away on its own. Returns a function
+ * that stops listening (and releases stdin) without calling `stop`, for a process that ends by itself.
+ */
+export function onStopRequest(stop: () => void): () => void {
+  let done = false;
+  const release = () => {
+    if (done) return false;
+    done = true;
+    for (const event of ["end", "close", "error"]) process.stdin.removeListener(event, requested);
+    process.removeListener("SIGTERM", requested);
+    process.removeListener("SIGINT", requested);
+    process.stdin.destroy();
+    return true;
+  };
+  function requested() {
+    if (release()) stop();
+  }
+  for (const event of ["end", "close", "error"]) process.stdin.on(event, requested);
+  process.stdin.resume();
+  process.on("SIGTERM", requested);
+  process.on("SIGINT", requested);
+  return () => void release();
+}
+
+/** Ends a bench process that failed: the error (with its stack) to stderr, exit code 1. */
+export function failBenchProcess(role: string, error: unknown): never {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${role} failed: ${text}\n`);
+  process.exit(1);
+}
+
+/**
+ * Runs a bench process's `main`: on success the process exits on its own once its sockets are closed
+ * (an unref'd timer forces the exit if some handle lingers); on failure see {@link failBenchProcess}.
+ */
+export function runBenchMain(role: string, main: () => Promise<void>): void {
+  main().then(
+    () => {
+      setTimeout(() => {
+        process.stderr.write(`${role}: a handle kept the process alive after its sockets closed; exiting\n`);
+        process.exit(0);
+      }, 3000).unref();
+    },
+    (error: unknown) => failBenchProcess(role, error),
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * palm bench client process: a palm `Client` that runs one job of `messages` echo calls (after a warm-up
+ * job), counts the results by the index each payload carries, then times `roundTrips` sequential `eval`
+ * calls. In a soak (`durationMs` > 0) it runs jobs back to back for that long instead. Reports one `exit`
+ * line with the result. Configuration: a {@link PalmClientConfig} as JSON in argv[2].
+ */
+import { Client } from "../../actors/client.js";
+import { isPalmError } from "../errors.js";
+import { cpuMs, failBenchProcess, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
+import { sampleRss } from "./rss-sampler.js";
+import { percentile, sortedAscending } from "./stats.js";
+
+/** What the client measured; the runner adds the processes' peak RSS. */
+export interface PalmClientResult {
+  readonly msgPerSec: number;
+  readonly seconds: number;
+  readonly sent: number;
+  readonly received: number;
+  readonly distinct: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly evalP50Us: number;
+  readonly evalP99Us: number;
+  /** Soak only: jobs run back to back. */
+  readonly jobs: number;
+}
+
+/** `count` payloads of `size` bytes, the first four holding the message's index. */
+function* payloads(count: number, size: number): Generator<Buffer> {
+  for (let i = 0; i < count; i++) {
+    const payload = Buffer.allocUnsafe(size).fill(0x61);
+    payload.writeUInt32LE(i, 0);
+    yield payload;
+  }
+}
+
+interface JobCount {
+  received: number;
+  distinct: number;
+  duplicated: number;
+  seconds: number;
+}
+
+/** Runs one job of `count` echo calls and counts its results by index; a job that stalls counts as lost. */
+async function runJob(client: Client, count: number, size: number): Promise<JobCount> {
+  const seen = new Uint8Array(count);
+  let received = 0;
+  let distinct = 0;
+  let lastAt = performance.now();
+  const unexpectedBefore = client.unexpectedResults;
+  const start = performance.now();
+  try {
+    for await (const result of client.job(BENCH_FUNCTION, payloads(count, size), { messages: count })) {
+      if (result instanceof Error) throw result;
+      received++;
+      lastAt = performance.now();
+      const index = result.byteLength >= 4 ? Buffer.from(result.buffer, result.byteOffset, 4).readUInt32LE(0) : -1;
+      if (index >= 0 && index < count && seen[index] === 0) {
+        seen[index] = 1;
+        distinct++;
+      }
+    }
+  } catch (error) {
+    // A job that waited `timeoutMs` for its next result gives up: what is missing is lost.
+    if (!isPalmError(error) || error.code !== "PALM_ERR_TIMEOUT") throw error;
+  }
+  const duplicated = received - distinct + (client.unexpectedResults - unexpectedBefore);
+  return { received, distinct, duplicated, seconds: (lastAt - start) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const config = readChildConfig<PalmClientConfig>("palm client");
+  const { endpoints, messages, warmup, payload, roundTrips, idleTimeoutMs, window, durationMs } = config;
+  const releaseStdin = onStopRequest(() =>
+    failBenchProcess("palm client", new Error("stopped by the runner before the run was over")),
+  );
+  const stopSampling = sampleRss(config.rssSampleMs);
+  const client = new Client({
+    serverName: BENCH_SERVER,
+    dbAddress: endpoints.db,
+    window,
+    timeoutMs: idleTimeoutMs,
+    logLevel: "warn",
+  });
+  await client.start();
+
+  if (warmup > 0) await runJob(client, warmup, payload);
+  let sent = 0;
+  let jobs = 0;
+  const total: JobCount = { received: 0, distinct: 0, duplicated: 0, seconds: 0 };
+  const soakUntil = performance.now() + durationMs;
+  do {
+    const counted = await runJob(client, messages, payload);
+    sent += messages;
+    jobs++;
+    total.received += counted.received;
+    total.distinct += counted.distinct;
+    total.duplicated += counted.duplicated;
+    total.seconds += counted.seconds;
+  } while (durationMs > 0 && performance.now() < soakUntil);
+
+  // Sequential round trips: one `eval` at a time, timed from the call to its result.
+  const rtts: number[] = [];
+  const one = Buffer.alloc(payload, 0x61);
+  for (let k = 0; k < roundTrips; k++) {
+    const started = performance.now();
+    await client.eval(BENCH_FUNCTION, one);
+    rtts.push((performance.now() - started) * 1000);
+  }
+  const sorted = sortedAscending(rtts);
+  stopSampling();
+  releaseStdin();
+  await client.stop();
+  const result: PalmClientResult = {
+    msgPerSec: total.seconds > 0 ? total.distinct / total.seconds : 0,
+    seconds: total.seconds,
+    sent,
+    received: total.received,
+    distinct: total.distinct,
+    lost: sent - total.distinct,
+    duplicated: total.duplicated,
+    evalP50Us: percentile(sorted, 50),
+    evalP99Us: percentile(sorted, 99),
+    jobs,
+  };
+  report({ type: "exit", role: "client", maxRssKb: peakRssKb(), cpuMs: cpuMs(), result });
+}
+
+runBenchMain("palm client", main);

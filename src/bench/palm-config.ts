@@ -1,0 +1,55 @@
+/** The five endpoints a bench `Master` binds (pylm's names). */
+export interface PalmEndpoints {
+  /** PULL, clients push work here (`pull_address`). */
+  readonly pull: string;
+  /** PUB, results go to clients here (`pub_address`). */
+  readonly pub: string;
+  /** PULL, workers push results here (`worker_pull_address`). */
+  readonly workerPull: string;
+  /** PUSH, workers pull work here (`worker_push_address`). */
+  readonly workerPush: string;
+  /** REP, the cache service: discovery (`db_address`). */
+  readonly db: string;
+}
+
+/** The server name every bench process uses. */
+export const BENCH_SERVER = "bench";
+
+/** The function workers run: it returns its payload. */
+export const BENCH_FUNCTION = `${BENCH_SERVER}.echo`;
+
+/** Configuration of the palm bench master process. */
+export interface PalmMasterConfig {
+  readonly endpoints: PalmEndpoints;
+  /** Workers that must have joined (their first heartbeat heard) before the master reports `workers`. */
+  readonly workers: number;
+  /** Sample the process's RSS this often and report it (`rss` lines), for the soak; 0: never. */
+  readonly rssSampleMs: number;
+}
+
+/** Configuration of one palm bench worker process. */
+export interface PalmWorkerConfig {
+  readonly endpoints: PalmEndpoints;
+  readonly name: string;
+}
+
+/** Configuration of the palm bench client process. */
+export interface PalmClientConfig {
+  readonly endpoints: PalmEndpoints;
+  /** Messages of the measured job. */
+  readonly messages: number;
+  /** Messages of a job run (and waited for) before the measured one, not counted. */
+  readonly warmup: number;
+  /** Payload size in bytes (at least 4: the first 4 carry the message's index). */
+  readonly payload: number;
+  /** Sequential `eval` round trips measured after the job. */
+  readonly roundTrips: number;
+  /** The job gives up after this long without a result; what did not arrive is `lost`. */
+  readonly idleTimeoutMs: number;
+  /** Messages a job may have in flight (`ClientOptions.window`). */
+  readonly window: number;
+  /** Soak: instead of `messages`, keep a job running this long (ms); 0: no soak. */
+  readonly durationMs: number;
+  /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
+  readonly rssSampleMs: number;
+}

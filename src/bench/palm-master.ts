@@ -1,0 +1,45 @@
+/**
+ * palm bench master process: a palm `Master` on the endpoints it is given. Reports `ready` once started,
+ * `workers` once every expected worker has joined, `rss` samples when asked (soak), and `exit` with its
+ * peak RSS and the ledger's counters when its runner asks it to stop.
+ * Configuration: a {@link PalmMasterConfig} as JSON in argv[2].
+ */
+import { Master } from "../../actors/servers/master.js";
+import { cpuMs, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
+import { sampleRss } from "./rss-sampler.js";
+
+async function main(): Promise<void> {
+  const { endpoints, workers, rssSampleMs } = readChildConfig<PalmMasterConfig>("palm master");
+  const master = new Master({
+    name: BENCH_SERVER,
+    pullAddress: endpoints.pull,
+    pubAddress: endpoints.pub,
+    workerPullAddress: endpoints.workerPull,
+    workerPushAddress: endpoints.workerPush,
+    dbAddress: endpoints.db,
+    logLevel: "warn",
+  });
+  let joined = 0;
+  master.on("worker.joined", () => {
+    if (++joined === workers) report({ type: "workers", joined });
+  });
+  const stopSampling = sampleRss(rssSampleMs);
+  const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
+  const startedAt = performance.now();
+  await master.start();
+  report({ type: "ready", pid: process.pid, startMs: performance.now() - startedAt });
+  await stopped;
+  stopSampling();
+  const { duplicates, redelivered, failed, size } = master.ledger;
+  await master.stop();
+  report({
+    type: "exit",
+    role: "master",
+    maxRssKb: peakRssKb(),
+    cpuMs: cpuMs(),
+    ledger: { duplicates, redelivered, failed, inFlight: size },
+  });
+}
+
+runBenchMain("palm master", main);

@@ -1,0 +1,26 @@
+/**
+ * palm bench worker process: a palm `Worker` whose `echo` returns its payload, connected to the bench
+ * master. Reports `ready` once started and `exit` with its peak RSS when its runner asks it to stop.
+ * Configuration: a {@link PalmWorkerConfig} as JSON in argv[2].
+ */
+import { Worker } from "../../actors/worker.js";
+import { cpuMs, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import type { PalmWorkerConfig } from "./palm-config.js";
+
+/** The user function under test: returns its payload. */
+function echo(payload: Uint8Array): Uint8Array {
+  return payload;
+}
+
+async function main(): Promise<void> {
+  const { endpoints, name } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const worker = new Worker({ name, dbAddress: endpoints.db, functions: { echo }, logLevel: "warn" });
+  const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
+  await worker.start();
+  report({ type: "ready", pid: process.pid });
+  await stopped;
+  await worker.stop();
+  report({ type: "exit", role: "worker", maxRssKb: peakRssKb(), cpuMs: cpuMs() });
+}
+
+runBenchMain("palm worker", main);

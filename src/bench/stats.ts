@@ -1,0 +1,31 @@
+/**
+ * The `p`-th percentile (0–100, nearest-rank method) of values already sorted in ascending order.
+ * Returns `NaN` for an empty array.
+ *
+ * @example
+ * percentile([1, 2, 3, 4], 50); // 2
+ */
+export function percentile(sortedValues: readonly number[], p: number): number {
+  if (!Number.isFinite(p) || p < 0 || p > 100) {
+    throw new RangeError(`Expected \`p\` to be a number from 0 to 100, got \`${String(p)}\` (${typeof p})`);
+  }
+  const n = sortedValues.length;
+  if (n === 0) return Number.NaN;
+  // Nearest rank: the smallest value with at least p% of the values at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  return sortedValues[Math.min(rank, n) - 1]!;
+}
+
+/** The median of `values` (any order; not modified): the mean of the two middle values when the count is even. */
+export function median(values: readonly number[]): number {
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = n >> 1;
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `values` copied and sorted ascending, ready for {@link percentile}. */
+export function sortedAscending(values: Iterable<number>): number[] {
+  return Array.from(values).sort((a, b) => a - b);
+}

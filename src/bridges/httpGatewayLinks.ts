@@ -1,0 +1,71 @@
+import { fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import type { PartEnvironment } from "../part.js";
+import { applyHook } from "./frames.js";
+import { gatewayExchange, type MessageSink } from "./httpGatewayExchange.js";
+
+/**
+ * The bridge of a GatewayRouter: it takes the HttpGateway's requests from the exchange at its `inproc://`
+ * address and hands them to its machine, which routes them (to the workers). Backpressure from the router
+ * holds the requests in the exchange.
+ */
+export function createGatewayRouterBridge() {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const exchange = gatewayExchange(environment, environment.address);
+    let open = true;
+    const take: MessageSink = (messages) => {
+      if (open) send(partEvents.received(messages));
+    };
+    // Ready first, then attached: the machine routes only once it is ready.
+    queueMicrotask(() => {
+      if (!open) return;
+      send(partEvents.ready());
+      exchange.attachRouter(take);
+    });
+    receive((command) => {
+      if (command.type === "bridge.pause") exchange.pause();
+      else if (command.type === "bridge.resume") exchange.resume();
+    });
+    return () => {
+      open = false;
+      exchange.detachRouter(take);
+    };
+  });
+}
+
+/**
+ * The bridge of a GatewayDealer: what the router hands it (results from the workers) goes back through the
+ * exchange at its `inproc://` address to the HttpGateway, after the part's `gather` hook.
+ */
+export function createGatewayDealerBridge() {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const exchange = gatewayExchange(environment, environment.address);
+    let open = true;
+    queueMicrotask(() => {
+      if (open) send(partEvents.ready());
+    });
+    receive((command) => {
+      if (command.type !== "bridge.send" || command.deliveries.length === 0) return;
+      let count = 0;
+      try {
+        for (const delivery of command.deliveries) {
+          const messages = applyHook(delivery.messages, environment.options.gather, "gather");
+          exchange.answer(messages);
+          count += messages.length;
+        }
+      } catch (error) {
+        send(partEvents.fault(error));
+        return;
+      }
+      send(partEvents.sent(command.deliveries[command.deliveries.length - 1]!.seq, count));
+    });
+    return () => {
+      open = false;
+    };
+  });
+}

@@ -1,0 +1,146 @@
+import * as zmq from "zeromq";
+import type { Logger } from "../logger.js";
+import { z85Encode } from "./z85.js";
+
+/** Where libzmq sends ZAP requests (RFC 27): one handler per ZeroMQ context. */
+export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
+
+/** Refused keys remembered per server (each logged once); past this, refusals are no longer logged one by one. */
+const MAX_REMEMBERED_REFUSALS = 1024;
+const BIND_RETRY_MS = [1, 5, 10, 20, 50, 100];
+
+/** One server's rules: the ZAP domain its CURVE sockets name, and the client keys it lets in. */
+interface ZapDomain {
+  readonly allowed: ReadonlySet<string> | "any";
+  readonly logger: Logger;
+  readonly refused: Set<string>;
+  refusedUncounted: boolean;
+}
+
+/** What the handler answered, for tests and the inspector. */
+export interface ZapCounters {
+  accepted: number;
+  refused: number;
+}
+
+/**
+ * The process's ZAP handler (ZeroMQ RFC 27): a REP socket bound to `inproc://zeromq.zap.01` in the default
+ * ZeroMQ context, which libzmq asks about every peer that completes a CURVE handshake with a server socket.
+ * It answers 200 for a public key the server (found by the socket's ZAP domain) allows and 400 otherwise,
+ * so a refused peer's frames never reach the server. Shared by every server of the process; it opens with
+ * the first CURVE server and closes with the last.
+ */
+class ZapHandler {
+  readonly #domains = new Map<string, ZapDomain>();
+  readonly counters: ZapCounters = { accepted: 0, refused: 0 };
+  #socket: zmq.Reply | undefined;
+  #opening: Promise<void> | undefined;
+
+  /** Registers a server's rules under `domain`; resolves once the handler answers. Returns the release. */
+  async register(domain: string, allowed: readonly string[] | "any", logger: Logger): Promise<() => void> {
+    this.#domains.set(domain, {
+      allowed: allowed === "any" ? "any" : new Set(allowed),
+      logger,
+      refused: new Set(),
+      refusedUncounted: false,
+    });
+    try {
+      this.#opening ??= this.#open();
+      await this.#opening;
+    } catch (error) {
+      this.#domains.delete(domain);
+      throw error;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#domains.delete(domain);
+      if (this.#domains.size === 0) this.#close();
+    };
+  }
+
+  async #open(): Promise<void> {
+    const socket = new zmq.Reply({ linger: 0 });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await socket.bind(ZAP_ENDPOINT);
+        break;
+      } catch (error) {
+        // The previous handler of this process may still be releasing the endpoint.
+        const wait = BIND_RETRY_MS[attempt];
+        if ((error as { code?: string }).code !== "EADDRINUSE" || wait === undefined) {
+          socket.close();
+          this.#opening = undefined;
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+    this.#socket = socket;
+    void this.#serve(socket);
+  }
+
+  #close(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#opening = undefined;
+    socket?.close();
+  }
+
+  async #serve(socket: zmq.Reply): Promise<void> {
+    try {
+      for await (const request of socket) await socket.send(this.#answer(request));
+    } catch (error) {
+      if (!socket.closed) {
+        for (const domain of this.#domains.values()) {
+          domain.logger.error({ err: error }, "the CURVE authenticator (ZAP handler) failed");
+        }
+      }
+    }
+  }
+
+  /** Answers one ZAP request: [version, id, domain, address, identity, mechanism, ...credentials]. */
+  #answer(frames: Buffer[]): (Buffer | string)[] {
+    const [version, requestId, domainFrame, address, , mechanism, credentials] = frames;
+    const reply = (status: "200" | "400" | "500", text: string, userId = "") => [
+      version ?? "1.0",
+      requestId ?? "",
+      status,
+      text,
+      userId,
+      "",
+    ];
+    if (version?.toString() !== "1.0" || !domainFrame || !mechanism) return reply("500", "bad ZAP request");
+    const domain = this.#domains.get(domainFrame.toString());
+    if (!domain) return reply("400", "unknown domain");
+    if (mechanism.toString() !== "CURVE" || !credentials || credentials.length !== 32) {
+      this.counters.refused++;
+      return reply("400", "CURVE required");
+    }
+    const key = z85Encode(credentials);
+    if (domain.allowed === "any" || domain.allowed.has(key)) {
+      this.counters.accepted++;
+      return reply("200", "OK", key);
+    }
+    this.counters.refused++;
+    this.#logRefusal(domain, key, address?.toString() ?? "");
+    return reply("400", "key not allowed");
+  }
+
+  #logRefusal(domain: ZapDomain, key: string, address: string): void {
+    if (domain.refused.has(key)) return;
+    if (domain.refused.size >= MAX_REMEMBERED_REFUSALS) {
+      if (!domain.refusedUncounted) {
+        domain.refusedUncounted = true;
+        domain.logger.warn("too many refused CURVE keys: further refusals are not logged");
+      }
+      return;
+    }
+    domain.refused.add(key);
+    domain.logger.warn({ clientKey: key, address }, "CURVE peer refused: its public key is not allowed");
+  }
+}
+
+/** The process's ZAP handler. */
+export const zapHandler = new ZapHandler();
