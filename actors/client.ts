@@ -374,8 +374,10 @@ export class Client {
     // Once the window is full the feeder waits for `refill` free slots, so a job sends moderate batches
     // rather than one message per result that came back.
     const refill = Math.max(1, window >> 2);
-    const full = () => sent - received >= window && received < expected();
-    const wanted = () => options.messages === undefined || received < options.messages;
+    // Once the consumer is gone (the job ended, threw or was abandoned) the feeder stops at once.
+    let ended = false;
+    const full = () => !ended && sent - received >= window && received < expected();
+    const wanted = () => !ended && (options.messages === undefined || received < options.messages);
     const room = async () => {
       while (full()) {
         await new Promise<void>((resolve) => {
@@ -458,6 +460,7 @@ export class Client {
     } finally {
       this.#waiters.delete(jobId);
       sourceDone = true;
+      ended = true;
       const f = feeder;
       feeder = undefined;
       f?.();

@@ -14,8 +14,8 @@ import { ServerTemplate } from "./serverTemplate.js";
 import { checkInteger } from "./validate.js";
 import { machineToGraph } from "./viz/machineToGraph.js";
 import { checkFormat, renderGraph } from "./viz/render.js";
-import { serverToGraph } from "./viz/serverToGraph.js";
 import type { StateGraph } from "./viz/StateGraph.js";
+import { serverToGraph } from "./viz/serverToGraph.js";
 
 const USAGE = `palm — clusters of small, fast servers built from supervised actor parts over ZeroMQ
 
@@ -46,7 +46,12 @@ function partCatalog(): Map<string, PartDefinition> {
   const parts = new Map<string, PartDefinition>();
   for (const [name, value] of Object.entries(palm)) {
     const candidate = value as Partial<PartDefinition> | undefined;
-    if (candidate && typeof candidate === "object" && typeof candidate.partType === "string" && candidate.machine) {
+    if (
+      candidate &&
+      typeof candidate === "object" &&
+      typeof candidate.partType === "string" &&
+      candidate.machine
+    ) {
       parts.set(name, candidate as PartDefinition);
     }
   }
@@ -117,7 +122,9 @@ async function viz(args: string[]): Promise<number> {
       console.error("palm viz: name a part (palm viz PushService), or use --server FILE or --list");
       return 2;
     }
-    const machine = parts.get(name)?.machine ?? (machines as Record<string, (typeof machines)[keyof typeof machines]>)[name];
+    const machine =
+      parts.get(name)?.machine ??
+      (machines as Record<string, (typeof machines)[keyof typeof machines]>)[name];
     if (!machine) {
       console.error(`palm viz: no part or machine named "${name}" (palm viz --list shows them)`);
       return 2;
@@ -140,7 +147,10 @@ async function viz(args: string[]): Promise<number> {
     else if (format === "json") sections.push(text);
     else sections.push(`${format === "dot" ? "//" : "%%"} ${name}\n${text}`);
   }
-  await emit(format === "json" && graphs.length > 1 ? `[${sections.join(",\n")}]` : sections.join("\n\n"), values.output);
+  await emit(
+    format === "json" && graphs.length > 1 ? `[${sections.join(",\n")}]` : sections.join("\n\n"),
+    values.output,
+  );
   return 0;
 }
 
@@ -160,7 +170,8 @@ async function demo(args: string[]): Promise<number> {
   }
   const messages = checkInteger("--messages", Number(values.messages), 1);
   const workers = checkInteger("--workers", Number(values.workers), 1, 64);
-  const inspect = values.inspect === undefined ? undefined : checkInteger("--inspect", Number(values.inspect), 0, 65535);
+  const inspect =
+    values.inspect === undefined ? undefined : checkInteger("--inspect", Number(values.inspect), 0, 65535);
   return runDemo({ messages, workers, ...(inspect !== undefined ? { inspect } : {}) });
 }
 
@@ -174,7 +185,8 @@ async function version(): Promise<string> {
   const { readFileSync } = await import("node:fs");
   for (const candidate of ["../package.json", "../../package.json"]) {
     try {
-      return (JSON.parse(readFileSync(new URL(candidate, import.meta.url), "utf8")) as { version: string }).version;
+      return (JSON.parse(readFileSync(new URL(candidate, import.meta.url), "utf8")) as { version: string })
+        .version;
     } catch {
       // try the next place: dist/src/cli.js sits one level deeper than src/cli.ts
     }

@@ -20,6 +20,9 @@ export interface InFlightEntry {
 export class InFlightLedger {
   readonly #entries = new Map<string, InFlightEntry>();
   readonly #settled = new Set<string>();
+  /** The settled ids in the order they were settled, a ring once full; `#oldest` is the next to forget. */
+  readonly #settledOrder: string[] = [];
+  #oldest = 0;
   readonly #settledLimit: number;
   #prefix: string;
   #next = 0;
@@ -90,11 +93,18 @@ export class InFlightLedger {
   }
 
   #remember(id: string): void {
+    if (this.#settled.has(id)) return;
     this.#settled.add(id);
-    if (this.#settled.size > this.#settledLimit) {
-      const oldest = this.#settled.values().next().value;
-      if (oldest !== undefined) this.#settled.delete(oldest);
+    // The oldest id is found in a ring, not as the Set's first value: iterating a Set from its start walks
+    // every entry deleted before it, which made each settle O(window) once the window was full.
+    const order = this.#settledOrder;
+    if (order.length < this.#settledLimit) {
+      order.push(id);
+      return;
     }
+    this.#settled.delete(order[this.#oldest]!);
+    order[this.#oldest] = id;
+    this.#oldest = (this.#oldest + 1) % this.#settledLimit;
   }
 
   /** Entries handed to the workers before `before` and not settled: what a lost worker may have held. */

@@ -19,6 +19,7 @@ export { HttpWorker, type HttpWorkerOptions } from "../actors/httpWorker.js";
 export { Hub, type HubOptions } from "../actors/servers/hub.js";
 export {
   type DistributingHooks,
+  type DistributingOptions,
   DistributingServer,
   Master,
   type MasterOptions,
@@ -50,6 +51,11 @@ export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
 export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
 export { type ErrorCode, ErrorCodes, isPalmError, PalmError, RemoteError } from "./errors.js";
+export type { InFlightEntry, InFlightLedger } from "./inFlight.js";
+export { HEARTBEAT_FUNCTION } from "./liveness/heartbeat.js";
+export type { LivenessEvent, RedeliveryReason } from "./liveness/livenessEvents.js";
+export type { WorkerInfo } from "./liveness/workerRegistry.js";
+export { WORKER_WATCH_DEFAULTS, type WorkerWatchOptions } from "./liveness/workerWatch.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { changePayload, createMessage, currentFunction, type PalmMessage, splitFunction } from "./message.js";
 export {
@@ -61,8 +67,16 @@ export {
   type StreamItem,
 } from "./part.js";
 export {
+  type CurveKeyPair,
+  type CurveServerOptions,
+  generateKeyPair,
+  keygen,
+} from "./security/curveKeys.js";
+export {
+  type AnyServerEvent,
   type PartInfo,
   type ServerEvent,
+  type ServerEventMap,
   type ServerEventType,
   ServerTemplate,
   type ServerTemplateOptions,

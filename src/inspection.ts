@@ -1,6 +1,11 @@
 import type { InspectionEvent } from "xstate";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
-import type { InspectorEvent, InspectorEventType, InspectorRoute, InspectorSource } from "./inspector/types.js";
+import type {
+  InspectorEvent,
+  InspectorEventType,
+  InspectorRoute,
+  InspectorSource,
+} from "./inspector/types.js";
 import type { PartDefinition } from "./part.js";
 import type { PartInfo, ServerEvent } from "./serverTemplate.js";
 import { machineToGraph } from "./viz/machineToGraph.js";
@@ -65,7 +70,12 @@ export class ServerInspection implements InspectorSource {
     for (const part of parts) {
       if (part.kind !== "inbound" || !part.route) continue;
       const target = parts.find((p) => p.name === part.route);
-      routes.push({ from: part.name, to: part.route, block: part.block, ...(target?.route ? { reroute: target.route } : {}) });
+      routes.push({
+        from: part.name,
+        to: part.route,
+        block: part.block,
+        ...(target?.route ? { reroute: target.route } : {}),
+      });
     }
     return {
       server: this.#server.name,
@@ -105,10 +115,18 @@ export class ServerInspection implements InspectorSource {
             ? `restart ${event.restarts}`
             : undefined;
       const type: InspectorEventType =
-        event.type === "server.ready" ? "server.started" : event.type === "part.exited" ? "part.stopped" : event.type;
+        event.type === "server.ready"
+          ? "server.started"
+          : event.type === "part.exited"
+            ? "part.stopped"
+            : event.type;
       this.#publish({ type, ...(part ? { part } : {}), at: Date.now(), ...(detail ? { detail } : {}) });
     });
-    this.#inspector = await createInspectorServer({ port: options.port, host: options.host ?? "127.0.0.1", source: this });
+    this.#inspector = await createInspectorServer({
+      port: options.port,
+      host: options.host ?? "127.0.0.1",
+      source: this,
+    });
     return this.#inspector.url;
   }
 

@@ -16,7 +16,10 @@ interface Run {
 /** Runs a command to completion (killed after `timeoutMs`) and collects its output. */
 function run(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -41,7 +44,8 @@ describe("the palm CLI", () => {
     const help = await palm("--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^palm — /);
-    for (const command of ["demo", "viz", "bench", "keygen"]) assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
+    for (const command of ["demo", "viz", "bench", "keygen"])
+      assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
     const unknown = await palm("frobnicate");
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -68,7 +72,8 @@ describe("the palm CLI", () => {
       const text = readFileSync(out, "utf8");
       assert.match(text, /%% supervision/);
       assert.match(text, /%% routing/);
-      for (const part of ["Pull", "WorkerPush", "WorkerPull", "Pub", "Cache"]) assert.ok(text.includes(part), part);
+      for (const part of ["Pull", "WorkerPush", "WorkerPull", "Pub", "Cache"])
+        assert.ok(text.includes(part), part);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -87,6 +92,9 @@ describe("the palm CLI", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(Date.now() - started < 30_000);
     for (let i = 0; i < 10; i++) assert.match(result.stdout, new RegExp(`HELLO ${i} \\(w[12]\\)`));
-    assert.match(result.stdout, /summary: 10 messages, 10 results in [\d.]+ s \(\d+ msg\/s\), 0 lost, 0 duplicated; by worker: w1 \d+, w2 \d+/);
+    assert.match(
+      result.stdout,
+      /summary: 10 messages, 10 results in [\d.]+ s \(\d+ msg\/s\), 0 lost, 0 duplicated; by worker: w1 \d+, w2 \d+/,
+    );
   });
 });

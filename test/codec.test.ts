@@ -4,10 +4,10 @@ import fc from "fast-check";
 import type { Codec } from "../src/codec/codec.js";
 import { getCodec, msgpackCodec, protobufCodec } from "../src/codec/index.js";
 import { MSGPACK_FRAME_TAG } from "../src/codec/msgpack.js";
-import { protobufjsReferenceCodec } from "./support/protobufjsReference.js";
 import { isPalmError } from "../src/errors.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
 import { runPython } from "./python/peers.js";
+import { protobufjsReferenceCodec } from "./support/protobufjsReference.js";
 
 // ------------------------------------------------------------------------------------------- helpers
 

@@ -16,9 +16,9 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const source = readFileSync(join(root, file), "utf8");
-  return [...source.matchAll(/(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
-    (m) => (m[1] ?? m[2])!,
-  );
+  return [
+    ...source.matchAll(/(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => (m[1] ?? m[2])!);
 }
 
 describe("layering", () => {

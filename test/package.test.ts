@@ -14,16 +14,29 @@ describe("the npm package", () => {
   const dir = mkdtempSync(join(tmpdir(), "palm-pack-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("packs, installs into an empty project, type-checks, runs, and ships the palm CLI", { timeout: 240_000 }, async () => {
+  it("packs, installs into an empty project, type-checks, runs, and ships the palm CLI", {
+    timeout: 240_000,
+  }, async () => {
     await exec("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repo, maxBuffer: 1 << 24 });
     const tarball = readdirSync(dir).find((file) => file.endsWith(".tgz"));
     assert.ok(tarball, "npm pack produced a tarball");
     const project = join(dir, "project");
     await exec("mkdir", ["-p", project]);
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "uses-palm", private: true, type: "module" }));
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "uses-palm", private: true, type: "module" }),
+    );
     await exec(
       "npm",
-      ["install", "--no-audit", "--no-fund", "--prefer-offline", join(dir, tarball), "typescript@5.9", "@types/node@20"],
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        join(dir, tarball),
+        "typescript@5.9",
+        "@types/node@20",
+      ],
       { cwd: project, maxBuffer: 1 << 24 },
     );
     const port = await freePort();
@@ -51,7 +64,9 @@ await server.stop();
         files: ["check.ts"],
       }),
     );
-    await exec(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", project], { cwd: project });
+    await exec(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", project], {
+      cwd: project,
+    });
     const ran = await exec(process.execPath, [join(project, "out/check.js")], { cwd: project });
     assert.equal(ran.stdout.trim(), "Pull:running.ready.flowing");
     const help = await exec("npx", ["--no-install", "palm", "--help"], { cwd: project });

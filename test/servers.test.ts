@@ -48,6 +48,28 @@ function client(
   return started(new Client({ serverName, dbAddress, ...quiet, timeoutMs: 5_000, ...extra }));
 }
 
+/**
+ * Waits until a chain of servers passes messages end to end. A SUB (a Pipeline's, a Sink's, a Hub's) is
+ * started once it connects, but its subscription reaches the publisher a moment later, and a publisher
+ * drops what nobody has subscribed to yet: probe with a throw-away client until an answer comes back.
+ */
+async function untilFlowing(serverName: string, dbAddress: string, subAddress: string, chain: string[]) {
+  const probe = new Client({ serverName, dbAddress, subAddress, ...quiet, timeoutMs: 200 });
+  await probe.start();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await probe.eval(chain, bytes("probe"));
+        return;
+      } catch (error) {
+        if (attempt >= 50 || !isPalmError(error, "PALM_ERR_TIMEOUT")) throw error;
+      }
+    }
+  } finally {
+    await probe.stop();
+  }
+}
+
 /** Resolves with the rejection of `promise`, and how long it took; fails if it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const start = performance.now();
@@ -264,6 +286,7 @@ describe("Pipeline", () => {
         ...quiet,
       }),
     );
+    await untilFlowing("my_server", db1!, pub3!, ["my_server.echo", "middle.echo", "last.echo"]);
     const c = await client("my_server", db1!, { subAddress: pub3! });
     assert.equal(
       text(await c.eval(["my_server.foo", "middle.tag", "last.tag"], bytes("x"))),
@@ -311,6 +334,7 @@ describe("Pipeline", () => {
         ...quiet,
       }),
     );
+    await untilFlowing("my_server", db1!, pub2!, ["my_server.echo", "filter.keep"]);
     const c = await client("my_server", db1!, { subAddress: pub2! });
     for (const fn of ["filter.keep", "filter.later"]) {
       const payloads = ["keep 1", "drop 2", "keep 3", "drop 4", "keep 5"].map(bytes);
@@ -344,6 +368,7 @@ describe("Pipeline", () => {
         ...quiet,
       }),
     );
+    await untilFlowing("my_server", db1!, pub2!, ["my_server.echo", "my_pipeline.echo"]);
     const c = await client("my_server", db1!, { subAddress: pub2! });
     const { error } = await rejection(c.eval(["my_server.boom", "my_pipeline.echo"], bytes("x")));
     assert.ok(error instanceof RemoteError);
@@ -402,6 +427,8 @@ describe("Sink", () => {
         ...quiet,
       }),
     );
+    await untilFlowing("a", dbA!, pubS!, ["a.echo", "my_sink.echo"]);
+    await untilFlowing("b", dbB!, pubS!, ["b.echo", "my_sink.echo"]);
     const ca = await client("a", dbA!, { subAddress: pubS! });
     const cb = await client("b", dbB!, { subAddress: pubS! });
     const [fromA, fromB] = await Promise.all([
@@ -469,6 +496,7 @@ describe("Hub", () => {
         ...quiet,
       }),
     );
+    await untilFlowing("server", db1!, pubH!, ["server.echo", "hub.foo"]);
     const c = await client("server", db1!, { subAddress: pubH! });
     assert.equal(
       text(await c.eval(["server.foo", "hub.foo"], bytes("a message"))),

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { inboundPartMachine } from "../../machines/inboundPart.js";
 import { createReaderBridge } from "../../src/bridges/readerBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
+import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
 
 const provided = inboundPartMachine.provide({
@@ -23,6 +25,13 @@ export const SubConnection = definePart({
   build: (environment) => {
     const { options } = environment;
     if (!options.subscribe && typeof options.previous === "string") options.subscribe = [options.previous];
+    // Greet the publisher (a palm PubService answers), so `start()` resolves only once the subscription
+    // is live; a publisher that never answers (not up yet, or pylm) is waited for `greetTimeoutMs` (3 s).
+    if (options.greet !== false && options.greetTopic === undefined) {
+      const greetTopic = `${HELLO_PREFIX}${randomUUID()}`;
+      options.greetTopic = greetTopic;
+      options.subscribe = [...(options.subscribe ?? [""]), greetTopic];
+    }
     return provided;
   },
 });

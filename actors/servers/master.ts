@@ -90,6 +90,7 @@ export abstract class DistributingServer extends PalmServer {
   readonly #now: () => number;
   readonly #watch: WorkerWatch;
   readonly #queues: { highWater?: number; highWaterMark?: number };
+  #stopping: Promise<void> | undefined;
 
   protected constructor(
     options: ServerCommonOptions &
@@ -150,8 +151,24 @@ export abstract class DistributingServer extends PalmServer {
     this.#watch.start();
   }
 
-  /** Stops watching the workers, then stops every part. Idempotent. */
-  override async stop(): Promise<void> {
+  /**
+   * Stops taking messages in, waits (up to `supervision.shutdownTimeoutMs`) for the workers to answer what
+   * the server holds, then stops watching them and stops every part. Idempotent.
+   */
+  override stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const template = this.template;
+    if (template.running && this.ledger.size > 0) {
+      template.pressure("WorkerPush", true, "stopping");
+      const deadline = Date.now() + template.policy.shutdownTimeoutMs;
+      while (this.ledger.size > 0 && template.running && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
     this.#watch.stop();
     await super.stop();
   }

@@ -19,7 +19,13 @@ const master = new Master({
 });
 await master.start();
 const workers = ["w1", "w2"].map(
-  (name) => new Worker({ name, dbAddress: db, logLevel: "warn", functions: { upper: (p) => Buffer.from(Buffer.from(p).toString().toUpperCase()) } }),
+  (name) =>
+    new Worker({
+      name,
+      dbAddress: db,
+      logLevel: "warn",
+      functions: { upper: (p) => Buffer.from(Buffer.from(p).toString().toUpperCase()) },
+    }),
 );
 for (const worker of workers) await worker.start();
 const client = new Client({ serverName: "server", dbAddress: db, logLevel: "warn" });

@@ -44,6 +44,8 @@ export interface BaselineClientConfig {
   readonly payload: number;
   /** Sequential round trips measured after the throughput phase. */
   readonly roundTrips: number;
+  /** Round trips made (and not measured) before those, so both sides are warm. */
+  readonly roundTripWarmup?: number;
   /** Stop waiting for results after this long without one. */
   readonly idleTimeoutMs: number;
   /** Give up when the master has not answered a probe after this long. */

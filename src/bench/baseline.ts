@@ -13,7 +13,7 @@ import type {
   BaselineWorkerConfig,
 } from "./baseline-config.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
-import { checkCount, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
+import { checkCount, cpuOf, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
 
 /** Options of {@link runBaseline}. */
 export interface BaselineOptions {
@@ -36,6 +36,8 @@ export interface BaselineOptions {
    * @default 2000
    */
   readonly roundTrips?: number;
+  /** Round trips made before those and not measured (warm-up). @default 0 */
+  readonly roundTripWarmup?: number;
   /**
    * The client stops waiting for results after this long without one; what did not arrive is `lost`.
    * @default 2000
@@ -68,6 +70,8 @@ export interface BaselineResult {
   readonly peakRssMb: { readonly master: number; readonly worker: number; readonly client: number };
   /** Duration of the throughput phase, from the first send to the last result, in seconds. */
   readonly seconds: number;
+  /** CPU time (user + system, every thread) each process used, in ms (`workers`: all of them together). */
+  readonly cpuMs: { readonly master: number; readonly workers: number; readonly client: number };
 }
 
 const PROBE_TIMEOUT_MS = 20_000;
@@ -93,10 +97,12 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
   }
   const warmup = options.warmup ?? 0;
   const roundTrips = options.roundTrips ?? 2000;
+  const roundTripWarmup = options.roundTripWarmup ?? 0;
   const idleTimeoutMs = options.idleTimeoutMs ?? 2000;
   const timeoutMs = options.timeoutMs ?? 600_000;
   checkCount("warmup", warmup, 0);
   checkCount("roundTrips", roundTrips, 0);
+  checkCount("roundTripWarmup", roundTripWarmup, 0);
   checkCount("idleTimeoutMs", idleTimeoutMs, 1);
   checkCount("timeoutMs", timeoutMs, 1);
 
@@ -132,6 +138,7 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
       warmup,
       payload,
       roundTrips,
+      roundTripWarmup,
       idleTimeoutMs,
       probeTimeoutMs: PROBE_TIMEOUT_MS,
     };
@@ -161,6 +168,11 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
         client: rssMb(clientExit),
       },
       seconds: result.seconds,
+      cpuMs: {
+        master: cpuOf(serverExits[0]!),
+        workers: serverExits.slice(1).reduce((sum, exit) => sum + cpuOf(exit), 0),
+        client: cpuOf(clientExit),
+      },
     };
   } finally {
     await Promise.all(processes.map((p) => p.kill(KILL_GRACE_MS)));

@@ -65,6 +65,23 @@ export function onStopRequest(stop: () => void): () => void {
   return () => void release();
 }
 
+/**
+ * Answers the runner's marks: a line `mark <name>` on stdin is answered with a `{"type":"mark","name",
+ * "cpuMs"}` report, so the runner can tell the CPU a process used during one phase of a run.
+ */
+export function answerMarks(): void {
+  let pending = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => {
+    pending += chunk;
+    for (let cut = pending.indexOf("\n"); cut !== -1; cut = pending.indexOf("\n")) {
+      const line = pending.slice(0, cut).trim();
+      pending = pending.slice(cut + 1);
+      if (line.startsWith("mark ")) report({ type: "mark", name: line.slice(5), cpuMs: cpuMs() });
+    }
+  });
+}
+
 /** Ends a bench process that failed: the error (with its stack) to stderr, exit code 1. */
 export function failBenchProcess(role: string, error: unknown): never {
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -125,6 +125,39 @@ export class BenchProcess {
     return this.#reports.filter((r) => r.type === type);
   }
 
+  /** Calls `listener` with every report from now on; returns the function that stops it. */
+  onReport(listener: (report: BenchReport) => void): () => void {
+    let seen = this.#reports.length;
+    const check = () => {
+      while (seen < this.#reports.length) listener(this.#reports[seen++]!);
+    };
+    this.#listeners.add(check);
+    return () => this.#listeners.delete(check);
+  }
+
+  /**
+   * Asks the process for its CPU time now (a `mark <name>` line on its stdin, see `answerMarks`); resolves
+   * with it, or NaN if no answer comes within `timeoutMs`.
+   */
+  async mark(name: string, timeoutMs = 5000): Promise<number> {
+    this.#child.stdin?.write(`mark ${name}\n`);
+    const started = Date.now();
+    for (;;) {
+      const found = this.#reports.find((r) => r.type === "mark" && r["name"] === name);
+      if (found) return typeof found["cpuMs"] === "number" ? found["cpuMs"] : Number.NaN;
+      if (this.#isClosed || Date.now() - started > timeoutMs) return Number.NaN;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        const wake = () => {
+          clearTimeout(timer);
+          this.#listeners.delete(wake);
+          resolve();
+        };
+        this.#listeners.add(wake);
+      });
+    }
+  }
+
   /** Rejects with a clear error naming the process once it exits; never resolves. */
   failsOnExit(): Promise<never> {
     return this.closed.then(() => {

@@ -24,6 +24,8 @@ export interface PalmClientResult {
   readonly evalP99Us: number;
   /** Soak only: jobs run back to back. */
   readonly jobs: number;
+  /** CPU time the client used during the measured job(s), in ms. */
+  readonly jobCpuMs: number;
 }
 
 /** `count` payloads of `size` bytes, the first four holding the message's index. */
@@ -55,7 +57,8 @@ async function runJob(client: Client, count: number, size: number): Promise<JobC
       if (result instanceof Error) throw result;
       received++;
       lastAt = performance.now();
-      const index = result.byteLength >= 4 ? Buffer.from(result.buffer, result.byteOffset, 4).readUInt32LE(0) : -1;
+      const index =
+        result.byteLength >= 4 ? (result[0]! | (result[1]! << 8) | (result[2]! << 16) | (result[3]! << 24)) >>> 0 : -1;
       if (index >= 0 && index < count && seen[index] === 0) {
         seen[index] = 1;
         distinct++;
@@ -71,7 +74,8 @@ async function runJob(client: Client, count: number, size: number): Promise<JobC
 
 async function main(): Promise<void> {
   const config = readChildConfig<PalmClientConfig>("palm client");
-  const { endpoints, messages, warmup, payload, roundTrips, idleTimeoutMs, window, durationMs } = config;
+  const { endpoints, messages, warmup, payload, roundTrips, roundTripWarmup, idleTimeoutMs, window, durationMs } =
+    config;
   const releaseStdin = onStopRequest(() =>
     failBenchProcess("palm client", new Error("stopped by the runner before the run was over")),
   );
@@ -86,6 +90,9 @@ async function main(): Promise<void> {
   await client.start();
 
   if (warmup > 0) await runJob(client, warmup, payload);
+  // The runner asks the master and the workers for their CPU time at these two reports.
+  report({ type: "phase", name: "job-start" });
+  const jobCpuFrom = cpuMs();
   let sent = 0;
   let jobs = 0;
   const total: JobCount = { received: 0, distinct: 0, duplicated: 0, seconds: 0 };
@@ -100,13 +107,15 @@ async function main(): Promise<void> {
     total.seconds += counted.seconds;
   } while (durationMs > 0 && performance.now() < soakUntil);
 
+  const jobCpuMs = cpuMs() - jobCpuFrom;
+  report({ type: "phase", name: "job-end" });
   // Sequential round trips: one `eval` at a time, timed from the call to its result.
   const rtts: number[] = [];
   const one = Buffer.alloc(payload, 0x61);
-  for (let k = 0; k < roundTrips; k++) {
+  for (let k = -roundTripWarmup; k < roundTrips; k++) {
     const started = performance.now();
     await client.eval(BENCH_FUNCTION, one);
-    rtts.push((performance.now() - started) * 1000);
+    if (k >= 0) rtts.push((performance.now() - started) * 1000);
   }
   const sorted = sortedAscending(rtts);
   stopSampling();
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
     evalP50Us: percentile(sorted, 50),
     evalP99Us: percentile(sorted, 99),
     jobs,
+    jobCpuMs,
   };
   report({ type: "exit", role: "client", maxRssKb: peakRssKb(), cpuMs: cpuMs(), result });
 }

@@ -31,6 +31,8 @@ export interface PalmMasterConfig {
 export interface PalmWorkerConfig {
   readonly endpoints: PalmEndpoints;
   readonly name: string;
+  /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
+  readonly rssSampleMs: number;
 }
 
 /** Configuration of the palm bench client process. */
@@ -44,6 +46,8 @@ export interface PalmClientConfig {
   readonly payload: number;
   /** Sequential `eval` round trips measured after the job. */
   readonly roundTrips: number;
+  /** `eval` round trips made (and not measured) before those, so every process is warm. */
+  readonly roundTripWarmup: number;
   /** The job gives up after this long without a result; what did not arrive is `lost`. */
   readonly idleTimeoutMs: number;
   /** Messages a job may have in flight (`ClientOptions.window`). */

@@ -5,7 +5,15 @@
  * Configuration: a {@link PalmMasterConfig} as JSON in argv[2].
  */
 import { Master } from "../../actors/servers/master.js";
-import { cpuMs, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import {
+  answerMarks,
+  cpuMs,
+  onStopRequest,
+  peakRssKb,
+  readChildConfig,
+  report,
+  runBenchMain,
+} from "./bench-child.js";
 import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -26,9 +34,10 @@ async function main(): Promise<void> {
   });
   const stopSampling = sampleRss(rssSampleMs);
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
+  answerMarks();
   const startedAt = performance.now();
   await master.start();
-  report({ type: "ready", pid: process.pid, startMs: performance.now() - startedAt });
+  report({ type: "ready", pid: process.pid, startMs: performance.now() - startedAt, cpuMs: cpuMs() });
   await stopped;
   stopSampling();
   const { duplicates, redelivered, failed, size } = master.ledger;

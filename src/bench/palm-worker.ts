@@ -4,8 +4,17 @@
  * Configuration: a {@link PalmWorkerConfig} as JSON in argv[2].
  */
 import { Worker } from "../../actors/worker.js";
-import { cpuMs, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import {
+  answerMarks,
+  cpuMs,
+  onStopRequest,
+  peakRssKb,
+  readChildConfig,
+  report,
+  runBenchMain,
+} from "./bench-child.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
+import { sampleRss } from "./rss-sampler.js";
 
 /** The user function under test: returns its payload. */
 function echo(payload: Uint8Array): Uint8Array {
@@ -13,12 +22,15 @@ function echo(payload: Uint8Array): Uint8Array {
 }
 
 async function main(): Promise<void> {
-  const { endpoints, name } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const { endpoints, name, rssSampleMs } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const stopSampling = sampleRss(rssSampleMs);
   const worker = new Worker({ name, dbAddress: endpoints.db, functions: { echo }, logLevel: "warn" });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
+  answerMarks();
   await worker.start();
-  report({ type: "ready", pid: process.pid });
+  report({ type: "ready", pid: process.pid, cpuMs: cpuMs() });
   await stopped;
+  stopSampling();
   await worker.stop();
   report({ type: "exit", role: "worker", maxRssKb: peakRssKb(), cpuMs: cpuMs() });
 }

@@ -21,13 +21,15 @@ export interface PalmRunOptions {
   readonly warmup?: number;
   /** Sequential `eval` round trips measured after the job. @default 2000 */
   readonly roundTrips?: number;
+  /** `eval` round trips made before those and not measured (warm-up). @default 0 */
+  readonly roundTripWarmup?: number;
   /** The job gives up after this long without a result; what did not arrive is `lost`. @default 5000 */
   readonly idleTimeoutMs?: number;
   /** Messages the client's job may have in flight (`ClientOptions.window`). @default 1000 */
   readonly window?: number;
   /** Soak: run jobs back to back for this long (ms) and sample every process's RSS. @default 0 */
   readonly durationMs?: number;
-  /** RSS sampling interval of the soak. @default 1000 */
+  /** Sample every process's memory this often (ms); 0: never. @default 1000 in a soak, else 0 */
   readonly rssSampleMs?: number;
   /** The run fails when the client has not finished after this long. @default 600000 + durationMs */
   readonly timeoutMs?: number;
@@ -39,7 +41,12 @@ export interface PalmRunOptions {
 export interface RssSample {
   /** Since the process started sampling, in ms. */
   readonly atMs: number;
+  /** Resident set size, MB. */
   readonly mb: number;
+  /** V8 heap in use, MB. */
+  readonly heapMb: number;
+  /** Memory outside the V8 heap held by JS objects (buffers), MB. */
+  readonly externalMb: number;
 }
 
 /** What {@link runPalm} measured. */
@@ -66,9 +73,11 @@ export interface PalmRunResult {
   readonly masterLedger: { readonly duplicates: number; readonly redelivered: number; readonly failed: number };
   /** CPU time (user + system) each process used, in ms. */
   readonly cpuMs: { readonly master: number; readonly workers: number; readonly client: number };
-  /** Soak only: the master's RSS samples. */
-  readonly masterRss: RssSample[];
-  /** Soak only: jobs run. */
+  /** CPU time (user + system) each process used during the measured job(s), in ms. */
+  readonly jobCpuMs: { readonly master: number; readonly workers: number; readonly client: number };
+  /** Memory samples of the master, the first worker and the client (when `rssSampleMs` > 0). */
+  readonly rss: { readonly master: RssSample[]; readonly worker: RssSample[]; readonly client: RssSample[] };
+  /** Jobs run (more than one in a soak). */
   readonly jobs: number;
 }
 
@@ -88,13 +97,15 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
   checkCount("payload", payload, 4);
   const warmup = options.warmup ?? 0;
   const roundTrips = options.roundTrips ?? 2000;
+  const roundTripWarmup = options.roundTripWarmup ?? 0;
   const idleTimeoutMs = options.idleTimeoutMs ?? 5000;
   const window = options.window ?? 1000;
   const durationMs = options.durationMs ?? 0;
-  const rssSampleMs = durationMs > 0 ? (options.rssSampleMs ?? 1000) : 0;
+  const rssSampleMs = options.rssSampleMs ?? (durationMs > 0 ? 1000 : 0);
   const timeoutMs = options.timeoutMs ?? 600_000 + durationMs;
   checkCount("warmup", warmup, 0);
   checkCount("roundTrips", roundTrips, 0);
+  checkCount("roundTripWarmup", roundTripWarmup, 0);
   checkCount("idleTimeoutMs", idleTimeoutMs, 1);
   checkCount("window", window, 1);
   checkCount("durationMs", durationMs, 0);
@@ -124,7 +135,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
-      start(`worker ${i + 1}`, "palm-worker", { endpoints, name: `w${i + 1}` } satisfies PalmWorkerConfig),
+      start(`worker ${i + 1}`, "palm-worker", { endpoints, name: `w${i + 1}`, rssSampleMs } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];
     // Every worker heard by the master (its first heartbeat) before the client starts.
@@ -138,16 +149,27 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       warmup,
       payload,
       roundTrips,
+      roundTripWarmup,
       idleTimeoutMs,
       window,
       durationMs,
       rssSampleMs,
     } satisfies PalmClientConfig);
 
+    // CPU marks of the master and the workers when the client starts and ends its measured job.
+    const marks = new Map<string, Promise<number[]>>();
+    client.onReport((r) => {
+      if (r.type === "phase" && typeof r["name"] === "string") {
+        const name = r["name"];
+        marks.set(name, Promise.all(servers.map((server) => server.mark(name))));
+      }
+    });
     const clientExit = await Promise.race([
       client.report("exit", timeoutMs),
       ...servers.map((server) => server.failsOnExit()),
     ]);
+    const [jobStart, jobEnd] = await Promise.all([marks.get("job-start"), marks.get("job-end")]);
+    const jobCpu = (i: number) => (jobEnd?.[i] ?? Number.NaN) - (jobStart?.[i] ?? Number.NaN);
     for (const server of servers) server.requestStop();
     const serverExits = await Promise.all(servers.map((server) => server.report("exit", STOP_TIMEOUT_MS)));
     await Promise.all(processes.map((p) => p.exitsWithin(STOP_TIMEOUT_MS)));
@@ -180,12 +202,26 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         workers: serverExits.slice(1).reduce((sum, exit) => sum + numberField(exit, "cpuMs"), 0),
         client: numberField(clientExit, "cpuMs"),
       },
-      masterRss: master.reports("rss").map((r) => ({ atMs: numberField(r, "atMs"), mb: numberField(r, "mb") })),
+      jobCpuMs: {
+        master: jobCpu(0),
+        workers: workerProcesses.reduce((sum, _, i) => sum + jobCpu(i + 1), 0),
+        client: result.jobCpuMs,
+      },
+      rss: { master: samples(master), worker: samples(workerProcesses[0]!), client: samples(client) },
       jobs: result.jobs,
     };
   } finally {
     await Promise.all(processes.map((p) => p.kill(KILL_GRACE_MS)));
   }
+}
+
+function samples(process: BenchProcess): RssSample[] {
+  return process.reports("rss").map((r) => ({
+    atMs: numberField(r, "atMs"),
+    mb: numberField(r, "mb"),
+    heapMb: numberField(r, "heapMb"),
+    externalMb: numberField(r, "externalMb"),
+  }));
 }
 
 function numberField(report: BenchReport, field: string): number {

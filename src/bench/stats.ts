@@ -29,3 +29,29 @@ export function median(values: readonly number[]): number {
 export function sortedAscending(values: Iterable<number>): number[] {
   return Array.from(values).sort((a, b) => a - b);
 }
+
+/**
+ * The least-squares slope of `y` over `x` (`NaN` for fewer than two points or no spread in `x`).
+ *
+ * @example
+ * slope([[0, 1], [1, 3], [2, 5]]); // 2
+ */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) * (x - mx);
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}

@@ -19,7 +19,37 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
-    const onBatch = (batch: Buffer[][]): void | Promise<void> => {
+    // A SUB that greets (SubConnection) is ready only once its publisher answered its greeting topic, so
+    // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
+    const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
+    let flowing = greetTopic === undefined;
+    let early: Buffer[][] = [];
+    let greetTimer: NodeJS.Timeout | undefined;
+    const becomeReady = () => {
+      if (flowing || !open) return;
+      flowing = true;
+      clearTimeout(greetTimer);
+      send(partEvents.ready());
+      const held = early;
+      early = [];
+      if (held.length > 0) void onBatch(held);
+    };
+    const onBatch = (incoming: Buffer[][]): void | Promise<void> => {
+      let batch = incoming;
+      if (greetTopic) {
+        batch = [];
+        for (const frames of incoming) {
+          if (frames.length === 2 && frames[1]!.length === 0 && greetTopic.equals(frames[0]!)) {
+            kept.greeted = true;
+            becomeReady();
+          } else batch.push(frames);
+        }
+        if (!flowing) {
+          for (const frames of batch) early.push(frames);
+          return;
+        }
+        if (batch.length === 0) return;
+      }
       const decoded = decodeBatch(environment, batch, frames);
       if (decoded.bad > 0) {
         send(partEvents.badFrame(decoded.bad, decoded.reason));
@@ -74,6 +104,19 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         // A restarted part starts flowing whatever its predecessor left (the router pauses it again if its
         // route is still pressed), and it is ready before the batches held while it was down reach it.
         kept.resume();
+        if (greetTopic && !kept.greeted) {
+          kept.attach(onBatch, onError);
+          const waitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
+          greetTimer = setTimeout(() => {
+            logger.info(
+              { waitMs },
+              "no greeting from the publisher (not started yet, or a pylm peer): going on",
+            );
+            becomeReady();
+          }, waitMs);
+          return;
+        }
+        flowing = true;
         send(partEvents.ready());
         if (open) kept.attach(onBatch, onError);
       },
@@ -85,6 +128,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     });
     return () => {
       open = false;
+      clearTimeout(greetTimer);
       kept.detach();
     };
   });

@@ -2,6 +2,7 @@ import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
 import type { Delivery } from "../../machines/types.js";
+import { RateLimitedLog } from "../logger.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
@@ -15,15 +16,18 @@ type SendFrame = (frames: Buffer | Buffer[]) => Promise<void>;
 /** At most this many messages go into one frame, so a deep queue becomes several moderate frames. */
 const MAX_FRAME_MESSAGES = 256;
 /**
- * A part with the `spread` option (the master's `WorkerPushService`) cuts a batch into up to this many
- * frames, so PUSH's round robin deals a burst out to up to this many workers instead of one.
+ * A part with the `spread` option (the master's `WorkerPushService`) cuts a batch into one frame per peer
+ * its socket counts (at most this many; this many when it counts none), so PUSH's round robin deals a
+ * burst out to every worker instead of one.
  */
 const SPREAD_FRAMES = 16;
 
 /** How many messages one frame of a batch of `count` carries. */
-function frameSize(environment: PartEnvironment, count: number): number {
+function frameSize(environment: PartEnvironment, kept: KeptSocket, count: number): number {
   if (environment.options.spread !== true) return MAX_FRAME_MESSAGES;
-  return Math.min(MAX_FRAME_MESSAGES, Math.max(1, Math.ceil(count / SPREAD_FRAMES)));
+  // One frame per connected worker: each gets its share of the burst, and no more frames than that.
+  const frames = Math.min(SPREAD_FRAMES, Math.max(1, kept.peers ?? SPREAD_FRAMES));
+  return Math.min(MAX_FRAME_MESSAGES, Math.max(1, Math.ceil(count / frames)));
 }
 
 function collect(deliveries: readonly Delivery[]): PalmMessage[] {
@@ -36,6 +40,7 @@ function collect(deliveries: readonly Delivery[]): PalmMessage[] {
 async function sendPlain(
   sendFrame: SendFrame,
   environment: PartEnvironment,
+  kept: KeptSocket,
   messages: PalmMessage[],
 ): Promise<void> {
   const { codec } = environment;
@@ -43,7 +48,7 @@ async function sendPlain(
     for (const message of messages) await sendFrame(codec.encodeOne(message));
     return;
   }
-  for (const chunk of frameChunks(messages, frameSize(environment, messages.length))) {
+  for (const chunk of frameChunks(messages, frameSize(environment, kept, messages.length))) {
     for (const frame of codec.encode(chunk)) await sendFrame(frame);
   }
 }
@@ -90,13 +95,21 @@ const EMPTY = Buffer.alloc(0);
  * subscribes to its own topic and then to a greeting topic; the greeting's arrival proves both
  * subscriptions are live, so its first message cannot be lost to a slow join (pylm's `eval` hang).
  */
-function greet(kept: KeptSocket) {
+function greet(kept: KeptSocket, onBad: (count: number) => void) {
   return (batch: Buffer[][]) => {
-    for (const [frame] of batch) {
-      if (!frame || frame[0] !== 1) continue;
+    let bad = 0;
+    for (const frames of batch) {
+      const frame = frames[0];
+      // Subscribers send (un)subscriptions, one frame starting with 1 or 0; anything else is bad input.
+      if (!frame || frames.length !== 1 || frame.length === 0 || frame[0]! > 1) {
+        bad++;
+        continue;
+      }
+      if (frame[0] !== 1) continue;
       const topic = frame.subarray(1);
       if (topic.toString("latin1").startsWith(HELLO_PREFIX)) kept.send([topic, EMPTY]).catch(() => undefined);
     }
+    if (bad > 0) onBad(bad);
   };
 }
 
@@ -118,7 +131,15 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     };
     kept.ready.then(() => {
       if (!open) return;
-      if (environment.options.greet) kept.attach(greet(kept), fail);
+      if (environment.options.greet) {
+        const badLog = new RateLimitedLog();
+        const onBad = (count: number) => {
+          if (!open) return;
+          send(partEvents.badFrame(count, "not a subscription"));
+          badLog.hit((n) => environment.logger.warn({ count: n }, "bad frames dropped"), count);
+        };
+        kept.attach(greet(kept, onBad), fail);
+      }
       send(partEvents.ready());
     }, fail);
     const sendFrame: SendFrame = (frames) =>
@@ -128,7 +149,7 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       const messages = applyHook(collect(deliveries), options.gather, "gather");
       if (!kept.socket.writable) send(partEvents.blocked());
       if (options.handleStream) await sendTopics(sendFrame, environment, messages, options.handleStream);
-      else await sendPlain(sendFrame, environment, messages);
+      else await sendPlain(sendFrame, environment, kept, messages);
       if (open) send(partEvents.sent(seq, messages.length));
     };
     receive((command) => {

@@ -16,7 +16,9 @@ export interface DemoOptions {
   out?: (line: string) => void;
 }
 
-const rolePath = fileURLToPath(new URL(`./role.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+const rolePath = fileURLToPath(
+  new URL(`./role.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
+);
 
 interface Started {
   child: ChildProcess;
@@ -35,7 +37,9 @@ function start(role: string, config: DemoConfig): Started {
       output.push(line);
       if (output.length === 1) resolve(line);
     });
-    child.once("exit", (code, signal) => reject(new Error(`the demo ${role} exited early (${signal ?? code})`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`the demo ${role} exited early (${signal ?? code})`)),
+    );
   });
   firstLine.catch(() => undefined);
   return { child, firstLine, output };
@@ -70,17 +74,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
   const children: ChildProcess[] = [];
   try {
-    const master = start("master", { ...base, ...(options.inspect !== undefined ? { inspectPort: options.inspect } : {}) });
+    const master = start("master", {
+      ...base,
+      ...(options.inspect !== undefined ? { inspectPort: options.inspect } : {}),
+    });
     children.push(master.child);
     const ready = await master.firstLine;
     const inspector = ready.slice("ready".length).trim();
-    const workers = Array.from({ length: options.workers }, (_, i) => start("worker", { ...base, name: `w${i + 1}` }));
+    const workers = Array.from({ length: options.workers }, (_, i) =>
+      start("worker", { ...base, name: `w${i + 1}` }),
+    );
     for (const worker of workers) children.push(worker.child);
     await Promise.all(workers.map((w) => w.firstLine));
     out(`palm demo: a Master, ${options.workers} Worker(s) and a Client, each its own process, on 127.0.0.1`);
     const client = start("client", base);
     children.push(client.child);
-    const report = JSON.parse(await client.firstLine) as { results: string[]; seconds: number; unexpected: number };
+    const report = JSON.parse(await client.firstLine) as {
+      results: string[];
+      seconds: number;
+      unexpected: number;
+    };
     const shown = report.results.length <= 20 ? report.results : report.results.slice(0, 10);
     for (const line of shown) out(`  ${line}`);
     if (shown.length < report.results.length) out(`  … ${report.results.length - shown.length} more`);
@@ -92,7 +105,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const distinct = new Set(report.results).size;
     const lost = options.messages - distinct;
     const rate = Math.round(report.results.length / Math.max(report.seconds, 1e-6));
-    const split = [...perWorker].sort().map(([w, n]) => `${w} ${n}`).join(", ");
+    const split = [...perWorker]
+      .sort()
+      .map(([w, n]) => `${w} ${n}`)
+      .join(", ");
     out(
       `summary: ${options.messages} messages, ${report.results.length} results in ${report.seconds.toFixed(3)} s (${rate} msg/s), ${lost} lost, ${report.results.length - distinct} duplicated; by worker: ${split}`,
     );

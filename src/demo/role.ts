@@ -38,8 +38,10 @@ async function runMaster(): Promise<void> {
   });
   await master.start();
   console.log(`ready ${master.template.inspectorUrl ?? ""}`.trim());
-  await untilSignal();
+  const escalated = await Promise.race([untilSignal().then(() => undefined), master.failed]);
   await master.stop();
+  // A master that escalated stopped every part: the demo fails.
+  if (escalated) throw escalated;
 }
 
 async function runWorker(): Promise<void> {

@@ -76,6 +76,7 @@ export class WorkerWatch {
     this.options = { ...WORKER_WATCH_DEFAULTS, ...given };
     this.#registry = new WorkerRegistry(this.options.workerTimeoutMs);
     this.#tickMs = Math.max(10, Math.min(250, Math.floor(this.options.workerTimeoutMs / 4)));
+    this.#lastTick = host.now();
   }
 
   /** Starts sweeping for lost workers and timed-out messages. */

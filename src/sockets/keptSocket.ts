@@ -1,5 +1,5 @@
 import * as zmq from "zeromq";
-import type { PeerEvent } from "../liveness/peerCount.js";
+import { type PeerEvent, PeerCount } from "../liveness/peerCount.js";
 import { addressReleased } from "./addressReleased.js";
 import type { SocketPlan } from "./socketPlan.js";
 
@@ -12,6 +12,8 @@ export type BatchListener = (batch: FrameBatch) => void | Promise<void>;
 /** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
 const MAX_READ_BATCH = 512;
 const BIND_RETRY_MS = [5, 10, 20, 50, 100, 200, 400, 800];
+/** Longest pause between two tries of a publisher waiting for a slow subscriber's queue to have room. */
+const PUB_RETRY_MAX_MS = 8;
 /** A busy read loop lets the event loop turn (timers, other sockets) at least this often. */
 const YIELD_EVERY_MS = 10;
 
@@ -103,6 +105,8 @@ export class KeptSocket {
   readonly socket: PalmSocket;
   /** Resolves once the socket is bound or connected; rejects with the socket error otherwise. */
   readonly ready: Promise<void>;
+  /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
+  greeted = false;
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #held: Buffer[][] = [];
@@ -111,6 +115,7 @@ export class KeptSocket {
   #oneAtATime: boolean;
   #failure: unknown;
   #sending: Promise<void> | undefined;
+  #peers: PeerCount | undefined;
   #bound = false;
 
   constructor(plan: SocketPlan) {
@@ -121,7 +126,16 @@ export class KeptSocket {
       const socket = this.socket as unknown as zmq.Subscriber;
       for (const topic of plan.subscribe ?? [""]) socket.subscribe(topic);
     }
-    if (plan.observePeers) observePeers(this.socket, plan.observePeers);
+    if (plan.observePeers) {
+      // Counted here too: a spreading writer cuts a burst into one frame per connected peer.
+      const observe = plan.observePeers;
+      const peers = new PeerCount();
+      this.#peers = peers;
+      observePeers(this.socket, (event) => {
+        peers.take(event);
+        observe(event);
+      });
+    }
     this.ready = this.#open();
     // The failure is reported through `ready` to whoever attaches; never leave it unhandled.
     this.ready.catch(() => undefined);
@@ -186,20 +200,49 @@ export class KeptSocket {
    */
   send(frames: Buffer | Buffer[]): Promise<void> {
     if (!this.#sending) {
-      const sent = this.socket.send(frames);
+      const sent = this.#sendOne(frames);
       this.#sending = sent;
       return sent.finally(() => {
         if (this.#sending === sent) this.#sending = undefined;
       });
     }
     const sent = this.#sending.then(
-      () => this.socket.send(frames),
-      () => this.socket.send(frames),
+      () => this.#sendOne(frames),
+      () => this.#sendOne(frames),
     );
     this.#sending = sent;
     return sent.finally(() => {
       if (this.#sending === sent) this.#sending = undefined;
     });
+  }
+
+  #sendOne(frames: Buffer | Buffer[]): Promise<void> {
+    const sent = this.socket.send(frames);
+    return this.plan.kind === "pub" ? sent.catch((error) => this.#sendWhenRoom(frames, error)) : sent;
+  }
+
+  /**
+   * An XPUB with ZMQ_XPUB_NODROP refuses a message with EAGAIN while a matching subscriber's queue is full,
+   * yet always reports itself writable, so zeromq.js rejects instead of waiting: wait here (polling, as no
+   * event says when there is room again) until the message goes, so a slow subscriber slows its publisher
+   * down and loses nothing.
+   */
+  async #sendWhenRoom(frames: Buffer | Buffer[], error: unknown): Promise<void> {
+    for (let wait = 1; ; wait = Math.min(wait * 2, PUB_RETRY_MAX_MS)) {
+      if ((error as { code?: string } | undefined)?.code !== "EAGAIN" || this.socket.closed) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await this.socket.send(frames);
+        return;
+      } catch (next) {
+        error = next;
+      }
+    }
+  }
+
+  /** Peers connected to this (bound) socket when its plan observes them (`observePeers`); else undefined. */
+  get peers(): number | undefined {
+    return this.#peers?.connected;
   }
 
   /** Receives one multipart message directly (REQ sockets, which are never pumped). */

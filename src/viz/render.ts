@@ -12,7 +12,8 @@ export const VIZ_FORMATS: readonly VizFormat[] = ["mermaid", "dot", "json", "svg
 
 /** Checks a `--format` value. */
 export function checkFormat(value: unknown): VizFormat {
-  if (typeof value === "string" && (VIZ_FORMATS as readonly string[]).includes(value)) return value as VizFormat;
+  if (typeof value === "string" && (VIZ_FORMATS as readonly string[]).includes(value))
+    return value as VizFormat;
   throw invalidOption("--format", VIZ_FORMATS.map((f) => `"${f}"`).join(", "), value);
 }
 

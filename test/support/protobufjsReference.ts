@@ -1,7 +1,7 @@
 import protobuf from "protobufjs/light.js";
+import type { Codec } from "../../src/codec/codec.js";
 import { PalmError } from "../../src/errors.js";
 import type { PalmMessage } from "../../src/message.js";
-import type { Codec } from "../../src/codec/codec.js";
 
 // The same schema as `protobuf.ts`, built with protobufjs's reflection.
 const PalmMessageType = new protobuf.Type("PalmMessage")

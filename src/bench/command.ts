@@ -1,0 +1,236 @@
+/**
+ * `palm bench`: palm's Master + Workers + Client against the hand-written zeromq.js baseline, in one
+ * invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a soak.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type BaselineResult, runBaseline } from "./baseline.js";
+import type { BaselineMode } from "./baseline-config.js";
+import { BENCH_NODE_ARGS_ENV } from "./bench-process.js";
+import { runInProcess } from "./in-process.js";
+import { machineInfo } from "./machine-info.js";
+import { type PalmRunResult, type RssSample, runPalm } from "./palm.js";
+import { createProgress, type Progress } from "./progress.js";
+import {
+  type BenchReportJson,
+  type BenchSettings,
+  formatReport,
+  type SoakSummary,
+  summarizeBaseline,
+  summarizePalm,
+} from "./report.js";
+import { runRestarts } from "./restarts.js";
+import { median, slope } from "./stats.js";
+
+const USAGE = `Usage: palm bench [options]
+
+Runs palm (a Master, W Workers and a Client job, each its own process) and a hand-written zeromq.js
+chain of the same shape (the baseline), alternating, and prints for each: msg/s (median of the runs),
+eval round trip p50/p99 (µs), peak RSS per process, lost and duplicated messages, and palm/baseline
+ratios; then in-process routing (router and part machines, no sockets), crash-to-ready and
+start-to-ready times, and with --duration a soak's RSS growth.
+
+Options:
+  --messages N        messages per run (default 100000)
+  --workers W         worker processes (default 2)
+  --payload BYTES     payload size, at least 4: the first 4 carry the message's index (default 64)
+  --runs R            runs of palm and of each baseline, alternating (default 3)
+  --baseline MODE     plain (one message per frame, every send awaited), batched (up to 64 per
+                      frame) or both (default plain)
+  --window N          messages a palm Client job keeps in flight (default 1000, the Client's)
+  --round-trips N     sequential eval round trips per run (default 2000, or messages/10 if fewer)
+  --duration S        also soak palm for S seconds and report the RSS slope (default: no soak)
+  --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
+  --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
+  -h, --help          show this help
+
+Exit code: 0 when every run finished, 1 when one failed, 2 on bad options.
+`;
+
+/** What the command line asked for, checked. */
+interface BenchArgs extends BenchSettings {
+  readonly json: boolean;
+  readonly cpuProf: string | undefined;
+}
+
+class UsageError extends Error {}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`Expected --${name} to be an integer ≥ ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parse(argv: string[]): BenchArgs | "help" {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      messages: { type: "string" },
+      workers: { type: "string" },
+      payload: { type: "string" },
+      runs: { type: "string" },
+      baseline: { type: "string" },
+      window: { type: "string" },
+      "round-trips": { type: "string" },
+      duration: { type: "string" },
+      json: { type: "boolean" },
+      "cpu-prof": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  const messages = integer("messages", values.messages, 100_000, 1);
+  const baseline = values.baseline ?? "plain";
+  if (baseline !== "plain" && baseline !== "batched" && baseline !== "both") {
+    throw new UsageError(`Expected --baseline to be plain, batched or both, got "${baseline}"`);
+  }
+  return {
+    messages,
+    workers: integer("workers", values.workers, 2, 1),
+    payload: integer("payload", values.payload, 64, 4),
+    runs: integer("runs", values.runs, 3, 1),
+    baseline,
+    window: integer("window", values.window, 1000, 1),
+    roundTrips: integer("round-trips", values["round-trips"], Math.min(2000, Math.max(100, Math.floor(messages / 10))), 1),
+    durationS: integer("duration", values.duration, 0, 0),
+    json: values.json === true,
+    cpuProf: values["cpu-prof"],
+  };
+}
+
+/** The growth of a series of memory samples after its first fifth (the warm-up), MB per minute. */
+function rssSlope(samples: readonly RssSample[]): number {
+  const settled = samples.slice(Math.floor(samples.length / 5));
+  return slope(settled.map((s) => [s.atMs / 60_000, s.mb] as const));
+}
+
+/** Runs everything the arguments ask for and builds the report. */
+async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJson> {
+  const machine = machineInfo();
+  const modes: BaselineMode[] = args.baseline === "both" ? ["plain", "batched"] : [args.baseline];
+  const warmup = Math.min(5000, Math.ceil(args.messages / 10));
+  const roundTripWarmup = Math.min(500, Math.ceil(args.roundTrips / 4));
+  const common = {
+    messages: args.messages,
+    workers: args.workers,
+    payload: args.payload,
+    warmup,
+    roundTrips: args.roundTrips,
+    roundTripWarmup,
+  };
+
+  const palmRuns: PalmRunResult[] = [];
+  const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
+  for (let run = 1; run <= args.runs; run++) {
+    progress.step(`palm run ${run}/${args.runs}`);
+    const p = await runPalm({ ...common, window: args.window });
+    palmRuns.push(p);
+    progress.note(
+      `palm run ${run}: ${Math.round(p.msgPerSec)} msg/s, eval p50 ${Math.round(p.evalP50Us)} µs, lost ${p.lost}, dup ${p.duplicated}`,
+    );
+    for (const mode of modes) {
+      progress.step(`baseline (${mode}) run ${run}/${args.runs}`);
+      const b = await runBaseline({ ...common, mode });
+      baselineRuns.get(mode)!.push(b);
+      progress.note(
+        `baseline (${mode}) run ${run}: ${Math.round(b.msgPerSec)} msg/s, eval p50 ${Math.round(b.evalP50Us)} µs, lost ${b.lost}`,
+      );
+    }
+  }
+
+  progress.step("in-process routing");
+  const inProcessMessages = Math.min(1_000_000, Math.max(200_000, args.messages * 10));
+  await runInProcess({ messages: Math.min(200_000, inProcessMessages), payload: args.payload }); // JIT warm-up
+  const inProcess: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    inProcess.push((await runInProcess({ messages: inProcessMessages, payload: args.payload })).msgPerSec);
+  }
+
+  progress.step("crash → ready, start → ready");
+  const restarts = await runRestarts({ crashes: 20 });
+
+  let soak: SoakSummary | undefined;
+  if (args.durationS > 0) {
+    progress.step(`soak, ${args.durationS} s`);
+    const s = await runPalm({ ...common, window: args.window, durationMs: args.durationS * 1000, rssSampleMs: 1000 });
+    const settled = s.rss.master.slice(Math.floor(s.rss.master.length / 5));
+    soak = {
+      seconds: args.durationS,
+      rssSlopeMbPerMin: rssSlope(s.rss.master),
+      workerRssSlopeMbPerMin: rssSlope(s.rss.worker),
+      clientRssSlopeMbPerMin: rssSlope(s.rss.client),
+      msgPerSec: s.msgPerSec,
+      messages: s.sent,
+      lost: s.lost,
+      duplicated: s.duplicated,
+      peakRssMb: s.peakRssMb,
+      masterRssMb: { afterWarmup: settled[0]?.mb ?? Number.NaN, atEnd: settled.at(-1)?.mb ?? Number.NaN },
+    };
+    progress.note(`soak: ${Math.round(s.msgPerSec)} msg/s, master RSS slope ${soak.rssSlopeMbPerMin.toFixed(2)} MB/min`);
+  }
+
+  const palm = summarizePalm(palmRuns, args.messages);
+  const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
+  const baseline = first!;
+  const { json: _json, cpuProf: _cpuProf, ...settings } = args;
+  return {
+    palm,
+    baseline,
+    ...(second ? { baselineBatched: second } : {}),
+    ratio: {
+      throughput: palm.msgPerSec / baseline.msgPerSec,
+      evalP50: palm.evalP50Us / baseline.evalP50Us,
+      ...(second ? { throughputBatched: palm.msgPerSec / second.msgPerSec } : {}),
+    },
+    inProcessMsgPerSec: median(inProcess),
+    crashToReadyMs: restarts.crashToReadyMs,
+    startToReadyMs: median([...palmRuns.map((r) => r.masterStartMs), restarts.startToReadyMs]),
+    restarts,
+    ...(soak ? { soak } : {}),
+    settings,
+    machine,
+  };
+}
+
+/**
+ * Runs `palm bench` with `argv` (the arguments after `bench`) and resolves with the exit code. The report
+ * goes to stdout (a table, or JSON with `--json`), progress to stderr.
+ *
+ * @example
+ * process.exitCode = await benchCommand(["--messages", "2000", "--json"]);
+ */
+export async function benchCommand(argv: string[]): Promise<number> {
+  let args: BenchArgs | "help";
+  try {
+    args = parse(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`palm bench: ${message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.cpuProf !== undefined) {
+    process.env[BENCH_NODE_ARGS_ENV] = `--cpu-prof --cpu-prof-dir=${resolve(args.cpuProf)}`;
+  }
+  const steps = args.runs * (1 + (args.baseline === "both" ? 2 : 1)) + 2 + (args.durationS > 0 ? 1 : 0);
+  const progress = createProgress(steps, process.stderr, args.json && !process.stderr.isTTY);
+  try {
+    const report = await bench(args, progress);
+    progress.done();
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    return 0;
+  } catch (error) {
+    progress.done();
+    process.stderr.write(`palm bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * What `palm bench` prints: the summary of its runs as the JSON outside checks parse, and as a table.
+ */
+import type { BaselineMode } from "./baseline-config.js";
+import type { BaselineResult } from "./baseline.js";
+import type { MachineInfo } from "./machine-info.js";
+import type { PalmRunResult } from "./palm.js";
+import type { RestartResult } from "./restarts.js";
+import { median } from "./stats.js";
+
+/** Peak RSS of each process of a cluster, MB. */
+export interface PeakRss {
+  readonly master: number;
+  readonly worker: number;
+  readonly client: number;
+}
+
+/** palm's figures over its runs: medians of msg/s and round trips, totals of lost/duplicated, peak RSS. */
+export interface PalmSummary {
+  readonly msgPerSec: number;
+  readonly evalP50Us: number;
+  readonly evalP99Us: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly peakRssMb: PeakRss;
+  /** CPU per message in the job, µs (median over runs): master, all workers together, client. */
+  readonly cpuUsPerMsg: { readonly master: number; readonly workers: number; readonly client: number };
+  /** Each run's msg/s, in order. */
+  readonly runs: number[];
+}
+
+/** A baseline's figures over its runs. */
+export interface BaselineSummary {
+  readonly mode: BaselineMode;
+  readonly msgPerSec: number;
+  readonly evalP50Us: number;
+  readonly evalP99Us: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly peakRssMb: PeakRss;
+  readonly runs: number[];
+}
+
+/** The soak's figures. */
+export interface SoakSummary {
+  readonly seconds: number;
+  /** Growth of the master's RSS over the soak (after its first fifth, the warm-up), MB per minute. */
+  readonly rssSlopeMbPerMin: number;
+  /** The same for the first worker and the client. */
+  readonly workerRssSlopeMbPerMin: number;
+  readonly clientRssSlopeMbPerMin: number;
+  readonly msgPerSec: number;
+  readonly messages: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly peakRssMb: PeakRss;
+  /** The master's RSS at the end of the warm-up and at the end, MB. */
+  readonly masterRssMb: { readonly afterWarmup: number; readonly atEnd: number };
+}
+
+/** The options a bench ran with, as reported. */
+export interface BenchSettings {
+  readonly messages: number;
+  readonly workers: number;
+  readonly payload: number;
+  readonly runs: number;
+  readonly window: number;
+  readonly roundTrips: number;
+  readonly baseline: "plain" | "batched" | "both";
+  readonly durationS: number;
+}
+
+/** The whole report; `palm bench --json` prints exactly this. */
+export interface BenchReportJson {
+  readonly palm: PalmSummary;
+  /** The plain baseline (or the batched one when only it ran). */
+  readonly baseline: BaselineSummary;
+  /** The batched baseline, when `--baseline both`. */
+  readonly baselineBatched?: BaselineSummary;
+  readonly ratio: {
+    /** palm msg/s ÷ baseline msg/s. */
+    readonly throughput: number;
+    /** palm eval p50 ÷ baseline eval p50. */
+    readonly evalP50: number;
+    /** palm msg/s ÷ batched baseline msg/s, when it ran. */
+    readonly throughputBatched?: number;
+  };
+  /** Router + part machines, no sockets: messages per second. */
+  readonly inProcessMsgPerSec: number;
+  /** Median time from `server.crash(part)` to the part ready again, ms. */
+  readonly crashToReadyMs: number;
+  /** Median time from a Master's `start()` to every part ready, ms. */
+  readonly startToReadyMs: number;
+  readonly restarts: RestartResult;
+  readonly soak?: SoakSummary;
+  readonly settings: BenchSettings;
+  readonly machine: MachineInfo;
+}
+
+function peak(list: readonly PeakRss[]): PeakRss {
+  return {
+    master: Math.max(...list.map((r) => r.master)),
+    worker: Math.max(...list.map((r) => r.worker)),
+    client: Math.max(...list.map((r) => r.client)),
+  };
+}
+
+/** Sums palm's runs up. */
+export function summarizePalm(runs: readonly PalmRunResult[], messages: number): PalmSummary {
+  const perMsg = (pick: (r: PalmRunResult) => number) => median(runs.map((r) => (pick(r) * 1000) / messages));
+  return {
+    msgPerSec: median(runs.map((r) => r.msgPerSec)),
+    evalP50Us: median(runs.map((r) => r.evalP50Us)),
+    evalP99Us: median(runs.map((r) => r.evalP99Us)),
+    lost: runs.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: runs.reduce((sum, r) => sum + r.duplicated, 0),
+    peakRssMb: peak(runs.map((r) => r.peakRssMb)),
+    cpuUsPerMsg: {
+      master: perMsg((r) => r.jobCpuMs.master),
+      workers: perMsg((r) => r.jobCpuMs.workers),
+      client: perMsg((r) => r.jobCpuMs.client),
+    },
+    runs: runs.map((r) => r.msgPerSec),
+  };
+}
+
+/** Sums a baseline's runs up. */
+export function summarizeBaseline(mode: BaselineMode, runs: readonly BaselineResult[]): BaselineSummary {
+  return {
+    mode,
+    msgPerSec: median(runs.map((r) => r.msgPerSec)),
+    evalP50Us: median(runs.map((r) => r.evalP50Us)),
+    evalP99Us: median(runs.map((r) => r.evalP99Us)),
+    lost: runs.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: runs.reduce((sum, r) => sum + r.duplicated, 0),
+    peakRssMb: peak(runs.map((r) => r.peakRssMb)),
+    runs: runs.map((r) => r.msgPerSec),
+  };
+}
+
+// ------------------------------------------------------------------------------------------- the table
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const one = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+function rss(r: PeakRss): string {
+  return `${int.format(r.master)} / ${int.format(r.worker)} / ${int.format(r.client)}`;
+}
+
+function row(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+}
+
+/** The report as the table `palm bench` prints on a terminal. */
+export function formatReport(report: BenchReportJson): string {
+  const { settings: s, machine: m } = report;
+  const header = ["", "msg/s", "eval p50", "eval p99", "peak RSS MB (master/worker/client)", "lost", "dup"];
+  const lines: string[][] = [header];
+  const add = (name: string, x: PalmSummary | BaselineSummary) =>
+    lines.push([
+      name,
+      int.format(x.msgPerSec),
+      `${int.format(x.evalP50Us)} µs`,
+      `${int.format(x.evalP99Us)} µs`,
+      rss(x.peakRssMb),
+      String(x.lost),
+      String(x.duplicated),
+    ]);
+  add("palm", report.palm);
+  add(`baseline (${report.baseline.mode})`, report.baseline);
+  if (report.baselineBatched) add("baseline (batched)", report.baselineBatched);
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  const out = [
+    `palm bench: ${s.workers} workers, ${s.payload}-byte payloads, ${int.format(s.messages)} messages per run, ` +
+      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}`,
+    "",
+    ...lines.map((l) => row(l, widths)),
+    "",
+    `palm / baseline (${report.baseline.mode}): throughput ${one.format(report.ratio.throughput)}×, ` +
+      `eval p50 ${one.format(report.ratio.evalP50)}×` +
+      (report.ratio.throughputBatched === undefined
+        ? ""
+        : `; palm / baseline (batched): throughput ${one.format(report.ratio.throughputBatched)}×`),
+    `palm CPU per message: master ${one.format(report.palm.cpuUsPerMsg.master)} µs, workers ${one.format(report.palm.cpuUsPerMsg.workers)} µs, client ${one.format(report.palm.cpuUsPerMsg.client)} µs`,
+    `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s`,
+    `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
+  ];
+  if (report.soak) {
+    const k = report.soak;
+    out.push(
+      `soak ${int.format(k.seconds)} s: ${int.format(k.msgPerSec)} msg/s, ${int.format(k.messages)} messages, lost ${k.lost}, dup ${k.duplicated}; ` +
+        `RSS slope master ${k.rssSlopeMbPerMin.toFixed(2)} MB/min (worker ${k.workerRssSlopeMbPerMin.toFixed(2)}, client ${k.clientRssSlopeMbPerMin.toFixed(2)}), ` +
+        `master RSS ${int.format(k.masterRssMb.afterWarmup)} → ${int.format(k.masterRssMb.atEnd)} MB`,
+    );
+  }
+  out.push(
+    `machine: ${m.cpuModel}, ${m.cpus} cores, ${int.format(m.totalMemMb)} MB, ${m.platform} ${m.arch}, Node ${m.node}, zeromq ${m.zeromq}, load ${m.loadAvg1.toFixed(2)}`,
+  );
+  return `${out.join("\n")}\n`;
+}
