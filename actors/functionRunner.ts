@@ -85,10 +85,19 @@ export function createFunctionRunner(
     logger.error({ err: error, function: fn }, "user function threw");
     return [failure(message, describe(error))];
   };
+  // Messages in a batch almost always name the same function: it is resolved once per run of them.
+  let lastEntry: string | undefined;
+  let lastFn = "";
+  let lastUser: UserFunction | undefined;
   return (message: PalmMessage): PalmMessage[] | Promise<PalmMessage[]> => {
     const entry = currentFunction(message);
-    const { fn } = splitFunction(entry);
-    const user = lookup(fn);
+    if (entry !== lastEntry) {
+      lastFn = splitFunction(entry).fn;
+      lastUser = lookup(lastFn);
+      lastEntry = entry;
+    }
+    const fn = lastFn;
+    const user = lastUser;
     if (!user) return [failure(message, `unknown function "${fn}" (message names "${entry}")`)];
     try {
       const value = user(message.payload);
@@ -120,7 +129,8 @@ export function methodLookup(
   let proto = Object.getPrototypeOf(target);
   while (proto && proto !== base && proto !== Object.prototype) {
     for (const key of Object.getOwnPropertyNames(proto)) {
-      if (key === "constructor" || methods.has(key)) continue;
+      // A subclass that overrides a framework method (`stop`, `start`, …) does not make it callable.
+      if (key === "constructor" || methods.has(key) || key in base) continue;
       const value = Object.getOwnPropertyDescriptor(proto, key)?.value;
       if (typeof value === "function") methods.set(key, value.bind(target));
     }

@@ -83,7 +83,8 @@ export class Worker {
     this.id = `${this.name}:${randomUUID()}`;
     checkEndpoint("dbAddress", checked.dbAddress);
     checkCurveClient("curve", checked.curve);
-    if (checked.heartbeatIntervalMs !== undefined) checkInteger("heartbeatIntervalMs", checked.heartbeatIntervalMs, 0);
+    if (checked.heartbeatIntervalMs !== undefined)
+      checkInteger("heartbeatIntervalMs", checked.heartbeatIntervalMs, 0);
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
@@ -101,6 +102,11 @@ export class Worker {
       timeoutMs: checked.connectTimeoutMs ?? 10_000,
       curve: checked.curve,
     });
+  }
+
+  /** The worker's logger (pino; `{ server: name }` bindings); exists once started. */
+  get logger(): Logger {
+    return this.template.logger;
   }
 
   /** The worker's composed server (a PullConnection feeding a PushConnection); exists once started. */

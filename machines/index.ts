@@ -12,6 +12,7 @@ export { outboundPartMachine } from "./outboundPart.js";
 export type { PartContext, PartInput } from "./partSetup.js";
 export { DEFAULT_HIGH_WATER } from "./partSetup.js";
 export type {
+  EscalationReason,
   PartRecord,
   PartStatus,
   RouterContext,

@@ -1,6 +1,12 @@
 import { sendParent, sendTo } from "xstate";
 import { bridgeCommands, type PartEvent, routerEvents } from "./events.js";
-import { endStates, initialPartContext, type PartContext, partSetup, runningTransitions } from "./partSetup.js";
+import {
+  endStates,
+  initialPartContext,
+  type PartContext,
+  partSetup,
+  runningTransitions,
+} from "./partSetup.js";
 
 type Args = { context: PartContext; event: PartEvent };
 

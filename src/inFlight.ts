@@ -92,8 +92,8 @@ export class InFlightLedger {
     return true;
   }
 
+  /** Adds an id not remembered yet (callers check) to the settled window, forgetting the oldest past the limit. */
   #remember(id: string): void {
-    if (this.#settled.has(id)) return;
     this.#settled.add(id);
     // The oldest id is found in a ring, not as the Set's first value: iterating a Set from its start walks
     // every entry deleted before it, which made each settle O(window) once the window was full.
@@ -123,7 +123,7 @@ export class InFlightLedger {
   fail(entry: InFlightEntry): void {
     const id = entry.message.id!;
     this.#entries.delete(id);
-    this.#remember(id);
+    if (!this.#settled.has(id)) this.#remember(id);
     this.failed++;
   }
 

@@ -8,13 +8,13 @@ import type { PartRole } from "../machines/types.js";
 import { CacheStore } from "./cacheStore.js";
 import { type Codec, type CodecName, getCodec } from "./codec/index.js";
 import { invalidOption, PalmError } from "./errors.js";
+import type { InspectOptions, ServerInspection } from "./inspection.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { PalmMessage } from "./message.js";
 import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import { zapHandler } from "./security/zapHandler.js";
-import { type InspectOptions, ServerInspection } from "./inspection.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 import { resolveSupervision, type SupervisionOptions } from "./supervisionOptions.js";
@@ -331,7 +331,11 @@ export class ServerTemplate {
       };
     });
     // With an inspector, xstate's inspection API feeds it part states; without one nothing observes.
-    const inspection = this.#inspect ? new ServerInspection(this) : undefined;
+    // Loaded only when asked for: the inspector and the statechart layout it draws with (elkjs) cost every
+    // process tens of MB of RSS.
+    const inspection = this.#inspect
+      ? new (await import("./inspection.js")).ServerInspection(this)
+      : undefined;
     this.#inspection = inspection;
     const router = createActor(routerMachine, {
       input: { server: this.name, parts, policy: this.policy, now: this.#now, random: this.#random },

@@ -29,7 +29,9 @@ function palm(args: string[], timeoutMs: number): Promise<Run> {
 
 /** `value` at a dotted `path` of `report`. */
 function at(report: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], report);
+  return path
+    .split(".")
+    .reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], report);
 }
 
 function assertFinite(report: unknown, path: string, min: number, strictlyAbove: boolean): void {

@@ -188,7 +188,7 @@ describe("CURVE security", () => {
     );
   });
 
-  it("keeps two CURVE servers of one process apart: a key allowed by one is refused by the other", async () => {
+  it("keeps the CURVE servers of one process apart, and its plain-text servers working", async () => {
     const [one, two] = [await addresses(), await addresses()];
     const keys = [generateKeyPair(), generateKeyPair()];
     const clientKeys = generateKeyPair();
@@ -221,6 +221,23 @@ describe("CURVE security", () => {
       curve: { ...clientKeys, serverKey: keys[1]!.publicKey },
     });
     await assert.rejects(refused.start(), (error) => isPalmError(error, "PALM_ERR_TIMEOUT"));
+    // A plain-text server of the same process is unaffected by the ZAP handler the CURVE ones run.
+    const three = await addresses();
+    const plain = new Master({ name: "three", ...three, logLevel: "silent" });
+    await plain.start();
+    closers.push(() => plain.stop());
+    const worker = new Worker({
+      name: "w",
+      dbAddress: three.dbAddress,
+      logLevel: "silent",
+      functions: { echo: (payload: Uint8Array) => payload },
+    });
+    await worker.start();
+    closers.push(() => worker.stop());
+    const plainClient = new Client({ serverName: "three", dbAddress: three.dbAddress, logLevel: "silent" });
+    await plainClient.start();
+    closers.push(() => plainClient.stop());
+    assert.equal(Buffer.from(await plainClient.eval("three.echo", Buffer.from("hi"))).toString(), "hi");
     // The first stops; the second still refuses (the process's ZAP handler stays up for it).
     await masters[0]!.stop();
     const again = new Client({

@@ -91,7 +91,12 @@ function countingLogger() {
 }
 
 /** Raw TCP garbage: `connections` connections, each writing chunks, some starting with a ZMTP signature. */
-async function rawGarbage(port: number, connections: number, chunks: number, make: ReturnType<typeof frameMaker>) {
+async function rawGarbage(
+  port: number,
+  connections: number,
+  chunks: number,
+  make: ReturnType<typeof frameMaker>,
+) {
   let written = 0;
   for (let c = 0; c < connections; c += 10) {
     await Promise.all(
@@ -145,7 +150,12 @@ describe("bad input never crashes or blocks a server", () => {
     });
     await worker.start();
     closers.push(() => worker.stop());
-    const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent" });
+    const client = new Client({
+      serverName: "server",
+      dbAddress: db!,
+      logLevel: "silent",
+      timeoutMs: 10_000,
+    });
     await client.start();
     closers.push(() => client.stop());
 
@@ -200,7 +210,8 @@ describe("bad input never crashes or blocks a server", () => {
       const payloads = Array.from({ length: 5000 }, (_, i) => Buffer.from(`m-${i}`));
       for await (const result of client.job("server.echo", payloads)) {
         if (result instanceof RemoteError) errors++;
-        else counts.set(Buffer.from(result).toString(), (counts.get(Buffer.from(result).toString()) ?? 0) + 1);
+        else
+          counts.set(Buffer.from(result).toString(), (counts.get(Buffer.from(result).toString()) ?? 0) + 1);
       }
       return { counts, errors };
     })();
@@ -226,7 +237,9 @@ describe("bad input never crashes or blocks a server", () => {
     t.diagnostic(
       `seed ${SEED}; ${Date.now() - started} ms; bad frames counted: ${Object.values(parts)
         .map((p) => `${p.name} ${p.badFrames}`)
-        .join(", ")}; cache answered ${replies()} DEALER requests; ${garbage.reduce((a, b) => a + b, 0)} raw TCP chunks; ${badLogs.length} rate-limited log lines about them`,
+        .join(
+          ", ",
+        )}; cache answered ${replies()} DEALER requests; ${garbage.reduce((a, b) => a + b, 0)} raw TCP chunks; ${badLogs.length} rate-limited log lines about them`,
     );
     assert.equal(errors, 0);
     assert.equal(counts.size, 5000);
@@ -243,5 +256,50 @@ describe("bad input never crashes or blocks a server", () => {
     // One line per part per 10 s, however many bad frames.
     assert.ok(badLogs.length <= 8, `${badLogs.length} log lines`);
     assert.equal(master.workers().filter((w) => w.state === "alive").length, 1);
+  });
+
+  it("gives no work to a raw TCP peer speaking legacy ZMTP 1.0 to the worker PUSH", async () => {
+    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
+    const master = new Master({
+      name: "server",
+      pullAddress: pull!,
+      pubAddress: pub!,
+      workerPullAddress: workerPull!,
+      workerPushAddress: workerPush!,
+      dbAddress: db!,
+      logLevel: "silent",
+    });
+    await master.start();
+    closers.push(() => master.stop());
+    // A first byte other than 0xFF is a ZMTP 1.0 greeting (an identity of that length); libzmq would
+    // take such a peer without a handshake, and a PUSH would deal it messages.
+    let received = 0;
+    const raw = net.connect(Number(workerPush!.split(":").pop()), "127.0.0.1", () => {
+      raw.write(Buffer.from([0x01, 0x00]));
+    });
+    raw.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    raw.on("error", () => undefined);
+    closers.push(() => raw.destroy());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const worker = new Worker({
+      name: "w1",
+      dbAddress: db!,
+      logLevel: "silent",
+      functions: { echo: (payload: Uint8Array) => payload },
+    });
+    await worker.start();
+    closers.push(() => worker.stop());
+    const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent", timeoutMs: 5000 });
+    await client.start();
+    closers.push(() => client.stop());
+    let results = 0;
+    const payloads = Array.from({ length: 2000 }, (_, i) => Buffer.from(`m-${i}`));
+    for await (const _ of client.job("server.echo", payloads)) results++;
+    assert.equal(results, 2000);
+    assert.equal(master.ledger.redelivered, 0);
+    // At most libzmq's own greeting went out to it: no message.
+    assert.ok(received <= 64, `the raw peer received ${received} bytes`);
   });
 });

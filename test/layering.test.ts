@@ -65,3 +65,50 @@ describe("the error catalog", () => {
     }
   });
 });
+
+describe("the public API", () => {
+  it("exports every part of the catalogue, every server, Worker, MuxWorker and Client from palm", async () => {
+    const palm = (await import("../src/index.js")) as Record<string, unknown>;
+    const parts = [
+      "PullService",
+      "RepService",
+      "PushService",
+      "PubService",
+      "WorkerPullService",
+      "WorkerPushService",
+      "PushPullService",
+      "RepBypassService",
+      "CacheService",
+      "HttpService",
+      "PullConnection",
+      "SubConnection",
+      "RepConnection",
+      "PushConnection",
+      "ReqConnection",
+      "PushBypassConnection",
+      "PullBypassConnection",
+      "HttpConnection",
+      "GatewayRouter",
+      "GatewayDealer",
+      "HttpGateway",
+    ];
+    for (const name of parts) {
+      const part = palm[name] as { partType?: string; machine?: unknown } | undefined;
+      assert.equal(part?.partType, name, `${name} is exported as a part`);
+      assert.ok(part?.machine, `${name} carries its machine`);
+    }
+    for (const name of [
+      "Master",
+      "Hub",
+      "Server",
+      "Pipeline",
+      "Sink",
+      "Worker",
+      "MuxWorker",
+      "Client",
+      "ServerTemplate",
+    ]) {
+      assert.equal(typeof palm[name], "function", `${name} is exported`);
+    }
+  });
+});

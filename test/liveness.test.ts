@@ -197,7 +197,12 @@ describe("worker liveness between processes", () => {
     master.on("worker.joined", (event) => joined.push(event.worker.name));
     await master.start();
     closers.push(() => master.stop());
-    const worker = new Worker({ name: "w1", dbAddress: options.dbAddress, logLevel: "silent", functions: {} });
+    const worker = new Worker({
+      name: "w1",
+      dbAddress: options.dbAddress,
+      logLevel: "silent",
+      functions: {},
+    });
     await worker.start();
     closers.push(() => worker.stop());
     const started = Date.now();
@@ -328,7 +333,13 @@ describe("worker liveness between processes", () => {
     let outcome = "completed";
     try {
       for await (const result of client.job("server.echo", payloads, { messages: total })) {
-        got.add(Number(Buffer.from(result as Uint8Array).toString().slice(2)));
+        got.add(
+          Number(
+            Buffer.from(result as Uint8Array)
+              .toString()
+              .slice(2),
+          ),
+        );
         if (got.size === 3000 && restartedAt === Number.POSITIVE_INFINITY) {
           const stopAt = Date.now();
           await master.stop();
@@ -337,7 +348,8 @@ describe("worker liveness between processes", () => {
           master.on("worker.joined", (event) => joined.add(event.worker.name));
           await master.start();
           restartedAt = Date.now();
-          while (joined.size < 2 && Date.now() - restartedAt < 5000) await new Promise((r) => setTimeout(r, 10));
+          while (joined.size < 2 && Date.now() - restartedAt < 5000)
+            await new Promise((r) => setTimeout(r, 10));
           rejoinMs = Date.now() - stopAt;
           assert.deepEqual([...joined].sort(), ["w1", "w2"], "both workers came back");
         }

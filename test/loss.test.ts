@@ -78,14 +78,18 @@ describe("no silent loss across processes", () => {
       (l) => l.event === "worker.lost" && (l.worker as { name: string }).name === "w1",
       5000,
     );
-    const firstRedelivery = master.lines.find((l) => l.event === "messages.redelivered" && (l.at as number) >= killedAt);
+    const firstRedelivery = master.lines.find(
+      (l) => l.event === "messages.redelivered" && (l.at as number) >= killedAt,
+    );
     const detectMs = (lost.at as number) - killedAt;
     master.command({ cmd: "stats" });
     const stats = await master.waitFor((l) => l.event === "stats");
     const ledger = stats.ledger as { size: number; duplicates: number; redelivered: number };
     t.diagnostic(
       `job ${jobMs} ms; w1 declared lost ${detectMs} ms after kill -9; first redelivery ${
-        firstRedelivery ? `${(firstRedelivery.at as number) - killedAt} ms (${firstRedelivery.reason}, ${firstRedelivery.count} messages)` : "none"
+        firstRedelivery
+          ? `${(firstRedelivery.at as number) - killedAt} ms (${firstRedelivery.reason}, ${firstRedelivery.count} messages)`
+          : "none"
       }; duplicates suppressed by the master: ${ledger.duplicates}; redelivered: ${ledger.redelivered}`,
     );
 
@@ -108,7 +112,11 @@ describe("no silent loss across processes", () => {
     );
     processes.push(master);
     const ready = await master.waitFor((l) => l.event === "ready");
-    const worker = startFixture("workerProcess.ts", { name: "w1", dbAddress: addresses.dbAddress }, { name: "w1" });
+    const worker = startFixture(
+      "workerProcess.ts",
+      { name: "w1", dbAddress: addresses.dbAddress },
+      { name: "w1" },
+    );
     processes.push(worker);
     await master.waitFor((l) => l.event === "worker.joined");
 
@@ -139,7 +147,9 @@ describe("no silent loss across processes", () => {
         const tag = Buffer.from(`m-${i}:`);
         const payload = Buffer.concat([tag, padding.subarray(tag.length)]);
         await push.send(
-          msgpackCodec.encodeOne(createMessage({ client: id, pipeline: id, function: "server.echo", payload })),
+          msgpackCodec.encodeOne(
+            createMessage({ client: id, pipeline: id, function: "server.echo", payload }),
+          ),
         );
       }
       sentAll = Date.now();

@@ -1,5 +1,7 @@
 import type { CodecName } from "../../src/codec/index.js";
+import type { InspectOptions } from "../../src/inspection.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
+import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
 import { checkEndpoint, checkHttpUrl, checkOptionsObject } from "../../src/validate.js";
@@ -29,6 +31,12 @@ export interface GatewayServerOptions extends HttpGatewayOptions {
   logLevel?: LogLevel;
   logger?: Logger;
   supervision?: SupervisionOptions;
+  /** Serve a live inspector page (`{ port, host }`). */
+  inspect?: InspectOptions;
+  /** ZMQ_MAXMSGSIZE of its ZeroMQ sockets. @default 67108864 (64 MiB) */
+  maxMessageSize?: number;
+  /** CURVE on its tcp sockets (the worker side and the cache); HTTP is not covered. */
+  curve?: CurveServerOptions;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
 }
@@ -68,6 +76,9 @@ export class GatewayServer extends PalmServer {
       logLevel: checked.logLevel,
       logger: checked.logger,
       supervision: checked.supervision,
+      inspect: checked.inspect,
+      maxMessageSize: checked.maxMessageSize,
+      curve: checked.curve,
     });
     this.template = t;
     t.registerBypass(CacheService, "Cache", checked.dbAddress);

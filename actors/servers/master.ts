@@ -1,5 +1,6 @@
 import type { CodecName } from "../../src/codec/index.js";
 import { InFlightLedger } from "../../src/inFlight.js";
+import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { WorkerInfo } from "../../src/liveness/workerRegistry.js";
 import { WorkerWatch, type WorkerWatchOptions } from "../../src/liveness/workerWatch.js";
@@ -8,7 +9,6 @@ import { currentFunction, type PalmMessage, splitFunction } from "../../src/mess
 import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
-import type { InspectOptions } from "../../src/inspection.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
 import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
@@ -98,7 +98,13 @@ export abstract class DistributingServer extends PalmServer {
       DistributingOptions & { workerPullAddress: string; workerPushAddress: string; pubAddress: string },
   ) {
     super();
-    for (const key of ["workerTimeoutMs", "redeliverAfterMs", "maxAttempts", "maxInFlight", "highWater"] as const) {
+    for (const key of [
+      "workerTimeoutMs",
+      "redeliverAfterMs",
+      "maxAttempts",
+      "maxInFlight",
+      "highWater",
+    ] as const) {
       if (options[key] !== undefined) checkInteger(key, options[key], 1);
     }
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);

@@ -34,13 +34,18 @@ export abstract class PalmServer {
   }
 
   /** Crashes a part on purpose; it is supervised like a real fault. */
-  crash(part: string, reason?: string): void {
-    this.template.crash(part, reason);
+  crash(part: string, reason?: string): boolean {
+    return this.template.crash(part, reason);
   }
 
   /** Makes a part's socket fail on purpose. */
-  failSocket(part: string, reason?: string): void {
-    this.template.failSocket(part, reason);
+  failSocket(part: string, reason?: string): boolean {
+    return this.template.failSocket(part, reason);
+  }
+
+  /** Ends a part normally (for restart-type tests): `permanent` parts restart, the others stay stopped. */
+  exitPart(part: string): boolean {
+    return this.template.exitPart(part);
   }
 
   /** Makes a part's next hook call throw, once. */

@@ -13,7 +13,7 @@ import type {
   BaselineWorkerConfig,
 } from "./baseline-config.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
-import { checkCount, cpuOf, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
+import { checkCount, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
 
 /** Options of {@link runBaseline}. */
 export interface BaselineOptions {
@@ -70,8 +70,6 @@ export interface BaselineResult {
   readonly peakRssMb: { readonly master: number; readonly worker: number; readonly client: number };
   /** Duration of the throughput phase, from the first send to the last result, in seconds. */
   readonly seconds: number;
-  /** CPU time (user + system, every thread) each process used, in ms (`workers`: all of them together). */
-  readonly cpuMs: { readonly master: number; readonly workers: number; readonly client: number };
 }
 
 const PROBE_TIMEOUT_MS = 20_000;
@@ -168,11 +166,6 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
         client: rssMb(clientExit),
       },
       seconds: result.seconds,
-      cpuMs: {
-        master: cpuOf(serverExits[0]!),
-        workers: serverExits.slice(1).reduce((sum, exit) => sum + cpuOf(exit), 0),
-        client: cpuOf(clientExit),
-      },
     };
   } finally {
     await Promise.all(processes.map((p) => p.kill(KILL_GRACE_MS)));

@@ -97,7 +97,12 @@ function parse(argv: string[]): BenchArgs | "help" {
     runs: integer("runs", values.runs, 3, 1),
     baseline,
     window: integer("window", values.window, 1000, 1),
-    roundTrips: integer("round-trips", values["round-trips"], Math.min(2000, Math.max(100, Math.floor(messages / 10))), 1),
+    roundTrips: integer(
+      "round-trips",
+      values["round-trips"],
+      Math.min(2000, Math.max(100, Math.floor(messages / 10))),
+      1,
+    ),
     durationS: integer("duration", values.duration, 0, 0),
     json: values.json === true,
     cpuProf: values["cpu-prof"],
@@ -151,6 +156,12 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   for (let k = 0; k < 3; k++) {
     inProcess.push((await runInProcess({ messages: inProcessMessages, payload: args.payload })).msgPerSec);
   }
+  // The same with smaller batches: what one event per message (or per few) costs.
+  const smallBatches: Record<string, number> = {};
+  for (const batch of [1, 8]) {
+    const messages = Math.min(inProcessMessages, 50_000 * batch);
+    smallBatches[batch] = (await runInProcess({ messages, batch, payload: args.payload })).msgPerSec;
+  }
 
   progress.step("crash → ready, start → ready");
   const restarts = await runRestarts({ crashes: 20 });
@@ -158,7 +169,12 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   let soak: SoakSummary | undefined;
   if (args.durationS > 0) {
     progress.step(`soak, ${args.durationS} s`);
-    const s = await runPalm({ ...common, window: args.window, durationMs: args.durationS * 1000, rssSampleMs: 1000 });
+    const s = await runPalm({
+      ...common,
+      window: args.window,
+      durationMs: args.durationS * 1000,
+      rssSampleMs: 1000,
+    });
     const settled = s.rss.master.slice(Math.floor(s.rss.master.length / 5));
     soak = {
       seconds: args.durationS,
@@ -172,7 +188,9 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
       peakRssMb: s.peakRssMb,
       masterRssMb: { afterWarmup: settled[0]?.mb ?? Number.NaN, atEnd: settled.at(-1)?.mb ?? Number.NaN },
     };
-    progress.note(`soak: ${Math.round(s.msgPerSec)} msg/s, master RSS slope ${soak.rssSlopeMbPerMin.toFixed(2)} MB/min`);
+    progress.note(
+      `soak: ${Math.round(s.msgPerSec)} msg/s, master RSS slope ${soak.rssSlopeMbPerMin.toFixed(2)} MB/min`,
+    );
   }
 
   const palm = summarizePalm(palmRuns, args.messages);
@@ -189,6 +207,7 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
       ...(second ? { throughputBatched: palm.msgPerSec / second.msgPerSec } : {}),
     },
     inProcessMsgPerSec: median(inProcess),
+    inProcessByBatch: { ...smallBatches, 64: median(inProcess) },
     crashToReadyMs: restarts.crashToReadyMs,
     startToReadyMs: median([...palmRuns.map((r) => r.masterStartMs), restarts.startToReadyMs]),
     restarts,
@@ -230,7 +249,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     progress.done();
-    process.stderr.write(`palm bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `palm bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 1;
   }
 }

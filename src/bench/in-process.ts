@@ -144,7 +144,12 @@ export async function runInProcess(options: InProcessOptions = {}): Promise<InPr
   await ready;
 
   const body = new Uint8Array(payload).fill(0x61);
-  const template = createMessage({ pipeline: "bench", client: "bench", function: "bench.echo", payload: body });
+  const template = createMessage({
+    pipeline: "bench",
+    client: "bench",
+    function: "bench.echo",
+    payload: body,
+  });
   const start = performance.now();
   let sent = 0;
   let n = 0;

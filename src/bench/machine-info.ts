@@ -1,5 +1,5 @@
-import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
 import { createRequire } from "node:module";
+import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
 
 /** The machine a bench ran on, for its report. */
 export interface MachineInfo {

@@ -6,7 +6,15 @@
  */
 import { Client } from "../../actors/client.js";
 import { isPalmError } from "../errors.js";
-import { cpuMs, failBenchProcess, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
+import {
+  cpuMs,
+  failBenchProcess,
+  onStopRequest,
+  peakRssKb,
+  readChildConfig,
+  report,
+  runBenchMain,
+} from "./bench-child.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 import { percentile, sortedAscending } from "./stats.js";
@@ -58,7 +66,9 @@ async function runJob(client: Client, count: number, size: number): Promise<JobC
       received++;
       lastAt = performance.now();
       const index =
-        result.byteLength >= 4 ? (result[0]! | (result[1]! << 8) | (result[2]! << 16) | (result[3]! << 24)) >>> 0 : -1;
+        result.byteLength >= 4
+          ? (result[0]! | (result[1]! << 8) | (result[2]! << 16) | (result[3]! << 24)) >>> 0
+          : -1;
       if (index >= 0 && index < count && seen[index] === 0) {
         seen[index] = 1;
         distinct++;
@@ -74,8 +84,17 @@ async function runJob(client: Client, count: number, size: number): Promise<JobC
 
 async function main(): Promise<void> {
   const config = readChildConfig<PalmClientConfig>("palm client");
-  const { endpoints, messages, warmup, payload, roundTrips, roundTripWarmup, idleTimeoutMs, window, durationMs } =
-    config;
+  const {
+    endpoints,
+    messages,
+    warmup,
+    payload,
+    roundTrips,
+    roundTripWarmup,
+    idleTimeoutMs,
+    window,
+    durationMs,
+  } = config;
   const releaseStdin = onStopRequest(() =>
     failBenchProcess("palm client", new Error("stopped by the runner before the run was over")),
   );

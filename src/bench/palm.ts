@@ -70,7 +70,11 @@ export interface PalmRunResult {
   /** The master's `start()` until every part was ready, in ms (as the master process measured it). */
   readonly masterStartMs: number;
   /** The master's in-flight ledger at the end: duplicates dropped, messages redelivered. */
-  readonly masterLedger: { readonly duplicates: number; readonly redelivered: number; readonly failed: number };
+  readonly masterLedger: {
+    readonly duplicates: number;
+    readonly redelivered: number;
+    readonly failed: number;
+  };
   /** CPU time (user + system) each process used, in ms. */
   readonly cpuMs: { readonly master: number; readonly workers: number; readonly client: number };
   /** CPU time (user + system) each process used during the measured job(s), in ms. */
@@ -135,7 +139,11 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
-      start(`worker ${i + 1}`, "palm-worker", { endpoints, name: `w${i + 1}`, rssSampleMs } satisfies PalmWorkerConfig),
+      start(`worker ${i + 1}`, "palm-worker", {
+        endpoints,
+        name: `w${i + 1}`,
+        rssSampleMs,
+      } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];
     // Every worker heard by the master (its first heartbeat) before the client starts.
@@ -176,7 +184,11 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
 
     const result = clientExit["result"] as PalmClientResult;
     const masterExit = serverExits[0]!;
-    const ledger = (masterExit["ledger"] ?? {}) as { duplicates?: number; redelivered?: number; failed?: number };
+    const ledger = (masterExit["ledger"] ?? {}) as {
+      duplicates?: number;
+      redelivered?: number;
+      failed?: number;
+    };
     return {
       msgPerSec: result.msgPerSec,
       evalP50Us: result.evalP50Us,

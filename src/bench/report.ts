@@ -1,8 +1,9 @@
 /**
  * What `palm bench` prints: the summary of its runs as the JSON outside checks parse, and as a table.
  */
-import type { BaselineMode } from "./baseline-config.js";
+
 import type { BaselineResult } from "./baseline.js";
+import type { BaselineMode } from "./baseline-config.js";
 import type { MachineInfo } from "./machine-info.js";
 import type { PalmRunResult } from "./palm.js";
 import type { RestartResult } from "./restarts.js";
@@ -87,6 +88,8 @@ export interface BenchReportJson {
   };
   /** Router + part machines, no sockets: messages per second. */
   readonly inProcessMsgPerSec: number;
+  /** In-process routing by messages per received batch (`inProcessMsgPerSec` is the one for 64). */
+  readonly inProcessByBatch: Readonly<Record<string, number>>;
   /** Median time from `server.crash(part)` to the part ready again, ms. */
   readonly crashToReadyMs: number;
   /** Median time from a Master's `start()` to every part ready, ms. */
@@ -182,7 +185,8 @@ export function formatReport(report: BenchReportJson): string {
         ? ""
         : `; palm / baseline (batched): throughput ${one.format(report.ratio.throughputBatched)}×`),
     `palm CPU per message: master ${one.format(report.palm.cpuUsPerMsg.master)} µs, workers ${one.format(report.palm.cpuUsPerMsg.workers)} µs, client ${one.format(report.palm.cpuUsPerMsg.client)} µs`,
-    `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s`,
+    `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s in batches of 64` +
+      ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one)`,
     `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
   ];
   if (report.soak) {

@@ -38,7 +38,13 @@ export async function runRestarts(options: RestartOptions = {}): Promise<Restart
   const crashes = options.crashes ?? 20;
   checkCount("crashes", crashes, 1);
   const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-  const endpoints: PalmEndpoints = { pull: pull!, pub: pub!, workerPull: workerPull!, workerPush: workerPush!, db: db! };
+  const endpoints: PalmEndpoints = {
+    pull: pull!,
+    pub: pub!,
+    workerPull: workerPull!,
+    workerPush: workerPush!,
+    db: db!,
+  };
   const config: PalmRestartsConfig = { endpoints, crashes, parts: [...CRASHED_PARTS] };
   const child = BenchProcess.start("palm restarts", benchEntryArgs("palm-restarts"), config);
   options.onSpawn?.({ role: "restarts", pid: child.pid });

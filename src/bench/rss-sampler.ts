@@ -11,7 +11,13 @@ export function sampleRss(intervalMs: number): () => void {
   const start = performance.now();
   const timer = setInterval(() => {
     const { rss, heapUsed, external } = process.memoryUsage();
-    report({ type: "rss", atMs: performance.now() - start, mb: rss / MB, heapMb: heapUsed / MB, externalMb: external / MB });
+    report({
+      type: "rss",
+      atMs: performance.now() - start,
+      mb: rss / MB,
+      heapMb: heapUsed / MB,
+      externalMb: external / MB,
+    });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -13,12 +13,6 @@ export function rssMb(exit: BenchReport): number {
   return typeof kb === "number" ? kb / 1024 : Number.NaN;
 }
 
-/** The CPU time an `exit` report carries, in ms (`NaN` when it has none). */
-export function cpuOf(exit: BenchReport): number {
-  const ms = exit["cpuMs"];
-  return typeof ms === "number" ? ms : Number.NaN;
-}
-
 /** Throws a TypeError naming `name` unless `value` is a safe integer ≥ `min`. */
 export function checkCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {

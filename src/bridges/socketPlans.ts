@@ -1,4 +1,5 @@
 import type { PartEnvironment } from "../part.js";
+import { NULL_ZAP_DOMAIN } from "../security/zapHandler.js";
 import type { SocketKind, SocketPlan } from "../sockets/socketPlan.js";
 
 /** Default ZMQ_MAXMSGSIZE of palm's receiving sockets: 64 MiB. */
@@ -17,8 +18,15 @@ export function socketPlan(kind: SocketKind, bind: boolean) {
       highWaterMark: options.highWaterMark,
       subscribe: options.subscribe,
       curve,
-      // Only a CURVE server (no `serverKey`) asks the authenticator about its peers.
-      zapDomain: curve && !curve.serverKey ? environment.zapDomain : undefined,
+      // A CURVE server (no `serverKey`) asks the server's authenticator about its peers; a plain-text bound
+      // tcp socket names a ZAP domain too, only so that libzmq refuses legacy ZMTP 1.0/2.0 peers.
+      zapDomain: curve
+        ? curve.serverKey
+          ? undefined
+          : environment.zapDomain
+        : bind && environment.address.startsWith("tcp://")
+          ? NULL_ZAP_DOMAIN
+          : undefined,
       observePeers: options.observePeers,
     };
   };

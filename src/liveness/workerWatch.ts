@@ -3,7 +3,7 @@ import type { Logger } from "../logger.js";
 import type { PalmMessage } from "../message.js";
 import { readHeartbeat } from "./heartbeat.js";
 import type { LivenessEvent, RedeliveryReason } from "./livenessEvents.js";
-import { type PeerEvent, PeerCount } from "./peerCount.js";
+import { PeerCount, type PeerEvent } from "./peerCount.js";
 import { type WorkerInfo, WorkerRegistry } from "./workerRegistry.js";
 
 /** How a master watches its workers and what it holds in flight. Every field has a documented default. */
@@ -99,7 +99,7 @@ export class WorkerWatch {
     const heartbeat = readHeartbeat(message);
     if (!heartbeat) return;
     const change = this.#registry.heard(heartbeat.id, heartbeat.info, this.#host.now());
-    if (!change || change.type !== "joined") return;
+    if (change?.type !== "joined") return;
     const { worker, rejoined } = change;
     this.#host.logger.info(
       { worker: worker.id, name: worker.name, host: worker.host, pid: worker.pid },

@@ -5,6 +5,14 @@ import { z85Encode } from "./z85.js";
 /** Where libzmq sends ZAP requests (RFC 27): one handler per ZeroMQ context. */
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
 
+/**
+ * The ZAP domain of palm's plain-text (NULL mechanism) bound sockets. A ZAP domain makes libzmq refuse
+ * ZMTP 1.0/2.0 peers, which it would otherwise take without any handshake: any TCP connection whose first
+ * byte is not 0xFF would become a peer of a PUSH socket and silently receive its share of the messages.
+ * The handler (when one runs in the process) lets every NULL peer of this domain in.
+ */
+export const NULL_ZAP_DOMAIN = "palm/null";
+
 /** Refused keys remembered per server (each logged once); past this, refusals are no longer logged one by one. */
 const MAX_REMEMBERED_REFUSALS = 1024;
 const BIND_RETRY_MS = [1, 5, 10, 20, 50, 100];
@@ -112,6 +120,8 @@ class ZapHandler {
       "",
     ];
     if (version?.toString() !== "1.0" || !domainFrame || !mechanism) return reply("500", "bad ZAP request");
+    if (domainFrame.toString() === NULL_ZAP_DOMAIN && mechanism.toString() === "NULL")
+      return reply("200", "OK");
     const domain = this.#domains.get(domainFrame.toString());
     if (!domain) return reply("400", "unknown domain");
     if (mechanism.toString() !== "CURVE" || !credentials || credentials.length !== 32) {

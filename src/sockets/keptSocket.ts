@@ -1,5 +1,5 @@
 import * as zmq from "zeromq";
-import { type PeerEvent, PeerCount } from "../liveness/peerCount.js";
+import { PeerCount, type PeerEvent } from "../liveness/peerCount.js";
 import { addressReleased } from "./addressReleased.js";
 import type { SocketPlan } from "./socketPlan.js";
 
@@ -73,7 +73,11 @@ function openSocket(plan: SocketPlan): zmq.Socket {
   }
 }
 
-const HANDSHAKE_FAILURES = ["handshake:error:protocol", "handshake:error:auth", "handshake:error:other"] as const;
+const HANDSHAKE_FAILURES = [
+  "handshake:error:protocol",
+  "handshake:error:auth",
+  "handshake:error:other",
+] as const;
 
 /** Reports a socket's peer connections from its monitor; a throwing observer is not allowed to break it. */
 function observePeers(socket: zmq.Socket, report: (event: PeerEvent) => void): void {
