@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { Packr, unpack } from "msgpackr";
 import type { Codec } from "../src/codec/codec.js";
 import { getCodec, msgpackCodec, protobufCodec } from "../src/codec/index.js";
 import { MSGPACK_FRAME_TAG } from "../src/codec/msgpack.js";
@@ -84,6 +85,50 @@ describe("codecs: round trips", () => {
         const frames = msgpackCodec.encode(messages);
         assert.equal(frames.length, 1);
         assert.deepEqual(msgpackCodec.decode(frames[0]!).map(plain), messages.map(plain));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("msgpack frames are standard msgpack: msgpackr reads palm's frames, and palm reads msgpackr's", () => {
+    const packr = new Packr({ useRecords: false, moreTypes: false });
+    const tuple = (m: PalmMessage) => [
+      m.pipeline,
+      m.client,
+      m.stage,
+      m.function,
+      m.cache,
+      hex(m.payload),
+      m.error ?? null,
+      m.id ?? null,
+    ];
+    fc.assert(
+      fc.property(fc.array(arbitraryMessage, { minLength: 1, maxLength: 10 }), (messages) => {
+        const [frame] = msgpackCodec.encode(messages);
+        const read = unpack(frame!) as unknown[];
+        assert.equal(read[0], MSGPACK_FRAME_TAG);
+        assert.deepEqual(
+          read.slice(1).map((t) => {
+            const fields = [...(t as unknown[])];
+            fields[5] = hex(fields[5] as Uint8Array);
+            return fields;
+          }),
+          messages.map(tuple),
+        );
+        const foreign = packr.pack([
+          MSGPACK_FRAME_TAG,
+          ...messages.map((m) => [
+            m.pipeline,
+            m.client,
+            m.stage,
+            m.function,
+            m.cache,
+            Buffer.from(m.payload),
+            m.error ?? null,
+            m.id ?? null,
+          ]),
+        ]);
+        assert.deepEqual(msgpackCodec.decode(foreign).map(plain), messages.map(plain));
       }),
       { numRuns: 300 },
     );

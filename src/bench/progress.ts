@@ -21,10 +21,12 @@ export function createProgress(
   let label = "";
   const tty = stream.isTTY === true;
   const draw = () => {
-    const filled = Math.round((BAR_WIDTH * Math.min(current, total)) / total);
+    // Filled up to the steps finished; the one running is named after the count.
+    const filled = Math.round((BAR_WIDTH * Math.min(current - 1, total)) / total);
     const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
     const line = `palm bench ${bar} ${current}/${total} ${label}`;
-    const width = stream.columns ?? 100;
+    // A pty may report 0 columns: treat that as unknown.
+    const width = stream.columns > 0 ? stream.columns : 100;
     stream.write(`\r${line.slice(0, width - 1).padEnd(Math.min(width - 1, line.length + 8))}`);
   };
   return {
