@@ -41,6 +41,7 @@ Options:
   --round-trips N     sequential eval round trips per run (default 2000, or messages/10 if fewer)
   --duration S        also soak palm for S seconds and report the RSS slope (default: no soak)
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
+  --inspect           also run palm with the master's live inspector on (a page connected), alternating
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
   -h, --help          show this help
 
@@ -50,6 +51,8 @@ Exit code: 0 when every run finished, 1 when one failed, 2 on bad options.
 /** What the command line asked for, checked. */
 interface BenchArgs extends BenchSettings {
   readonly json: boolean;
+  /** Also run palm with the master's live inspector on, alternating, and report the difference. */
+  readonly inspect: boolean;
   readonly cpuProf: string | undefined;
 }
 
@@ -79,6 +82,7 @@ function parse(argv: string[]): BenchArgs | "help" {
       "round-trips": { type: "string" },
       duration: { type: "string" },
       json: { type: "boolean" },
+      inspect: { type: "boolean" },
       "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -105,6 +109,7 @@ function parse(argv: string[]): BenchArgs | "help" {
     ),
     durationS: integer("duration", values.duration, 0, 0),
     json: values.json === true,
+    inspect: values.inspect === true,
     cpuProf: values["cpu-prof"],
   };
 }
@@ -131,6 +136,7 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   };
 
   const palmRuns: PalmRunResult[] = [];
+  const inspectedRuns: PalmRunResult[] = [];
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
   for (let run = 1; run <= args.runs; run++) {
     progress.step(`palm run ${run}/${args.runs}`);
@@ -139,6 +145,14 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
     progress.note(
       `palm run ${run}: ${Math.round(p.msgPerSec)} msg/s, eval p50 ${Math.round(p.evalP50Us)} µs, lost ${p.lost}, dup ${p.duplicated}`,
     );
+    if (args.inspect) {
+      progress.step(`palm with inspector run ${run}/${args.runs}`);
+      const q = await runPalm({ ...common, window: args.window, inspect: true });
+      inspectedRuns.push(q);
+      progress.note(
+        `palm with inspector run ${run}: ${Math.round(q.msgPerSec)} msg/s, lost ${q.lost}, dup ${q.duplicated}`,
+      );
+    }
     for (const mode of modes) {
       progress.step(`baseline (${mode}) run ${run}/${args.runs}`);
       const b = await runBaseline({ ...common, mode });
@@ -196,7 +210,8 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   const palm = summarizePalm(palmRuns, args.messages);
   const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
   const baseline = first!;
-  const { json: _json, cpuProf: _cpuProf, ...settings } = args;
+  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, ...settings } = args;
+  const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
   return {
     palm,
     baseline,
@@ -212,6 +227,12 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
     startToReadyMs: median([...palmRuns.map((r) => r.masterStartMs), restarts.startToReadyMs]),
     restarts,
     ...(soak ? { soak } : {}),
+    ...(inspected
+      ? {
+          palmInspected: inspected,
+          inspectorThroughputDrop: 1 - inspected.msgPerSec / palm.msgPerSec,
+        }
+      : {}),
     settings,
     machine,
   };

@@ -25,6 +25,8 @@ export interface PalmMasterConfig {
   readonly workers: number;
   /** Sample the process's RSS this often and report it (`rss` lines), for the soak; 0: never. */
   readonly rssSampleMs: number;
+  /** Serve the live inspector, with one page's event stream connected, to measure what it costs. */
+  readonly inspect?: boolean;
 }
 
 /** Configuration of one palm bench worker process. */

@@ -18,7 +18,7 @@ import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
 async function main(): Promise<void> {
-  const { endpoints, workers, rssSampleMs } = readChildConfig<PalmMasterConfig>("palm master");
+  const { endpoints, workers, rssSampleMs, inspect } = readChildConfig<PalmMasterConfig>("palm master");
   const master = new Master({
     name: BENCH_SERVER,
     pullAddress: endpoints.pull,
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     workerPushAddress: endpoints.workerPush,
     dbAddress: endpoints.db,
     logLevel: "warn",
+    ...(inspect ? { inspect: { port: 0 } } : {}),
   });
   let joined = 0;
   master.on("worker.joined", () => {
@@ -38,7 +39,14 @@ async function main(): Promise<void> {
   const startedAt = performance.now();
   await master.start();
   report({ type: "ready", pid: process.pid, startMs: performance.now() - startedAt, cpuMs: cpuMs() });
+  // With the inspector on, a page's event stream is connected for the whole run, as a watching user's.
+  const page = new AbortController();
+  if (inspect && master.template.inspectorUrl) {
+    const events = await fetch(new URL("events", master.template.inspectorUrl), { signal: page.signal });
+    void events.body?.pipeTo(new WritableStream()).catch(() => undefined);
+  }
   await stopped;
+  page.abort();
   stopSampling();
   const { duplicates, redelivered, failed, size } = master.ledger;
   await master.stop();

@@ -31,6 +31,8 @@ export interface PalmRunOptions {
   readonly durationMs?: number;
   /** Sample every process's memory this often (ms); 0: never. @default 1000 in a soak, else 0 */
   readonly rssSampleMs?: number;
+  /** Run the master with its live inspector on and a page connected. @default false */
+  readonly inspect?: boolean;
   /** The run fails when the client has not finished after this long. @default 600000 + durationMs */
   readonly timeoutMs?: number;
   /** Called with every process the run starts, as soon as it is started. */
@@ -136,6 +138,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       endpoints,
       workers,
       rssSampleMs,
+      inspect: options.inspect === true,
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>

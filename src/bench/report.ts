@@ -73,6 +73,10 @@ export interface BenchSettings {
 
 /** The whole report; `palm bench --json` prints exactly this. */
 export interface BenchReportJson {
+  /** palm with the master's live inspector on (`--inspect`). */
+  readonly palmInspected?: PalmSummary;
+  /** How much lower palm's throughput was with the inspector on (0.08 = 8 %). */
+  readonly inspectorThroughputDrop?: number;
   readonly palm: PalmSummary;
   /** The plain baseline (or the batched one when only it ran). */
   readonly baseline: BaselineSummary;
@@ -170,6 +174,7 @@ export function formatReport(report: BenchReportJson): string {
       String(x.duplicated),
     ]);
   add("palm", report.palm);
+  if (report.palmInspected) add("palm, inspector on", report.palmInspected);
   add(`baseline (${report.baseline.mode})`, report.baseline);
   if (report.baselineBatched) add("baseline (batched)", report.baselineBatched);
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
@@ -189,6 +194,11 @@ export function formatReport(report: BenchReportJson): string {
       ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one)`,
     `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
   ];
+  if (report.inspectorThroughputDrop !== undefined) {
+    out.push(
+      `live inspector on (a page connected): throughput ${(report.inspectorThroughputDrop * 100).toFixed(1)}% lower`,
+    );
+  }
   if (report.soak) {
     const k = report.soak;
     out.push(
