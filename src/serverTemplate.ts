@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Actor, type AnyActorRef, createActor } from "xstate";
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import { partEvents, routerEvents } from "../machines/events.js";
 import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
@@ -337,9 +337,34 @@ export class ServerTemplate {
       ? new (await import("./inspection.js")).ServerInspection(this)
       : undefined;
     this.#inspection = inspection;
+    // At trace level every transition of every part is logged, through the same inspection API; at any
+    // other level (and with no inspector) nothing observes the actors.
+    const logger = this.logger;
+    const trace = logger.isLevelEnabled("trace")
+      ? (event: InspectionEvent) => {
+          if (event.type !== "@xstate.snapshot") return;
+          const snapshot = event.snapshot as { value?: unknown };
+          if (snapshot.value === undefined) return;
+          logger.trace(
+            {
+              actor: (event.actorRef as { id?: string }).id,
+              event: event.event.type,
+              state: stateName(snapshot.value),
+            },
+            "transition",
+          );
+        }
+      : undefined;
+    const observe =
+      inspection && trace
+        ? (event: InspectionEvent) => {
+            inspection.observe(event);
+            trace(event);
+          }
+        : (inspection?.observe ?? trace);
     const router = createActor(routerMachine, {
       input: { server: this.name, parts, policy: this.policy, now: this.#now, random: this.#random },
-      ...(inspection ? { inspect: inspection.observe } : {}),
+      ...(observe ? { inspect: observe } : {}),
     });
     this.#router = router;
     const started = new Promise<void>((resolve, reject) => {

@@ -41,6 +41,9 @@ describe("the npm package", () => {
     );
     const port = await freePort();
     const program = `import { ServerTemplate, PullService, type PartInfo } from "palm";
+import { machines } from "palm/machines";
+import { freeEndpoints } from "palm/testing";
+if (typeof machines.router !== "object" || (await freeEndpoints(1)).length !== 1) throw new Error("subpaths");
 const server = new ServerTemplate({ name: "packed", logLevel: "silent" });
 server.registerInbound(PullService, "Pull", "tcp://127.0.0.1:${port}");
 await server.start();
