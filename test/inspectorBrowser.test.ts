@@ -1,24 +1,13 @@
 import assert from "node:assert/strict";
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { setup } from "xstate";
 import { createInspectorServer, type InspectorServer, InspectorStore } from "../src/inspector/index.js";
 import { machineToGraph } from "../src/viz/index.js";
+import { chromiumMissing, launchChromium } from "./support/chromium.js";
 
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
-
-function chromiumMissing(): string | false {
-  // In CI the browser is installed by .ci/run: a missing one is a failure there, not a reason to skip.
-  if (process.env.CI) return false;
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
-  }
-}
 
 /** A socket part: binds, then serves; a failure can be retried. */
 const servicePart = setup({ guards: { canRetry: () => true } }).createMachine({
@@ -101,19 +90,7 @@ describe("the inspector page in a headless browser", { skip: chromiumMissing() }
       },
     });
     inspector = await createInspectorServer({ port: 0, source: store });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on("request", (request) => requests.push(request.url()));
     await page.goto(inspector.url);

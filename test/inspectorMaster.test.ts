@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { Master } from "../actors/servers/master.js";
 import { freeEndpoints } from "../src/testing/ports.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function chromiumMissing(): string | false {
-  if (process.env.CI) return false;
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-    return false;
-  } catch {
-    return `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`;
-  }
-}
+import { chromiumMissing, launchChromium } from "./support/chromium.js";
 
 describe("the live inspector of a running Master, in headless Chromium", { skip: chromiumMissing() }, () => {
   let master: Master;
@@ -35,19 +24,7 @@ describe("the live inspector of a running Master, in headless Chromium", { skip:
       inspect: { port: 0 },
     });
     await master.start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     await page.goto(master.template.inspectorUrl!);
   });
