@@ -52,7 +52,8 @@ export type RouterEvent =
     }
   | { type: "router.badFrame"; part: string; count: number; reason: string }
   | { type: "router.restart"; parts: string[] }
-  | { type: "router.stop" };
+  | { type: "router.stop" }
+  | { type: "router.escalate" };
 
 export const partEvents = {
   ready: (): BridgeEvent => ({ type: "part.ready" }),

@@ -291,6 +291,7 @@ export const routerMachine = setup({
       if (!record.everReady && abnormal) {
         // A part that never became ready (cannot bind, bad address) fails the server's start.
         context.escalation = { part, error, reason: "start" };
+        enqueue.raise({ type: "router.escalate" });
         return;
       }
       if (!shouldRestart(record.spec.restart, abnormal)) {
@@ -312,6 +313,7 @@ export const routerMachine = setup({
             { cause: error ?? new Error(`part "${part}" exited`) },
           ),
         };
+        enqueue.raise({ type: "router.escalate" });
         return;
       }
       // Changed in place, like the ledgers: only restarts inside the window matter, and times only grow.
@@ -402,8 +404,10 @@ export const routerMachine = setup({
     "xstate.error.actor.*": [{ actions: "supervise" }],
     "xstate.done.actor.*": [{ actions: "supervise" }],
     "router.stop": { target: ".stopped" },
+    // Raised by `supervise` when it decides to escalate (an event rather than an eventless transition,
+    // which xstate would evaluate after every event on the hot path).
+    "router.escalate": { guard: "escalating", target: ".escalated" },
   },
-  always: { guard: "escalating", target: ".escalated" },
   states: {
     starting: {
       on: {
