@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { GatewayServer, type GatewayServerOptions } from "../actors/gateway/gatewayServer.js";
 import { Worker } from "../actors/worker.js";
 import { freeEndpoints, freePort } from "../src/testing/ports.js";
+import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 import { startProcess, type TestProcess } from "./support/httpProcesses.js";
 
 /** What every example server prints once it serves. */
@@ -179,6 +180,68 @@ describe("the gateway example as processes (examples/gateway)", () => {
       assert.match(client.output(), /echo: 200 hello/);
     } finally {
       for (const child of processes) await child.kill();
+    }
+  });
+});
+
+describe("the gateway's delivery guarantees (in-flight ledger, liveness) with worker processes", () => {
+  it("a worker process killed with requests in flight: every HTTP client still gets 200 with its own answer", async () => {
+    const at = await addresses();
+    const gw = new GatewayServer({ name: "server", logLevel: "silent", timeoutMs: 20_000, ...at });
+    await gw.start();
+    const workers: FixtureProcess[] = [];
+    try {
+      for (const name of ["w1", "w2"]) {
+        // `echo` spins 5 ms per request, so each worker holds many requests when one is killed.
+        workers.push(
+          startFixture("workerProcess.ts", { name, dbAddress: at.dbAddress, spinUs: 5000 }, { name }),
+        );
+      }
+      await Promise.all(workers.map((w) => w.waitFor((line) => line.event === "ready")));
+      const deadline = Date.now() + 5000;
+      while (gw.workers().filter((w) => w.state === "alive").length < 2 && Date.now() < deadline)
+        await sleep(20);
+      assert.equal(
+        gw.workers().filter((w) => w.state === "alive").length,
+        2,
+        "both workers heartbeat to the gateway",
+      );
+
+      const total = 200;
+      let answered = 0;
+      let killed: Promise<void> | undefined;
+      const started = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: total }, async (_, i) => {
+          const answer = await call(`${at.httpAddress}/echo`, { method: "POST", body: `req-${i}` });
+          if (++answered === Math.round(total * 0.3)) killed = workers[0]!.kill("SIGKILL");
+          return answer;
+        }),
+      );
+      await killed;
+      assert.ok(killed, "a worker was killed mid-run");
+      const statuses = new Map<number, number>();
+      for (const { status } of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      assert.deepEqual([...statuses], [[200, total]], "every request answered 200 (none 504)");
+      for (const [i, { body }] of answers.entries())
+        assert.equal(body, `req-${i}`, `request ${i} gets its own answer`);
+      assert.ok(gw.ledger.redelivered > 0, "what the killed worker held was redelivered");
+      assert.equal(gw.ledger.size, 0, "nothing left in flight");
+      assert.equal(gw.ledger.failed, 0);
+      if (process.env.PALM_TEST_REPORT) {
+        console.log(
+          JSON.stringify({
+            ms: Date.now() - started,
+            statuses: Object.fromEntries(statuses),
+            redelivered: gw.ledger.redelivered,
+            duplicates: gw.ledger.duplicates,
+            inFlight: gw.ledger.size,
+          }),
+        );
+      }
+    } finally {
+      for (const worker of workers) await worker.kill("SIGKILL");
+      await gw.stop();
     }
   });
 });

@@ -2,19 +2,15 @@ import type { CodecName } from "../../src/codec/index.js";
 import type { InspectOptions } from "../../src/inspection.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
-import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
 import { checkEndpoint, checkHttpUrl, checkOptionsObject } from "../../src/validate.js";
-import { PalmServer } from "../servers/palmServer.js";
-import { CacheService } from "../services/cacheService.js";
-import { WorkerPullService } from "../services/workerPullService.js";
-import { WorkerPushService } from "../services/workerPushService.js";
+import { type DistributingOptions, DistributingServer } from "../servers/master.js";
 import { GatewayDealer } from "./gatewayDealer.js";
 import { GatewayRouter } from "./gatewayRouter.js";
 import { HttpGateway, type HttpGatewayOptions } from "./httpGateway.js";
 
 /** Options of a `GatewayServer`: a master whose clients speak HTTP. */
-export interface GatewayServerOptions extends HttpGatewayOptions {
+export interface GatewayServerOptions extends HttpGatewayOptions, DistributingOptions {
   /** The server's name: `/fn` calls `name.fn`. */
   name: string;
   /** Where HTTP clients call, e.g. `http://127.0.0.1:8888`. */
@@ -51,47 +47,44 @@ const LINK = "inproc://gateway_router";
  * ```
  * HTTP ─▶ HttpGateway ─▶ GatewayRouter ─▶ WorkerPush ─▶ workers ─▶ WorkerPull ─▶ GatewayDealer ─▶ HttpGateway ─▶ HTTP
  * ```
- * plus the cache (`Cache`) where workers discover the worker addresses.
+ * plus the cache (`Cache`) where workers discover the worker addresses. It keeps what it hands its workers
+ * as a `Master` does (a `DistributingServer` whose results go to the GatewayDealer): each request is in
+ * the `ledger` by id until its first result, a duplicate result is dropped, what a lost worker may hold is
+ * redelivered (its connection closed, its heartbeats stopped, or — with a worker that does not heartbeat —
+ * `redeliverAfterMs`), after `maxAttempts` the request is answered with an error (HTTP 500), and at
+ * `maxInFlight` new requests wait in the HttpGateway. `workers()` lists the workers it heard from.
  *
  * @example
  * const gateway = new GatewayServer({ name: "server", httpAddress: "http://127.0.0.1:8888",
  *   workerPullAddress: "tcp://127.0.0.1:5557", workerPushAddress: "tcp://127.0.0.1:5558", dbAddress: "tcp://127.0.0.1:5559" });
  * await gateway.start();   // then: curl -d hello http://127.0.0.1:8888/echo
  */
-export class GatewayServer extends PalmServer {
-  readonly template: ServerTemplate;
+export class GatewayServer extends DistributingServer {
   /** The address HTTP clients call. */
   readonly httpAddress: string;
 
   constructor(options: GatewayServerOptions) {
-    super();
     const checked = checkOptionsObject("options", options) as unknown as GatewayServerOptions;
-    this.httpAddress = checkHttpUrl("httpAddress", checked.httpAddress);
+    const httpAddress = checkHttpUrl("httpAddress", checked.httpAddress);
     for (const key of ["workerPullAddress", "workerPushAddress", "dbAddress"] as const) {
       checkEndpoint(key, checked[key]);
     }
-    const t = new ServerTemplate({
-      name: checked.name,
-      codec: checked.codec,
-      logLevel: checked.logLevel,
-      logger: checked.logger,
-      supervision: checked.supervision,
-      inspect: checked.inspect,
-      maxMessageSize: checked.maxMessageSize,
-      curve: checked.curve,
-    });
-    this.template = t;
-    t.registerBypass(CacheService, "Cache", checked.dbAddress);
+    super({ ...checked, results: "GatewayDealer" });
+    this.httpAddress = httpAddress;
+    const t = this.template;
     t.registerBypass(HttpGateway, "HttpGateway", checked.httpAddress, {
       listenAddress: LINK,
       timeoutMs: checked.timeoutMs,
       maxBodyBytes: checked.maxBodyBytes,
       maxPending: checked.maxPending,
     });
-    t.registerInbound(GatewayRouter, "GatewayRouter", LINK, { route: "WorkerPush" });
-    t.registerOutbound(WorkerPushService, "WorkerPush", checked.workerPushAddress);
-    t.registerInbound(WorkerPullService, "WorkerPull", checked.workerPullAddress, { route: "GatewayDealer" });
-    t.registerOutbound(GatewayDealer, "GatewayDealer", LINK);
+    // Requests get their ids checked, are tracked in the ledger and go to the workers, as a Master's Pull.
+    t.registerInbound(GatewayRouter, "GatewayRouter", LINK, this.inboundOptions());
+    this.registerWorkerParts(checked);
+    t.registerOutbound(GatewayDealer, "GatewayDealer", LINK, {
+      highWater: this.queueOptions.highWater,
+      gather: (message) => this.gather(message),
+    });
     t.presetCache({
       ...checked.cache,
       name: t.name,

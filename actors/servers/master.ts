@@ -90,12 +90,16 @@ export abstract class DistributingServer extends PalmServer {
   readonly #now: () => number;
   readonly #watch: WorkerWatch;
   readonly #queues: { highWater?: number; highWaterMark?: number };
+  /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
+  readonly #results: string;
   #stopping: Promise<void> | undefined;
 
+  /**
+   * `results` names the outbound part results go to (default "Pub", registered by `registerWorkerParts`);
+   * a server that names another part registers that part itself (the gateway's GatewayDealer).
+   */
   protected constructor(
-    options: ServerCommonOptions &
-      DistributingHooks &
-      DistributingOptions & { workerPullAddress: string; workerPushAddress: string; pubAddress: string },
+    options: ServerCommonOptions & DistributingHooks & DistributingOptions & { results?: string },
   ) {
     super();
     for (const key of [
@@ -126,6 +130,8 @@ export abstract class DistributingServer extends PalmServer {
       `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`,
     );
     this.#queues = { highWater: options.highWater, highWaterMark: options.highWaterMark };
+    this.#results = options.results ?? "Pub";
+    const results = this.#results;
     const template = this.template;
     this.#watch = new WorkerWatch(
       {
@@ -137,7 +143,7 @@ export abstract class DistributingServer extends PalmServer {
           return part?.status === "ready" && !part.state.endsWith("paused");
         },
         redeliver: (messages) => template.deliver("WorkerPush", messages),
-        answer: (messages) => template.deliver("Pub", messages),
+        answer: (messages) => template.deliver(results, messages),
         holdBack: (high) => template.pressure("WorkerPush", high, "maxInFlight"),
         notify: (event) => template.notify(event),
       },
@@ -184,11 +190,14 @@ export abstract class DistributingServer extends PalmServer {
     return this.#watch.workers();
   }
 
-  /** Registers the worker-facing parts and the publisher; `Inbound` feeds `WorkerPush`. */
+  /**
+   * Registers the worker-facing parts and, if results go to "Pub", the publisher at `pubAddress`; the
+   * inbound part (see `inboundOptions`) feeds `WorkerPush`.
+   */
   protected registerWorkerParts(options: {
     workerPullAddress: string;
     workerPushAddress: string;
-    pubAddress: string;
+    pubAddress?: string;
   }): void {
     const t = this.template;
     const queues = this.#queues;
@@ -201,7 +210,7 @@ export abstract class DistributingServer extends PalmServer {
     });
     t.registerInbound(WorkerPullService, "WorkerPull", options.workerPullAddress, {
       highWaterMark: queues.highWaterMark,
-      route: "Pub",
+      route: this.#results,
       scatter: (message) => {
         if (isHeartbeat(message)) {
           watch.heard(message);
@@ -212,11 +221,18 @@ export abstract class DistributingServer extends PalmServer {
         return [message];
       },
     });
+    if (this.#results !== "Pub") return;
+    if (options.pubAddress === undefined) throw new TypeError("registerWorkerParts: pubAddress is required");
     t.registerOutbound(PubService, "Pub", options.pubAddress, {
       ...queues,
       gather: (message) => this.gather(message),
       handleStream: (message) => this.handleStream(message),
     });
+  }
+
+  /** The queue options of the parts messages pass through (`highWater`, `highWaterMark`). */
+  protected get queueOptions(): { highWater?: number; highWaterMark?: number } {
+    return { ...this.#queues };
   }
 
   /** The options for the inbound part that feeds the workers: ids, the server check, scatter, tracking. */
@@ -225,8 +241,8 @@ export abstract class DistributingServer extends PalmServer {
       route: "WorkerPush",
       highWaterMark: this.#queues.highWaterMark,
       scatter: (message: PalmMessage) => this.#fromClient(message),
-      // A message answered at once (another server's, or failed) goes straight to the publisher.
-      divert: (message: PalmMessage) => (message.error !== undefined ? "Pub" : undefined),
+      // A message answered at once (another server's, or failed) goes straight to where results go.
+      divert: (message: PalmMessage) => (message.error !== undefined ? this.#results : undefined),
     };
   }
 

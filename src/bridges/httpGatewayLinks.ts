@@ -1,8 +1,9 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
+import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
-import { applyHook } from "./frames.js";
+import { applyHook, applyMaybeAsyncHook } from "./frames.js";
 import { gatewayExchange, type MessageSink } from "./httpGatewayExchange.js";
 
 /**
@@ -15,9 +16,54 @@ export function createGatewayRouterBridge() {
     const environment = input.bridge as PartEnvironment;
     const send = sendBack as (event: BridgeEvent) => void;
     const exchange = gatewayExchange(environment, environment.address);
+    const { scatter, divert } = environment.options;
     let open = true;
+    /** An async `scatter` still running: later requests wait for it, so they keep their order. */
+    let waiting: Promise<void> | undefined;
+    const forward = (messages: PalmMessage[]): void => {
+      if (!open || messages.length === 0) return;
+      if (!divert) {
+        send(partEvents.received(messages));
+        return;
+      }
+      const routed: PalmMessage[] = [];
+      for (const message of messages) {
+        const to = divert(message);
+        if (to === undefined) routed.push(message);
+        else send(partEvents.received([message], to));
+      }
+      if (routed.length > 0) send(partEvents.received(routed));
+    };
+    const fault = (error: unknown): void => {
+      if (open) send(partEvents.fault(error));
+    };
+    /** Runs `scatter` then routes; a promise while an async `scatter` settles. */
+    const run = (messages: PalmMessage[]): Promise<void> | undefined => {
+      if (!open) return undefined;
+      try {
+        if (!scatter) {
+          forward(messages);
+          return undefined;
+        }
+        const out = applyMaybeAsyncHook(messages, scatter, "scatter");
+        if (Array.isArray(out)) {
+          forward(out);
+          return undefined;
+        }
+        return out.then(forward).catch(fault);
+      } catch (error) {
+        fault(error);
+        return undefined;
+      }
+    };
+    // The part's `scatter` and `divert` hooks run here, as a reader bridge runs them on what it reads.
     const take: MessageSink = (messages) => {
-      if (open) send(partEvents.received(messages));
+      const next = waiting ? waiting.then(() => run(messages)) : run(messages);
+      if (!next) return;
+      waiting = next;
+      void next.finally(() => {
+        if (waiting === next) waiting = undefined;
+      });
     };
     // Ready first, then attached: the machine routes only once it is ready.
     queueMicrotask(() => {
