@@ -1,6 +1,6 @@
 import { enqueueActions } from "xstate";
 import { bridgeCommands, routerEvents } from "./events.js";
-import { endStates, initialPartContext, partSetup, runningTransitions } from "./partSetup.js";
+import { endStates, initialPartContext, partSetup, queueDelivery, runningTransitions } from "./partSetup.js";
 
 /**
  * A blocking outbound part (REQ, HTTP): it sends one delivery and waits in `awaitingPeer` for the answer,
@@ -12,11 +12,9 @@ export const blockingOutboundPartMachine = partSetup
     actions: {
       enqueue: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== "part.deliver") return;
-        const queuedMessages = context.queuedMessages + event.delivery.messages.length;
-        // The queue is appended in place: copying it per delivery would be quadratic under load.
-        context.queue.push(event.delivery);
+        const { queuedMessages, pressure } = queueDelivery(context, event.delivery);
         enqueue.assign({ queuedMessages });
-        if (!context.pressured && queuedMessages > context.highWater) {
+        if (pressure) {
           enqueue.assign({ pressured: true });
           enqueue.sendParent(routerEvents.pressure(context.name, true));
         }

@@ -6,7 +6,7 @@ import {
   initialHttpPartContext,
   type OpenDelivery,
 } from "./httpPartSetup.js";
-import { endStates, runningTransitions } from "./partSetup.js";
+import { endStates, queueDelivery, runningTransitions } from "./partSetup.js";
 
 /** Removes and returns the leading deliveries whose every message is answered (acknowledged in order). */
 function takeAnswered(open: OpenDelivery[]): OpenDelivery[] {
@@ -26,11 +26,9 @@ export const httpOutboundPartMachine = httpPartSetup
     actions: {
       enqueue: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== "part.deliver") return;
-        const queuedMessages = context.queuedMessages + event.delivery.messages.length;
-        // The queue is appended in place: copying it per delivery would be quadratic under load.
-        context.queue.push(event.delivery);
+        const { queuedMessages, pressure } = queueDelivery(context, event.delivery);
         enqueue.assign({ queuedMessages });
-        if (!context.pressured && queuedMessages > context.highWater) {
+        if (pressure) {
           enqueue.assign({ pressured: true });
           enqueue.sendParent(routerEvents.pressure(context.name, true));
         }

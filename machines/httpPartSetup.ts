@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromCallback, sendParent, setup } from "xstate";
 import { type BridgeCommand, type PartEvent, routerEvents } from "./events.js";
-import { initialPartContext, type PartContext, type PartInput } from "./partSetup.js";
+import { describe, initialPartContext, type PartContext, type PartInput } from "./partSetup.js";
 import type { PalmMessage } from "./types.js";
 
 // HTTP parts hold many requests at once, which the kernel's one-at-a-time events (REP, REQ) cannot say:
@@ -77,10 +77,6 @@ export interface HttpPartContext extends PartContext {
   cursor: number;
   /** HttpConnection: deliveries started and not acknowledged, in delivery order. */
   open: OpenDelivery[];
-}
-
-function describe(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

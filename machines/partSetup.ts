@@ -36,8 +36,22 @@ export interface PartContext {
 /** Default for `PartInput.highWater`. */
 export const DEFAULT_HIGH_WATER = 20_000;
 
-function describe(error: unknown): Error {
+/** The error a failed part throws to its router: `error` itself, or one wrapping what was thrown. */
+export function describe(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Appends a delivery to a part's queue in place (copying it per delivery would be quadratic under load)
+ * and says whether the queue just went past `highWater`, so the part asks the router to hold back.
+ */
+export function queueDelivery(
+  context: { queue: Delivery[]; queuedMessages: number; pressured: boolean; readonly highWater: number },
+  delivery: Delivery,
+): { queuedMessages: number; pressure: boolean } {
+  const queuedMessages = context.queuedMessages + delivery.messages.length;
+  context.queue.push(delivery);
+  return { queuedMessages, pressure: !context.pressured && queuedMessages > context.highWater };
 }
 
 /**
