@@ -33,6 +33,10 @@ export const ErrorCodes = {
   PALM_ERR_CLIENT_WRONG_SERVER: "PALM_ERR_CLIENT_WRONG_SERVER",
   /** The client or worker was used before `start()` or after `stop()`. */
   PALM_ERR_CLIENT_STATE: "PALM_ERR_CLIENT_STATE",
+  /** The server stopped (or went away) while the call was pending. */
+  PALM_ERR_SERVER_STOPPED: "PALM_ERR_SERVER_STOPPED",
+  /** A call reached a server that has no worker connected to run it. */
+  PALM_ERR_NO_WORKERS: "PALM_ERR_NO_WORKERS",
 } as const;
 
 /** One of palm's stable error codes. */
@@ -53,13 +57,30 @@ export class RemoteError extends PalmError {
   readonly server: string;
   readonly function: string;
   readonly remoteCause: string;
+  /**
+   * A cause that starts with one of palm's codes and a colon (`PALM_ERR_TIMEOUT: …`, see `remoteErrorText`)
+   * gives the error that code; any other cause (a user function's error) gives `PALM_ERR_REMOTE`.
+   */
   constructor(server: string, fn: string, cause: string) {
-    super("PALM_ERR_REMOTE", `${server}.${fn} failed: ${cause}`);
+    super(remoteCode(cause), `${server}.${fn} failed: ${cause}`);
     this.name = "RemoteError";
     this.server = server;
     this.function = fn;
     this.remoteCause = cause;
   }
+}
+
+const CODED_CAUSE = /^(PALM_ERR_[A-Z_]+): /;
+
+/** The code an error result's text carries (`PALM_ERR_X: …`), or `PALM_ERR_REMOTE`. */
+export function remoteCode(cause: string): ErrorCode {
+  const code = CODED_CAUSE.exec(cause)?.[1];
+  return code !== undefined && code in ErrorCodes ? (code as ErrorCode) : "PALM_ERR_REMOTE";
+}
+
+/** The text of an error result that carries one of palm's codes to the caller (`RemoteError.code`). */
+export function remoteErrorText(code: ErrorCode, text: string): string {
+  return `${code}: ${text}`;
 }
 
 /** Narrows an unknown error to a `PalmError`, optionally of one code. */

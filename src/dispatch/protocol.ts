@@ -1,0 +1,197 @@
+import { pack, unpack } from "msgpackr";
+
+/**
+ * The dispatch protocol between a Master's `Dispatch` part (a bound ROUTER) and palm workers (a DEALER
+ * each, routing id = the worker's id). It carries credit-based dispatch (zguide's load-balancing broker):
+ * a worker announces how many unanswered messages it may hold (`prefetch`), the master hands each message
+ * to one named worker with credit, and knows at every moment which worker holds which message.
+ *
+ * Every multipart message is `[tag, …body]`; on the master's ROUTER the worker's routing id comes first.
+ *
+ * worker → master
+ * - `hello`   `[hello, pack(WorkerHello)]`: a worker joins (or re-announces itself after `who`).
+ * - `results` `[results, frame]`: results, one codec frame (`codec.encode`); each result carries the `id`
+ *   of the message it answers. Results are signs of life and return credit.
+ * - `beat`    `[beat, pack(WorkerBeat)]`: a heartbeat, sent from a helper thread so that a long synchronous
+ *   call does not silence it. It may come from another socket than the worker's DEALER (routing id
+ *   `<id>#beat`): the worker is named by `WorkerBeat.id`.
+ * - `bye`     `[bye]`: the worker is leaving; it holds nothing the master should wait for.
+ *
+ * master → worker
+ * - `work`    `[work, pack(WorkHeader), frame]`: messages, one codec frame; the k-th message of the frame has
+ *   dispatch sequence number `header.seq + k` (per worker, increasing).
+ * - `revoke`  `[revoke, pack(Revoke)]`: messages the worker has not started must not be run (they were handed
+ *   to another worker while this one was stuck in a long synchronous call).
+ * - `who`     `[who]`: the master does not know this worker (it restarted): the worker sends `hello` again.
+ *
+ * Anything else, or a body that does not decode to the shapes below, is a bad frame: counted and dropped.
+ */
+export const DISPATCH_VERSION = 1;
+
+/** The cache key under which a Master publishes its Dispatch address (beside pylm's addresses). */
+export const DISPATCH_CACHE_KEY = "worker_dispatch_address";
+
+export type DispatchTag = "hello" | "results" | "beat" | "bye" | "work" | "revoke" | "who";
+
+const TAGS: ReadonlySet<string> = new Set<DispatchTag>([
+  "hello",
+  "results",
+  "beat",
+  "bye",
+  "work",
+  "revoke",
+  "who",
+]);
+
+/** Tag frames, encoded once. */
+export const dispatchTags: Readonly<Record<DispatchTag, Buffer>> = Object.freeze({
+  hello: Buffer.from("hello"),
+  results: Buffer.from("results"),
+  beat: Buffer.from("beat"),
+  bye: Buffer.from("bye"),
+  work: Buffer.from("work"),
+  revoke: Buffer.from("revoke"),
+  who: Buffer.from("who"),
+});
+
+/** What a worker says when it joins. */
+export interface WorkerHello {
+  readonly v: number;
+  /** The worker's id (also its DEALER routing id). */
+  readonly id: string;
+  readonly name: string;
+  readonly pid: number;
+  readonly host: string;
+  /** How many unanswered messages the worker may hold (its credit when it holds none). */
+  readonly prefetch: number;
+  /** How often it sends `beat`. */
+  readonly heartbeatMs: number;
+  /** Deadlines the worker declares per function name (ms), overriding the master's `callTimeoutMs`. */
+  readonly timeouts?: Readonly<Record<string, number>>;
+  /** Messages it still holds from before (a re-announce after `who`): their ids. */
+  readonly holding?: readonly string[];
+}
+
+/** A heartbeat. */
+export interface WorkerBeat {
+  readonly id: string;
+  /** Counts heartbeats from 1. */
+  readonly seq: number;
+  /**
+   * Set while the worker's main thread is inside one synchronous call: the dispatch sequence number of the
+   * message it runs and for how long it has run (ms). Messages after it are not started.
+   */
+  readonly busy?: { readonly seq: number; readonly ms: number };
+}
+
+/** The header of a `work` message. */
+export interface WorkHeader {
+  /** Dispatch sequence number of the first message of the frame. */
+  readonly seq: number;
+  /** Per message, ms left until its deadline when it was sent (0: none). */
+  readonly deadlines: readonly number[];
+}
+
+/** The body of a `revoke` message. */
+export interface Revoke {
+  readonly seqs: readonly number[];
+}
+
+/** Reads a tag frame; undefined for anything that is not one. */
+export function readTag(frame: Buffer | undefined): DispatchTag | undefined {
+  if (!frame || frame.length > 8) return undefined;
+  const text = frame.toString("latin1");
+  return TAGS.has(text) ? (text as DispatchTag) : undefined;
+}
+
+function unpackObject(frame: Buffer | undefined): Record<string, unknown> | undefined {
+  if (!frame || frame.length === 0 || frame.length > 65_536) return undefined;
+  try {
+    const value: unknown = unpack(frame);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isCount = (value: unknown, min = 0): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= min;
+const isId = (value: unknown): value is string =>
+  typeof value === "string" && value.length > 0 && value.length <= 200;
+
+export function encodeHello(hello: WorkerHello): Buffer {
+  return pack(hello);
+}
+
+/** Decodes a `hello` body; undefined if it is malformed (never trusted). */
+export function decodeHello(frame: Buffer | undefined): WorkerHello | undefined {
+  const o = unpackObject(frame);
+  if (!o || !isId(o.id) || typeof o.name !== "string" || o.name.length > 200) return undefined;
+  if (!isCount(o.v, 1) || !isCount(o.pid) || typeof o.host !== "string" || o.host.length > 255)
+    return undefined;
+  if (!isCount(o.prefetch, 1) || o.prefetch > 100_000 || !isCount(o.heartbeatMs)) return undefined;
+  let timeouts: Record<string, number> | undefined;
+  if (o.timeouts !== undefined) {
+    if (o.timeouts === null || typeof o.timeouts !== "object" || Array.isArray(o.timeouts)) return undefined;
+    timeouts = {};
+    for (const [fn, ms] of Object.entries(o.timeouts as Record<string, unknown>)) {
+      if (!isCount(ms, 1)) return undefined;
+      timeouts[fn] = ms;
+    }
+  }
+  let holding: string[] | undefined;
+  if (o.holding !== undefined) {
+    if (!Array.isArray(o.holding) || o.holding.length > 100_000 || !o.holding.every(isId)) return undefined;
+    holding = o.holding as string[];
+  }
+  return {
+    v: o.v,
+    id: o.id,
+    name: o.name,
+    pid: o.pid,
+    host: o.host,
+    prefetch: o.prefetch,
+    heartbeatMs: o.heartbeatMs,
+    ...(timeouts ? { timeouts } : {}),
+    ...(holding ? { holding } : {}),
+  };
+}
+
+export function encodeBeat(beat: WorkerBeat): Buffer {
+  return pack(beat);
+}
+
+/** Decodes a `beat` body; undefined if it is malformed. */
+export function decodeBeat(frame: Buffer | undefined): WorkerBeat | undefined {
+  const o = unpackObject(frame);
+  if (!o || !isId(o.id) || !isCount(o.seq, 1)) return undefined;
+  if (o.busy === undefined || o.busy === null) return { id: o.id, seq: o.seq };
+  const busy = o.busy as Record<string, unknown>;
+  if (typeof busy !== "object" || !isCount(busy.seq) || !isCount(busy.ms)) return undefined;
+  return { id: o.id, seq: o.seq, busy: { seq: busy.seq, ms: busy.ms } };
+}
+
+export function encodeWorkHeader(header: WorkHeader): Buffer {
+  return pack(header);
+}
+
+/** Decodes a `work` header; undefined if it is malformed. */
+export function decodeWorkHeader(frame: Buffer | undefined): WorkHeader | undefined {
+  const o = unpackObject(frame);
+  if (!o || !isCount(o.seq) || !Array.isArray(o.deadlines) || !o.deadlines.every((d) => isCount(d)))
+    return undefined;
+  return { seq: o.seq, deadlines: o.deadlines as number[] };
+}
+
+export function encodeRevoke(revoke: Revoke): Buffer {
+  return pack(revoke);
+}
+
+/** Decodes a `revoke` body; undefined if it is malformed. */
+export function decodeRevoke(frame: Buffer | undefined): Revoke | undefined {
+  const o = unpackObject(frame);
+  if (!o || !Array.isArray(o.seqs) || !o.seqs.every((s) => isCount(s))) return undefined;
+  return { seqs: o.seqs as number[] };
+}
