@@ -6,12 +6,25 @@ import { pino } from "pino";
 import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
 import { Master } from "../actors/servers/master.js";
+import { CacheService } from "../actors/services/cacheService.js";
+import { PubService } from "../actors/services/pubService.js";
+import { PullService } from "../actors/services/pullService.js";
+import { PushPullService } from "../actors/services/pushPullService.js";
+import { PushService } from "../actors/services/pushService.js";
+import { RepBypassService } from "../actors/services/repBypassService.js";
+import { RepService } from "../actors/services/repService.js";
 import { Worker } from "../actors/worker.js";
+import { CacheClient } from "../src/cacheClient.js";
 import { msgpackCodec, protobufCodec } from "../src/codec/index.js";
 import { RemoteError } from "../src/errors.js";
 import { HEARTBEAT_FUNCTION } from "../src/liveness/heartbeat.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
+import { NULL_ZAP_DOMAIN } from "../src/security/zapHandler.js";
+import { ServerTemplate } from "../src/serverTemplate.js";
+import { KeptSocket } from "../src/sockets/keptSocket.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { until } from "../src/testing/until.js";
+import { FUZZ_PEERS, type FuzzCounts, fuzzEndpoint } from "./support/envelopeFuzz.js";
 
 const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
@@ -301,5 +314,182 @@ describe("bad input never crashes or blocks a server", () => {
     assert.equal(master.ledger.redelivered, 0);
     // At most libzmq's own greeting went out to it: no message.
     assert.ok(received <= 64, `the raw peer received ${received} bytes`);
+  });
+});
+
+/** Frames each kind of peer sends to each socket in the envelope tests. */
+const ENVELOPES = Number(process.env.PALM_FUZZ_ENVELOPES ?? 300);
+
+describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () => {
+  const closers: Array<() => unknown> = [];
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  for (const kind of ["rep", "router", "pull", "pub", "push"] as const) {
+    it(`a bound ${kind.toUpperCase()} socket counts them as bad input and never fails`, async (t) => {
+      const [address] = await freeEndpoints(1);
+      const kept = new KeptSocket({ kind, bind: true, address: address!, zapDomain: NULL_ZAP_DOMAIN });
+      closers.push(() => kept.close());
+      await kept.ready;
+      const errors: unknown[] = [];
+      let bad = 0;
+      let received = 0;
+      const seen: Buffer[][] = [];
+      if (kind !== "push") {
+        kept.attach(
+          (batch) => {
+            received += batch.length;
+            for (const frames of batch) seen.push(frames);
+            // A REP owes an answer before it reads again.
+            if (kind === "rep") return kept.send(Buffer.alloc(0)).then(() => kept.resume());
+            return undefined;
+          },
+          (error) => errors.push(error),
+          (count) => {
+            bad += count;
+          },
+        );
+      }
+      const counts = await fuzzEndpoint(address!, SEED ^ kind.length, ENVELOPES);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      t.diagnostic(
+        `${kind}: sent ${JSON.stringify(counts)}; received ${received}; counted as bad input ${bad}`,
+      );
+      assert.deepEqual(errors, [], "no socket failure");
+      assert.equal(kept.closed, false);
+      for (const peer of FUZZ_PEERS) assert.equal(counts[peer], ENVELOPES);
+      if (kind === "rep") assert.ok(bad > 0, "the REP's dropped envelopes were counted");
+      // The socket still does its job for a well-behaved peer.
+      const good = Buffer.from("still-here");
+      if (kind === "rep") {
+        const req = new zmq.Request({ linger: 0, receiveTimeout: 5000 });
+        closers.push(() => req.close());
+        req.connect(address!);
+        await req.send(good);
+        await req.receive();
+      } else if (kind === "router") {
+        const dealer = new zmq.Dealer({ linger: 0 });
+        closers.push(() => dealer.close());
+        dealer.connect(address!);
+        await dealer.send(good);
+      } else if (kind === "pull") {
+        const push = new zmq.Push({ linger: 0 });
+        closers.push(() => push.close());
+        push.connect(address!);
+        await push.send(good);
+      } else if (kind === "pub") {
+        const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 5000 });
+        closers.push(() => sub.close());
+        sub.connect(address!);
+        sub.subscribe("t");
+        let got: Buffer[] | undefined;
+        const reading = sub.receive().then((frames) => {
+          got = frames;
+        });
+        for (let i = 0; i < 100 && !got; i++) {
+          await kept.send([Buffer.from("t"), good]);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await reading;
+        assert.deepEqual(got?.[1], good);
+      } else {
+        const pull = new zmq.Pull({ linger: 0, receiveTimeout: 5000 });
+        closers.push(() => pull.close());
+        pull.connect(address!);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await kept.send(good);
+        const [frame] = await pull.receive();
+        assert.deepEqual(frame, good);
+      }
+      if (kind === "rep" || kind === "router" || kind === "pull") {
+        await until(
+          () => (seen.some((frames) => frames[frames.length - 1]!.equals(good)) ? true : undefined),
+          5000,
+          () => `for the well-formed message (${received} received)`,
+          10,
+        );
+      }
+      assert.deepEqual(errors, []);
+    });
+  }
+
+  it("a server's bound parts (cache, REP, REP bypass, PULL, PUSH, PUB, PushPull) take them without a restart", async (t) => {
+    const [db, rep, repBypass, pull, push, pub, pushPull, pushPullBack] = await freeEndpoints(8);
+    const server = new ServerTemplate({
+      name: "server",
+      logLevel: "silent",
+      supervision: { maxRestarts: 0 },
+    });
+    server
+      .registerBypass(CacheService, "Cache", db!)
+      .registerBypass(RepBypassService, "RepBypass", repBypass!)
+      .registerInbound(RepService, "Rep", rep!, { block: true })
+      .registerInbound(PullService, "Pull", pull!, { route: "Push" })
+      .registerOutbound(PushService, "Push", push!)
+      .registerOutbound(PubService, "Pub", pub!)
+      .registerOutbound(PushPullService, "PushPull", pushPull!, { pullAddress: pushPullBack! })
+      .presetCache({ name: "server" });
+    await server.start();
+    closers.push(() => server.stop());
+    const escalations: unknown[] = [];
+    server.on("server.escalated", (event) => escalations.push(event));
+    const targets = { Cache: db, RepBypass: repBypass, Rep: rep, Pull: pull, Push: push, Pub: pub };
+    const sent: Record<string, FuzzCounts> = {};
+    await Promise.all(
+      Object.entries({ ...targets, PushPull: pushPull, "PushPull.pull": pushPullBack }).map(
+        async ([part, address], i) => {
+          sent[part] = await fuzzEndpoint(address!, SEED + i, ENVELOPES);
+        },
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const parts = Object.fromEntries(server.parts().map((p) => [p.name, p]));
+    t.diagnostic(
+      Object.entries(sent)
+        .map(([part, counts]) => `${part}: ${JSON.stringify(counts)}`)
+        .join("; ") +
+        `; bad input counted: ${Object.values(parts)
+          .map((p) => `${p.name} ${p.badFrames}`)
+          .join(", ")}`,
+    );
+    for (const part of Object.values(parts)) {
+      assert.equal(part.status, "ready", `${part.name} is ${part.status}`);
+      assert.equal(part.restarts, 0, `${part.name} restarted`);
+    }
+    assert.deepEqual(escalations, []);
+    assert.ok(parts.Cache!.badFrames > 0 && parts.Rep!.badFrames > 0 && parts.RepBypass!.badFrames > 0);
+    assert.ok(parts.Pull!.badFrames > 0 && parts.Pub!.badFrames > 0);
+    // Each still serves a well-behaved peer.
+    const cache = new CacheClient({ address: db!, codec: msgpackCodec, serverName: "server" });
+    closers.push(() => cache.close());
+    assert.equal((await cache.request("get", Buffer.from("name"))).toString(), "server");
+    for (const address of [rep!, repBypass!]) {
+      const req = new zmq.Request({ linger: 0, receiveTimeout: 5000 });
+      closers.push(() => req.close());
+      req.connect(address);
+      await req.send(
+        msgpackCodec.encodeOne(createMessage({ function: "server.f", payload: Buffer.from("q") })),
+      );
+      const [answer] = await req.receive();
+      assert.ok(answer, "answered");
+    }
+    const worker = new zmq.Pull({ linger: 0, receiveTimeout: 5000 });
+    closers.push(() => worker.close());
+    worker.connect(push!);
+    const feeder = new zmq.Push({ linger: 0 });
+    closers.push(() => feeder.close());
+    feeder.connect(pull!);
+    await feeder.send(
+      msgpackCodec.encodeOne(createMessage({ function: "server.f", payload: Buffer.from("p") })),
+    );
+    // Well-formed messages among the fuzz went the same way first; ours comes after them.
+    const payloads: string[] = [];
+    while (!payloads.includes("p")) {
+      const [frame] = await worker.receive();
+      for (const message of msgpackCodec.decode(frame!))
+        payloads.push(Buffer.from(message.payload).toString());
+    }
+    assert.equal(payloads.filter((p) => p === "p").length, 1);
   });
 });

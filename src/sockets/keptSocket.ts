@@ -1,6 +1,8 @@
 import * as zmq from "zeromq";
 import { PeerCount, type PeerEvent } from "../liveness/peerCount.js";
+import { RateLimitedLog } from "../logger.js";
 import { addressReleased } from "./addressReleased.js";
+import { isPeerFault, peerFaultReason } from "./peerFault.js";
 import type { SocketPlan } from "./socketPlan.js";
 
 /** Multipart messages read in one go from a socket. */
@@ -8,6 +10,9 @@ export type FrameBatch = Buffer[][];
 
 /** Takes a batch; a returned promise holds the next read back until it settles. */
 export type BatchListener = (batch: FrameBatch) => void | Promise<void>;
+
+/** Told about input a peer provoked that never became a message (see `isPeerFault`): counted, never fatal. */
+export type BadInputListener = (count: number, reason: string) => void;
 
 /** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
 const MAX_READ_BATCH = 512;
@@ -111,8 +116,14 @@ export class KeptSocket {
   readonly ready: Promise<void>;
   /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
   greeted = false;
+  /** Rate-limits the part's log lines about bad input to one per 10 s; kept with the socket across restarts. */
+  readonly badInputLog = new RateLimitedLog();
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
+  #onBad: BadInputListener | undefined;
+  /** Bad input seen while no listener was attached, reported to the next one. */
+  #unreportedBad = 0;
+  #unreportedReason = "";
   #held: Buffer[][] = [];
   #paused = false;
   #reading = false;
@@ -164,13 +175,22 @@ export class KeptSocket {
     }
   }
 
-  /** Starts handing received batches to `listener` (first those held meanwhile). */
-  attach(listener: BatchListener, onError: (error: unknown) => void): void {
+  /**
+   * Starts handing received batches to `listener` (first those held meanwhile). `onError` hears of a local
+   * socket failure (the part fails); `onBad` of peer-provoked receive errors, which never stop the reading.
+   */
+  attach(listener: BatchListener, onError: (error: unknown) => void, onBad?: BadInputListener): void {
     this.#listener = listener;
     this.#onError = onError;
+    this.#onBad = onBad;
     if (this.#failure !== undefined) {
       onError(this.#failure);
       return;
+    }
+    if (this.#unreportedBad > 0 && onBad) {
+      const count = this.#unreportedBad;
+      this.#unreportedBad = 0;
+      onBad(count, this.#unreportedReason);
     }
     if (this.#held.length > 0) {
       const held = this.#held;
@@ -185,6 +205,7 @@ export class KeptSocket {
   detach(): void {
     this.#listener = undefined;
     this.#onError = undefined;
+    this.#onBad = undefined;
   }
 
   /** Stops reading (backpressure, or a REP socket that owes a reply); the socket's own queue fills. */
@@ -249,9 +270,47 @@ export class KeptSocket {
     return this.#peers?.connected;
   }
 
-  /** Receives one multipart message directly (REQ sockets, which are never pumped). */
-  receive(): Promise<Buffer[]> {
-    return this.socket.receive();
+  /**
+   * Receives one multipart message directly (sockets that are never pumped: REQ, a PushPullService's PULL);
+   * what a peer provoked (see `isPeerFault`) is reported to `onBad` and the wait goes on.
+   */
+  async receive(onBad?: BadInputListener): Promise<Buffer[]> {
+    for (;;) {
+      try {
+        return await this.socket.receive();
+      } catch (error) {
+        if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) throw error;
+        onBad?.(1, peerFaultReason(error, "receive"));
+      }
+    }
+  }
+
+  /**
+   * Receives one multipart message for the read loop, or `undefined` when the receive failed because of
+   * a peer (reported as bad input): libzmq dropped its message, the socket is fine and reading goes on.
+   */
+  async #receiveOne(): Promise<Buffer[] | undefined> {
+    try {
+      return await this.socket.receive();
+    } catch (error) {
+      if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) throw error;
+      this.#reportBad(peerFaultReason(error, "receive"));
+      return undefined;
+    }
+  }
+
+  #reportBad(reason: string): void {
+    const onBad = this.#onBad;
+    if (onBad) {
+      try {
+        onBad(1, reason);
+      } catch {
+        // Counting bad input must not stop the reading.
+      }
+      return;
+    }
+    this.#unreportedBad++;
+    this.#unreportedReason = reason;
   }
 
   get closed(): boolean {
@@ -290,10 +349,15 @@ export class KeptSocket {
           yielded = Date.now();
           if (!this.#listener || this.#paused || this.socket.closed) break;
         }
-        const batch: FrameBatch = [await this.socket.receive()];
+        const first = await this.#receiveOne();
+        if (first === undefined) continue;
+        const batch: FrameBatch = [first];
         if (!this.#oneAtATime) {
-          while (batch.length < MAX_READ_BATCH && this.socket.readable)
-            batch.push(await this.socket.receive());
+          while (batch.length < MAX_READ_BATCH && this.socket.readable) {
+            const next = await this.#receiveOne();
+            if (next === undefined) break;
+            batch.push(next);
+          }
         }
         if (this.#oneAtATime) this.#paused = true;
         const listener = this.#listener;
