@@ -24,6 +24,7 @@ import { ServerTemplate } from "../src/serverTemplate.js";
 import { KeptSocket } from "../src/sockets/keptSocket.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { until } from "../src/testing/until.js";
+import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 import { FUZZ_PEERS, type FuzzCounts, fuzzEndpoint } from "./support/envelopeFuzz.js";
 
 const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
@@ -491,5 +492,99 @@ describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () =>
         payloads.push(Buffer.from(message.payload).toString());
     }
     assert.equal(payloads.filter((p) => p === "p").length, 1);
+  });
+});
+
+describe("malformed envelopes to a Master in its own process, during a job", () => {
+  const processes: FixtureProcess[] = [];
+  const closers: Array<() => unknown> = [];
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+    await Promise.all(processes.map((p) => p.kill()));
+  });
+
+  it("fuzzing every bound socket costs no restart and no escalation; every result arrives exactly once", async (t) => {
+    const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
+    const addresses = {
+      pullAddress: pullAddress!,
+      pubAddress: pubAddress!,
+      workerPullAddress: workerPullAddress!,
+      workerPushAddress: workerPushAddress!,
+      dbAddress: dbAddress!,
+    };
+    const master = startFixture("masterProcess.ts", { name: "server", ...addresses }, { name: "master" });
+    processes.push(master);
+    await master.waitFor((l) => l.event === "ready", 20_000);
+    const workers = ["w1", "w2"].map((name) => {
+      const worker = startFixture("workerProcess.ts", { name, dbAddress }, { name });
+      processes.push(worker);
+      return worker;
+    });
+    await Promise.all(
+      ["w1", "w2"].map((name) =>
+        master.waitFor(
+          (l) => l.event === "worker.joined" && (l.worker as { name: string }).name === name,
+          20_000,
+        ),
+      ),
+    );
+    const client = new Client({
+      serverName: "server",
+      dbAddress: dbAddress!,
+      logLevel: "silent",
+      timeoutMs: 30_000,
+    });
+    await client.start();
+    closers.push(() => client.stop());
+
+    const total = 5000;
+    const job = (async () => {
+      const counts = new Map<string, number>();
+      let errors = 0;
+      const payloads = Array.from({ length: total }, (_, i) => Buffer.from(`m-${i}`));
+      for await (const result of client.job("server.echo", payloads)) {
+        if (result instanceof RemoteError) errors++;
+        else {
+          const tag = Buffer.from(result).toString();
+          counts.set(tag, (counts.get(tag) ?? 0) + 1);
+        }
+      }
+      return { counts, errors };
+    })();
+    const sent: Record<string, FuzzCounts> = {};
+    await Promise.all(
+      Object.entries(addresses).map(async ([socket, address], i) => {
+        sent[socket] = await fuzzEndpoint(address, SEED + 100 + i, ENVELOPES);
+      }),
+    );
+    const { counts, errors } = await job;
+    // A call after the fuzz is still answered.
+    assert.equal(Buffer.from(await client.eval("server.echo", Buffer.from("after"))).toString(), "after");
+    master.command({ cmd: "stats" });
+    const stats = await master.waitFor((l) => l.event === "stats", 10_000);
+    const parts = stats.parts as Array<{ name: string; status: string; restarts: number; badFrames: number }>;
+    const failures = master.lines.filter((l) => l.event === "part.failed" || l.event === "part.restarted");
+    const escalations = master.lines.filter((l) => l.event === "server.escalated");
+    const frames = Object.entries(sent).map(
+      ([socket, c]) => `${socket} ${Object.values(c).reduce((a, b) => a + b, 0)} (${JSON.stringify(c)})`,
+    );
+    t.diagnostic(
+      `seed ${SEED}; frames sent: ${frames.join(", ")}; bad input counted: ${parts
+        .map((p) => `${p.name} ${p.badFrames}`)
+        .join(
+          ", ",
+        )}; restarts ${parts.reduce((a, p) => a + p.restarts, 0)}; escalations ${escalations.length}; results ${counts.size}/${total}, duplicated ${[...counts.values()].filter((c) => c > 1).length}, errors ${errors}`,
+    );
+    assert.deepEqual(failures, [], "no part failed or restarted");
+    assert.deepEqual(escalations, []);
+    for (const part of parts) {
+      assert.equal(part.status, "ready", `${part.name} is ${part.status}`);
+      assert.equal(part.restarts, 0, `${part.name} restarted`);
+    }
+    assert.ok(parts.find((p) => p.name === "Cache")!.badFrames > 0, "the cache counted what libzmq dropped");
+    assert.equal(errors, 0);
+    assert.equal(counts.size, total, "every result arrived");
+    for (const [tag, count] of counts) assert.equal(count, 1, `${tag} arrived ${count} times`);
+    assert.equal(workers.length, 2);
   });
 });
