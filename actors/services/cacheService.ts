@@ -72,6 +72,8 @@ export const CacheService = definePart({
   blocking: true,
   service: true,
   scheme: "zmq",
+  // Clients discover the server here and workers the worker addresses: both allow-lists get in.
+  peers: "both",
   summary: "Binds a REP socket serving the server's key-value store (pylm's `CacheService`).",
   machine: bypassPartMachine,
   build: () => provided,

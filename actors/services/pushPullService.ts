@@ -81,6 +81,7 @@ export const PushPullService = definePart({
   blocking: true,
   service: true,
   scheme: "zmq",
+  peers: "workers",
   summary:
     "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
   machine: blockingOutboundPartMachine,
