@@ -5,6 +5,7 @@ import { after, describe, it } from "node:test";
 import { pino } from "pino";
 import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
+import { ReqConnection } from "../actors/connections/reqConnection.js";
 import { Master } from "../actors/servers/master.js";
 import { CacheService } from "../actors/services/cacheService.js";
 import { PubService } from "../actors/services/pubService.js";
@@ -25,7 +26,13 @@ import { KeptSocket } from "../src/sockets/keptSocket.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { until } from "../src/testing/until.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-import { FUZZ_PEERS, type FuzzCounts, fuzzEndpoint } from "./support/envelopeFuzz.js";
+import {
+  envelopeMaker,
+  FUZZ_PEERS,
+  type FuzzCounts,
+  fuzzEndpoint,
+  prng as seeded,
+} from "./support/envelopeFuzz.js";
 
 const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
@@ -492,6 +499,54 @@ describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () =>
         payloads.push(Buffer.from(message.payload).toString());
     }
     assert.equal(payloads.filter((p) => p === "p").length, 1);
+  });
+});
+
+describe("bad answers from a peer a part connects to", () => {
+  const closers: Array<() => unknown> = [];
+  after(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  it("a ReqConnection answered with garbage counts it and answers an error, without a restart", async () => {
+    const [rep, hostile] = await freeEndpoints(2);
+    const peer = new zmq.Reply({ linger: 0 });
+    closers.push(() => peer.close());
+    await peer.bind(hostile!);
+    const make = envelopeMaker(seeded(SEED));
+    void (async () => {
+      for await (const _ of peer)
+        await peer.send(make.int(2) === 0 ? make.bytes(1 + make.int(40)) : [make.bytes(3), make.bytes(3)]);
+    })().catch(() => undefined);
+    const server = new ServerTemplate({
+      name: "server",
+      logLevel: "silent",
+      supervision: { maxRestarts: 0 },
+    });
+    server
+      .registerInbound(RepService, "Rep", rep!, { route: "Req", block: true })
+      .registerOutbound(ReqConnection, "Req", hostile!);
+    await server.start();
+    closers.push(() => server.stop());
+    const req = new zmq.Request({ linger: 0, receiveTimeout: 5000 });
+    closers.push(() => req.close());
+    req.connect(rep!);
+    const rounds = 50;
+    let errors = 0;
+    for (let i = 0; i < rounds; i++) {
+      await req.send(
+        msgpackCodec.encodeOne(createMessage({ function: "server.f", payload: Buffer.from(`q${i}`) })),
+      );
+      const [answer] = await req.receive();
+      const [message] = msgpackCodec.decode(answer!);
+      if (message?.error?.startsWith("the peer's answer could not be decoded")) errors++;
+    }
+    const parts = Object.fromEntries(server.parts().map((p) => [p.name, p]));
+    // Random bytes may decode as a message now and then; every other answer is an error, none a restart.
+    assert.ok(errors > rounds / 2, `${errors} error answers`);
+    assert.equal(parts.Req!.badFrames, errors);
+    assert.equal(parts.Req!.restarts, 0);
+    assert.equal(parts.Rep!.restarts, 0);
   });
 });
 

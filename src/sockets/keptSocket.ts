@@ -279,7 +279,7 @@ export class KeptSocket {
       try {
         return await this.socket.receive();
       } catch (error) {
-        if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) throw error;
+        if (!this.#isPeerFault(error)) throw error;
         onBad?.(1, peerFaultReason(error, "receive"));
       }
     }
@@ -293,10 +293,17 @@ export class KeptSocket {
     try {
       return await this.socket.receive();
     } catch (error) {
-      if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) throw error;
+      if (!this.#isPeerFault(error)) throw error;
       this.#reportBad(peerFaultReason(error, "receive"));
       return undefined;
     }
+  }
+
+  /** A receive error a peer provoked, on a socket still open and without a receive timeout (whose EAGAIN it is). */
+  #isPeerFault(error: unknown): boolean {
+    if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) return false;
+    const timeout = (this.socket as { receiveTimeout?: number }).receiveTimeout;
+    return timeout === undefined || timeout < 0;
   }
 
   #reportBad(reason: string): void {
