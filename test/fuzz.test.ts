@@ -275,7 +275,12 @@ describe("bad input never crashes or blocks a server", () => {
     // Replies on a connection ZeroMQ dropped (an oversized frame) are lost with it; the rest come back.
     assert.ok(replies() > FRAMES / 5, "the cache kept answering the requests in its envelope");
     // One line per part per 10 s, however many bad frames.
-    assert.ok(badLogs.length <= 8, `${badLogs.length} log lines`);
+    // At most one line per part per 10 s (the first at once), however many bad frames and however slow the run.
+    const allowed = Math.floor((Date.now() - started) / 10_000) + 1;
+    for (const part of Object.keys(parts)) {
+      const count = badLogs.filter((l) => l.part === part).length;
+      assert.ok(count <= allowed, `${part}: ${count} log lines in ${Date.now() - started} ms`);
+    }
     assert.equal(master.workers().filter((w) => w.state === "alive").length, 1);
   });
 
