@@ -23,6 +23,7 @@ import { createMessage, type PalmMessage } from "../src/message.js";
 import { NULL_ZAP_DOMAIN } from "../src/security/zapHandler.js";
 import { ServerTemplate } from "../src/serverTemplate.js";
 import { KeptSocket } from "../src/sockets/keptSocket.js";
+import { isPeerFault } from "../src/sockets/peerFault.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { until } from "../src/testing/until.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
@@ -504,6 +505,21 @@ describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () =>
         payloads.push(Buffer.from(message.payload).toString());
     }
     assert.equal(payloads.filter((p) => p === "p").length, 1);
+  });
+});
+
+describe("which socket errors a peer can provoke", () => {
+  it("counts EAGAIN on a receive and EHOSTUNREACH on a ROUTER's send as the peer's; anything else is local", () => {
+    const error = (code: string) => Object.assign(new Error(code), { code });
+    for (const kind of ["rep", "router", "pull", "sub", "req", "dealer"] as const)
+      assert.equal(isPeerFault(error("EAGAIN"), kind, "receive"), true, kind);
+    assert.equal(isPeerFault(error("EHOSTUNREACH"), "router", "send"), true);
+    assert.equal(isPeerFault(error("EHOSTUNREACH"), "push", "send"), false);
+    assert.equal(isPeerFault(error("EAGAIN"), "push", "send"), false);
+    for (const code of ["ETERM", "EFSM", "ENOTSOCK", "EMFILE"])
+      assert.equal(isPeerFault(error(code), "rep", "receive"), false, code);
+    assert.equal(isPeerFault(new Error("no code"), "rep", "receive"), false);
+    assert.equal(isPeerFault(undefined, "rep", "receive"), false);
   });
 });
 
