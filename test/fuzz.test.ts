@@ -419,7 +419,7 @@ describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () =>
       if (kind === "rep" || kind === "router" || kind === "pull") {
         await until(
           () => (seen.some((frames) => frames[frames.length - 1]!.equals(good)) ? true : undefined),
-          5000,
+          30_000,
           () => `for the well-formed message (${received} received)`,
           10,
         );
