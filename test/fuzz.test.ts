@@ -340,6 +340,45 @@ describe("malformed envelopes from DEALER, ROUTER, REQ and raw TCP peers", () =>
     for (const close of closers.reverse()) await close();
   });
 
+  it("twenty two-frame messages without a REQ envelope, each from a fresh DEALER, cost the cache nothing", async () => {
+    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
+    const master = new Master({
+      name: "server",
+      pullAddress: pull!,
+      pubAddress: pub!,
+      workerPullAddress: workerPull!,
+      workerPushAddress: workerPush!,
+      dbAddress: db!,
+      logLevel: "silent",
+    });
+    await master.start();
+    closers.push(() => master.stop());
+    const failures: string[] = [];
+    master.on("part.failed", (event) => failures.push(event.part));
+    master.on("server.escalated", (event) => failures.push(`escalated by ${event.part}`));
+    const cache = () => master.parts().find((p) => p.name === "Cache")!;
+    // More than the default restart intensity (10): before, each cost a restart and the 11th escalated.
+    for (let i = 1; i <= 20; i++) {
+      const dealer = new zmq.Dealer({ linger: 0 });
+      dealer.connect(db!);
+      await dealer.send([Buffer.from("a"), Buffer.from("b")]);
+      await until(
+        () => (cache().badFrames >= i ? true : undefined),
+        30_000,
+        () => `for bad frame ${i} (${cache().badFrames} counted)`,
+        5,
+      );
+      dealer.close();
+    }
+    assert.equal(cache().badFrames, 20);
+    assert.equal(cache().restarts, 0);
+    assert.equal(cache().status, "ready");
+    assert.deepEqual(failures, []);
+    const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent" });
+    await client.start();
+    closers.push(() => client.stop());
+  });
+
   for (const kind of ["rep", "router", "pull", "pub", "push"] as const) {
     it(`a bound ${kind.toUpperCase()} socket counts them as bad input and never fails`, async (t) => {
       const [address] = await freeEndpoints(1);
