@@ -68,7 +68,10 @@ function openSocket(plan: SocketPlan): zmq.Socket {
       // publisher that is gone would only hold the process for the linger period when it exits.
       return new zmq.Subscriber({ ...options, linger: 0 });
     case "rep":
-      return new zmq.Reply(options);
+      // A ROUTER that keeps each request's envelope for its reply: palm reads REQ envelopes itself, so a
+      // malformed one is counted as bad input and dropped. A libzmq REP drops it inside the receive (EAGAIN),
+      // and after one from a peer already gone it may swallow the next reply, leaving a REQ client waiting.
+      return new zmq.Router(options);
     case "req":
       return new zmq.Request(options);
     case "router":
@@ -125,6 +128,8 @@ export class KeptSocket {
   #unreportedBad = 0;
   #unreportedReason = "";
   #held: Buffer[][] = [];
+  /** A REP's request being answered: the envelope (routing id, route frames, empty delimiter) of its reply. */
+  #envelope: Buffer[] | undefined;
   #paused = false;
   #reading = false;
   #oneAtATime: boolean;
@@ -195,8 +200,14 @@ export class KeptSocket {
     if (this.#held.length > 0) {
       const held = this.#held;
       this.#held = [];
-      listener(held);
-      if (this.#oneAtATime) return;
+      if (this.#oneAtATime) {
+        // A REP holds at most one request: it reads no other before it answered.
+        const body = this.#openRequest(held[0]!);
+        if (body) {
+          listener([body]);
+          return;
+        }
+      } else listener(held);
     }
     this.#pump();
   }
@@ -224,6 +235,13 @@ export class KeptSocket {
    * serialises its own sends, and this chain keeps a restarted part from overlapping its predecessor's.
    */
   send(frames: Buffer | Buffer[]): Promise<void> {
+    if (this.#oneAtATime) {
+      // A REP's reply goes back in its request's envelope (to a peer gone since, ZeroMQ drops it).
+      const envelope = this.#envelope;
+      if (!envelope) return Promise.reject(new Error("a REP reply with no request to answer"));
+      this.#envelope = undefined;
+      frames = [...envelope, ...(Array.isArray(frames) ? frames : [frames])];
+    }
     if (!this.#sending) {
       const sent = this.#sendOne(frames);
       this.#sending = sent;
@@ -306,6 +324,23 @@ export class KeptSocket {
     return timeout === undefined || timeout < 0;
   }
 
+  /**
+   * A REP request's body, its envelope kept for the reply; `undefined` (counted as bad input) when the
+   * envelope has no empty delimiter or no body follows it, as from a DEALER or raw peer that skips it.
+   */
+  #openRequest(frames: Buffer[]): Buffer[] | undefined {
+    let bottom = 1;
+    while (bottom < frames.length && frames[bottom]!.length > 0) bottom++;
+    if (bottom >= frames.length - 1) {
+      this.#reportBad(
+        bottom >= frames.length ? "malformed envelope: no empty delimiter" : "a request with no body",
+      );
+      return undefined;
+    }
+    this.#envelope = frames.slice(0, bottom + 1);
+    return frames.slice(bottom + 1);
+  }
+
   #reportBad(reason: string): void {
     const onBad = this.#onBad;
     if (onBad) {
@@ -366,8 +401,18 @@ export class KeptSocket {
             batch.push(next);
           }
         }
-        if (this.#oneAtATime) this.#paused = true;
         const listener = this.#listener;
+        if (this.#oneAtATime) {
+          if (!listener) {
+            this.#held.push(first);
+            this.#paused = true;
+            continue;
+          }
+          const body = this.#openRequest(first);
+          if (!body) continue;
+          this.#paused = true;
+          batch[0] = body;
+        }
         if (listener) {
           const busy = listener(batch);
           if (busy) await busy;
