@@ -1,6 +1,6 @@
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
 import { type ControlEvent, partEvents, type RouterEvent, routerEvents } from "./events.js";
-import type { PartInput } from "./partSetup.js";
+import { DEFAULT_HIGH_WATER, type PartInput } from "./partSetup.js";
 import {
   affectedChildren,
   backoffDelay,
@@ -54,6 +54,8 @@ export interface PartRecord {
   readySince: number;
   lastError: unknown;
   badFrames: number;
+  /** Messages held for this part while it is down before its feeders are held back (`DEFAULT_HIGH_WATER` unless set). */
+  readonly highWater: number;
   /** Outbound parts that asked to hold back, for an inbound part; paused while any does. */
   pressure: Set<string>;
 }
@@ -101,6 +103,8 @@ function newRecord(spec: RouterPartSpec): PartRecord {
     readySince: 0,
     lastError: undefined,
     badFrames: 0,
+    // Filled in here, so a part registered without `highWater` still holds its feeders back while it restarts.
+    highWater: spec.input.highWater ?? DEFAULT_HIGH_WATER,
     pressure: new Set(),
   };
 }
@@ -128,7 +132,7 @@ function deliver(
   record.pending.push(delivery);
   record.pendingMessages += messages.length;
   if (record.status === "ready") send(outbox, target, partEvents.deliver(delivery));
-  else if (record.pendingMessages > record.spec.input.highWater! && !record.pressure.has(target)) {
+  else if (record.pendingMessages > record.highWater && !record.pressure.has(target)) {
     // The target is down and its backlog is deep: hold the inbound parts feeding it back.
     applyPressure(context, outbox, target, true);
   }

@@ -1,6 +1,7 @@
 import * as zmq from "zeromq";
+import { isWellFormedKey } from "./cacheStore.js";
 import type { Codec } from "./codec/codec.js";
-import { PalmError } from "./errors.js";
+import { invalidOption, PalmError, remoteCode } from "./errors.js";
 import { createMessage } from "./message.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 
@@ -13,6 +14,14 @@ export interface CacheClientOptions {
   /** How long a request may wait for its answer. @default 5000 */
   readonly timeoutMs?: number;
   readonly curve?: CurveSocketOptions;
+}
+
+/** A key must be well-formed UTF-16: a lone surrogate has no UTF-8 form, and distinct keys would alias. */
+function checkKey(key: string): string {
+  if (typeof key !== "string" || !isWellFormedKey(key)) {
+    throw invalidOption("key", "a well-formed UTF-16 string (no lone surrogates)", key);
+  }
+  return key;
 }
 
 /**
@@ -82,19 +91,39 @@ export class CacheClient {
     }
   }
 
+  /**
+   * The answer to a `set` or `delete` is exactly the key; anything else that decodes as a message with
+   * an error is the server refusing (e.g. `PALM_ERR_CACHE_READ_ONLY` for a key it preset).
+   */
+  #keyAnswer(answer: Buffer, key: string): string {
+    const text = answer.toString();
+    if (text === key) return text;
+    let error: string | undefined;
+    try {
+      error = this.#options.codec.decode(answer)[0]?.error;
+    } catch {
+      // Not a message: a key the server made up (a `set` without a key).
+    }
+    if (error) throw new PalmError(remoteCode(error), error.replace(/^PALM_ERR_[A-Z_]+: /, ""));
+    return text;
+  }
+
   /** The value stored under `key` (empty when absent). */
-  get(key: string): Promise<Buffer> {
-    return this.request("get", Buffer.from(key));
+  async get(key: string): Promise<Buffer> {
+    return this.request("get", Buffer.from(checkKey(key)));
   }
 
-  /** Stores `value` under `key` (the server makes one up when empty); resolves with the key. */
+  /**
+   * Stores `value` under `key` (the server makes one up when empty); resolves with the key. Rejects with
+   * `PALM_ERR_CACHE_READ_ONLY` for a key the server preset for discovery (`name`, `*_address`, …).
+   */
   async set(value: Uint8Array, key = ""): Promise<string> {
-    return (await this.request("set", value, key)).toString();
+    return this.#keyAnswer(await this.request("set", value, checkKey(key)), key);
   }
 
-  /** Removes `key`; resolves with the key. */
+  /** Removes `key`; resolves with the key. Rejects with `PALM_ERR_CACHE_READ_ONLY` for a preset key. */
   async delete(key: string): Promise<string> {
-    return (await this.request("delete", Buffer.from(key))).toString();
+    return this.#keyAnswer(await this.request("delete", Buffer.from(checkKey(key))), key);
   }
 
   close(): void {

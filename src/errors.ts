@@ -35,6 +35,8 @@ export const ErrorCodes = {
   PALM_ERR_CLIENT_STATE: "PALM_ERR_CLIENT_STATE",
   /** The server stopped (or went away) while the call was pending. */
   PALM_ERR_SERVER_STOPPED: "PALM_ERR_SERVER_STOPPED",
+  /** A `set` or `delete` of a cache key the server preset for discovery (`name`, `*_address`, …): read-only. */
+  PALM_ERR_CACHE_READ_ONLY: "PALM_ERR_CACHE_READ_ONLY",
   /** A call reached a server that has no worker connected to run it. */
   PALM_ERR_NO_WORKERS: "PALM_ERR_NO_WORKERS",
 } as const;

@@ -5,6 +5,7 @@ import type { Codec } from "./codec/codec.js";
 import type { PeerEvent } from "./liveness/peerCount.js";
 import type { Logger } from "./logger.js";
 import type { PalmMessage } from "./message.js";
+import type { PeerGroup } from "./security/curveKeys.js";
 import type { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 
@@ -52,6 +53,11 @@ export interface PartOptions extends PartHooks {
   curve?: CurveSocketOptions;
   /** Told about peers connecting to and leaving the part's bound socket (a master's worker PUSH). */
   observePeers?: (event: PeerEvent) => void;
+  /**
+   * Which CURVE allow-list the part's bound socket checks its peers against (a server with `curve.clients`
+   * and `curve.workers`); overrides the part definition's `peers`. @default the definition's, else "clients"
+   */
+  peers?: PeerGroup;
   /** Any option a particular part defines. */
   [option: string]: unknown;
 }
@@ -87,6 +93,11 @@ export interface PartDefinition {
   readonly service: boolean;
   /** The address scheme the part takes. */
   readonly scheme: "zmq" | "http";
+  /**
+   * Who the part's bound socket serves, so which CURVE allow-list checks its peers: a worker-facing part
+   * declares `peers: "workers"`, the cache `"both"`. @default "clients"
+   */
+  readonly peers?: PeerGroup;
   /** A sentence for docs and `palm viz --list`. */
   readonly summary: string;
   /** The pure machine definition, as drawn by `palm viz`. */

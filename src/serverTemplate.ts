@@ -14,7 +14,7 @@ import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.j
 import type { PalmMessage } from "./message.js";
 import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
-import { zapHandler } from "./security/zapHandler.js";
+import { peerZapDomain, zapHandler } from "./security/zapHandler.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
 import { resolveSupervision, type SupervisionOptions } from "./supervisionOptions.js";
@@ -298,7 +298,7 @@ export class ServerTemplate {
     const zapDomain = this.#curve ? `palm/${this.name}/${randomUUID()}` : undefined;
     if (this.#curve && zapDomain) {
       // The authenticator answers before any CURVE socket of this server can take a peer.
-      this.#releaseZap = await zapHandler.register(zapDomain, this.#curve.allowedClientKeys, this.logger);
+      this.#releaseZap = await zapHandler.registerServer(zapDomain, this.#curve, this.logger);
     }
     const parts: RouterPartSpec[] = this.#registrations.map((r) => {
       const environment: PartEnvironment = {
@@ -312,7 +312,7 @@ export class ServerTemplate {
         options: r.options,
         maxMessageSize: this.#maxMessageSize,
         curve: this.#curveFor(r),
-        zapDomain,
+        zapDomain: zapDomain && peerZapDomain(zapDomain, r.options.peers ?? r.part.peers),
       };
       return {
         name: r.name,

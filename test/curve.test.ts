@@ -249,4 +249,113 @@ describe("CURVE security", () => {
     });
     await assert.rejects(again.start(), (error) => isPalmError(error, "PALM_ERR_TIMEOUT"));
   });
+
+  it("with two allow-lists, a client's key cannot join as a worker; a worker's key works, and the cache takes both", async () => {
+    const a = await addresses();
+    const server = generateKeyPair();
+    const clientKeys = generateKeyPair();
+    const workerKeys = generateKeyPair();
+    const { logger, lines } = capturingLogger();
+    const master = new Master({
+      name: "server",
+      ...a,
+      logger,
+      curve: { ...server, clients: [clientKeys.publicKey], workers: [workerKeys.publicKey] },
+    });
+    await master.start();
+    closers.push(() => master.stop());
+    const calls = { worker: 0, impostor: 0 };
+    const echo = (who: keyof typeof calls) => (payload: Uint8Array) => {
+      calls[who]++;
+      return payload;
+    };
+    const worker = new Worker({
+      name: "w1",
+      dbAddress: a.dbAddress,
+      logLevel: "silent",
+      functions: { echo: echo("worker") },
+      curve: { ...workerKeys, serverKey: server.publicKey },
+    });
+    await worker.start();
+    closers.push(() => worker.stop());
+    // The client's key reads the cache (both lists get in) but cannot join the worker sockets.
+    const impostor = new Worker({
+      name: "impostor",
+      dbAddress: a.dbAddress,
+      logLevel: "silent",
+      functions: { echo: echo("impostor") },
+      curve: { ...clientKeys, serverKey: server.publicKey },
+    });
+    await impostor.start();
+    closers.push(() => impostor.stop());
+    // A worker's key pushing to the client-facing Pull is refused too.
+    const workerAsClient = new zmq.Push({
+      linger: 0,
+      curveServerKey: server.publicKey,
+      curvePublicKey: workerKeys.publicKey,
+      curveSecretKey: workerKeys.secretKey,
+    });
+    closers.push(() => workerAsClient.close());
+    workerAsClient.connect(a.pullAddress);
+    void workerAsClient
+      .send(
+        msgpackCodec.encodeOne(
+          createMessage({ client: "x", function: "server.echo", payload: Buffer.from("forged") }),
+        ),
+      )
+      .catch(() => undefined);
+
+    const client = new Client({
+      serverName: "server",
+      dbAddress: a.dbAddress,
+      logLevel: "silent",
+      curve: { ...clientKeys, serverKey: server.publicKey },
+    });
+    await client.start();
+    closers.push(() => client.stop());
+    const results = new Map<string, number>();
+    const payloads = Array.from({ length: 1000 }, (_, i) => Buffer.from(`m-${i}`));
+    for await (const result of client.job("server.echo", payloads)) {
+      const tag = Buffer.from(result as Uint8Array).toString();
+      results.set(tag, (results.get(tag) ?? 0) + 1);
+    }
+    await sleep(200);
+    assert.equal(results.size, 1000);
+    for (const [tag, count] of results) assert.equal(count, 1, `${tag} arrived ${count} times`);
+    assert.equal(calls.impostor, 0, "the client's key got no work");
+    assert.equal(calls.worker, 1000, "the worker's key did all of it");
+    assert.equal(master.parts().find((p) => p.name === "Pull")?.messagesIn, 1000, "nothing forged got in");
+    const refused = lines.filter((l) => l.msg === "CURVE peer refused: its public key is not allowed");
+    assert.deepEqual(
+      refused.map((l) => l.clientKey).sort(),
+      [clientKeys.publicKey, workerKeys.publicKey].sort(),
+    );
+  });
+
+  it("validates the two allow-lists, naming the option", async () => {
+    const a = await addresses();
+    const server = generateKeyPair();
+    const key = generateKeyPair().publicKey;
+    const make = (curve: Record<string, unknown>) => () =>
+      new Master({ name: "server", ...a, logLevel: "silent", curve: { ...server, ...curve } as never });
+    assert.throws(
+      make({ clients: [key] }),
+      (error) => isPalmError(error, "PALM_ERR_OPTION_INVALID") && /`curve.workers`/.test(error.message),
+    );
+    assert.throws(
+      make({ clients: [key], workers: ["nope"] }),
+      (error) => isPalmError(error, "PALM_ERR_OPTION_INVALID") && /`curve.workers\[0\]`/.test(error.message),
+    );
+    assert.throws(
+      make({ clients: "any", workers: [key], allowedClientKeys: [key] }),
+      (error) =>
+        isPalmError(error, "PALM_ERR_OPTION_INVALID") && /`curve.allowedClientKeys`/.test(error.message),
+    );
+    assert.throws(
+      make({}),
+      (error) =>
+        isPalmError(error, "PALM_ERR_OPTION_INVALID") && /`curve.allowedClientKeys`/.test(error.message),
+    );
+    assert.doesNotThrow(make({ clients: "any", workers: [key] }));
+  });
 });

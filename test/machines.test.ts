@@ -14,7 +14,7 @@ import { bypassPartMachine } from "../machines/bypassPart.js";
 import { type BridgeCommand, partEvents } from "../machines/events.js";
 import { inboundPartMachine } from "../machines/inboundPart.js";
 import { outboundPartMachine } from "../machines/outboundPart.js";
-import type { PartContext, PartInput } from "../machines/partSetup.js";
+import { DEFAULT_HIGH_WATER, type PartContext, type PartInput } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import {
   affectedChildren,
@@ -367,6 +367,53 @@ describe("the router with fake parts", () => {
     assert.equal(r.record("Push").pendingMessages, 0);
     assert.equal(r.record("Push").restarts, 1);
     assert.ok(r.emitted.some((e) => e.type === "part.restarted" && e.part === "Push"));
+  });
+
+  it("pauses the feeders of a restarting part past its default highWater and resumes them once it is ready", () => {
+    const r = runRouter(
+      [
+        { name: "PullA", kind: "inbound", route: "Push" },
+        { name: "PullB", kind: "inbound", route: "Push" },
+        { name: "Push", kind: "outbound" },
+      ],
+      { backoff: { ...DEFAULT_SUPERVISION.backoff, minMs: 100, jitter: 0 } },
+      false,
+    );
+    for (const name of ["PullA", "PullB", "Push"]) r.fake.emit(name, partEvents.ready());
+    // No part set `highWater`: the router holds the default for each.
+    assert.equal(r.record("Push").highWater, DEFAULT_HIGH_WATER);
+    r.crash("Push");
+    assert.equal(r.record("Push").status, "restarting");
+    const batch = 1000;
+    const batches = DEFAULT_HIGH_WATER / batch;
+    for (let i = 0; i < batches; i++) {
+      const tags = Array.from({ length: batch }, (_, k) => `m-${i * batch + k}`);
+      r.fake.emit(i % 2 === 0 ? "PullA" : "PullB", partEvents.received(messages(...tags)));
+    }
+    assert.equal(r.record("Push").pendingMessages, DEFAULT_HIGH_WATER);
+    assert.equal(r.fake.commandsOf("PullA", "bridge.pause").length, 0, "at highWater, not past it: flowing");
+    r.fake.emit("PullA", partEvents.received(messages("one-more")));
+    assert.equal(r.fake.commandsOf("PullA", "bridge.pause").length, 1, "PullA paused");
+    assert.equal(r.fake.commandsOf("PullB", "bridge.pause").length, 1, "PullB paused");
+    assert.deepEqual([...r.record("PullA").pressure], ["Push"]);
+    r.clock.increment(99);
+    assert.equal(r.fake.commandsOf("PullA", "bridge.resume").length, 0, "still paused during the backoff");
+    r.clock.increment(1);
+    assert.equal(r.record("Push").status, "starting");
+    assert.equal(r.fake.commandsOf("PullA", "bridge.resume").length, 0, "still paused while it starts");
+    r.fake.emit("Push", partEvents.ready());
+    assert.equal(r.fake.commandsOf("PullA", "bridge.resume").length, 1, "PullA resumed");
+    assert.equal(r.fake.commandsOf("PullB", "bridge.resume").length, 1, "PullB resumed");
+    assert.equal(r.record("PullA").pressure.size, 0);
+    // The backlog goes out in order: nothing held back was lost.
+    const delivered = r.sends("Push");
+    assert.equal(delivered.length, 1, "one send at a time");
+    r.fake.emit("Push", partEvents.sent(batches + 1, DEFAULT_HIGH_WATER + 1));
+    const tags = sendTags(r.fake, "Push").flat();
+    assert.equal(tags.length, DEFAULT_HIGH_WATER + 1);
+    assert.equal(tags[0], "m-0");
+    assert.equal(tags[tags.length - 1], "one-more");
+    assert.equal(r.record("Push").pendingMessages, 0);
   });
 
   it("redelivers a crashed part's unacknowledged deliveries to its next instance", () => {

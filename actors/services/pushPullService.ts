@@ -2,6 +2,7 @@ import { fromCallback } from "xstate";
 import { blockingOutboundPartMachine } from "../../machines/blockingOutboundPart.js";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
+import { badInputReporter } from "../../src/bridges/badInput.js";
 import { applyHook } from "../../src/bridges/frames.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import type { PalmMessage } from "../../src/message.js";
@@ -26,6 +27,20 @@ const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receiv
   const fail = (error: unknown) => {
     if (open) send(partEvents.fault(error));
   };
+  // What a peer pushes to the PULL that is not an answer is its problem: counted, and the wait goes on.
+  const onBad = badInputReporter(pull, environment.logger, send, () => open);
+  const decodeAnswers = (frames: Buffer[]): PalmMessage[] => {
+    if (frames.length !== 1) {
+      onBad(1, `expected 1 frame, got ${frames.length}`);
+      return [];
+    }
+    try {
+      return codec.decode(frames[0]!);
+    } catch (error) {
+      onBad(1, error instanceof Error ? error.message : String(error));
+      return [];
+    }
+  };
   Promise.all([push.ready, pull.ready]).then(() => open && send(partEvents.ready()), fail);
   receive((command) => {
     if (command.type !== "bridge.send") return;
@@ -38,8 +53,7 @@ const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receiv
         for (const message of messages) await push.send(codec.encodeOne(message));
         let expected = messages.length;
         while (expected > 0) {
-          const [frame] = await pull.receive();
-          for (const answer of codec.decode(frame ?? Buffer.alloc(0))) {
+          for (const answer of decodeAnswers(await pull.receive(onBad))) {
             feedback.push(answer);
             expected--;
           }
@@ -67,6 +81,7 @@ export const PushPullService = definePart({
   blocking: true,
   service: true,
   scheme: "zmq",
+  peers: "workers",
   summary:
     "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
   machine: blockingOutboundPartMachine,

@@ -14,6 +14,7 @@ export const WorkerPullService = definePart({
   blocking: false,
   service: true,
   scheme: "zmq",
+  peers: "workers",
   summary:
     "Binds the PULL socket workers push their results to; messages pass unchanged (pylm's `WorkerPullService`).",
   machine: inboundPartMachine,

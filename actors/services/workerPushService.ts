@@ -17,6 +17,7 @@ export const WorkerPushService = definePart({
   blocking: false,
   service: true,
   scheme: "zmq",
+  peers: "workers",
   summary:
     "Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).",
   machine: outboundPartMachine,

@@ -1,9 +1,9 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
-import { RateLimitedLog } from "../logger.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { badInputReporter } from "./badInput.js";
 
 /** Answers one request frame of a bypass REP part with the reply frame. May throw: the bridge answers empty. */
 export type BypassHandler = (frame: Buffer, environment: PartEnvironment) => Buffer | Promise<Buffer>;
@@ -21,9 +21,9 @@ export function createBypassReplyBridge(
     const environment = input.bridge as PartEnvironment;
     const send = sendBack as (event: BridgeEvent) => void;
     const { keeper, name, logger } = environment;
-    const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    const onBad = badInputReporter(kept, logger, send, () => open, "bad requests answered empty");
     const fail = (error: unknown) => {
       if (!open) return;
       keeper.discard(name);
@@ -36,8 +36,7 @@ export function createBypassReplyBridge(
         reply = await handle(frames[0]!, environment);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        send(partEvents.badFrame(1, reason));
-        badLog.hit((count) => logger.warn({ count, reason }, "bad requests answered empty"));
+        onBad(1, reason);
         reply = Buffer.alloc(0);
       }
       await kept.send(reply);
@@ -46,9 +45,13 @@ export function createBypassReplyBridge(
     };
     kept.ready.then(() => {
       if (!open) return;
-      kept.attach((batch) => {
-        for (const frames of batch) answer(frames).catch(fail);
-      }, fail);
+      kept.attach(
+        (batch) => {
+          for (const frames of batch) answer(frames).catch(fail);
+        },
+        fail,
+        badInputReporter(kept, logger, send, () => open),
+      );
       send(partEvents.ready());
     }, fail);
     return () => {

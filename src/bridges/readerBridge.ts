@@ -1,10 +1,10 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
-import { RateLimitedLog } from "../logger.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { badInputReporter } from "./badInput.js";
 import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
@@ -16,9 +16,9 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     const environment = input.bridge as PartEnvironment;
     const send = sendBack as (event: BridgeEvent) => void;
     const { keeper, name, logger, options } = environment;
-    const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    const onBad = badInputReporter(kept, logger, send, () => open);
     // A SUB that greets (SubConnection) is ready only once its publisher answered its greeting topic, so
     // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
     const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
@@ -51,13 +51,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         if (batch.length === 0) return;
       }
       const decoded = decodeBatch(environment, batch, frames);
-      if (decoded.bad > 0) {
-        send(partEvents.badFrame(decoded.bad, decoded.reason));
-        badLog.hit(
-          (count) => logger.warn({ count, reason: decoded.reason }, "bad frames dropped"),
-          decoded.bad,
-        );
-      }
+      if (decoded.bad > 0) onBad(decoded.bad, decoded.reason);
       if (decoded.messages.length === 0) return;
       const scatter = options.scatter;
       if (!scatter) {
@@ -105,7 +99,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         // route is still pressed), and it is ready before the batches held while it was down reach it.
         kept.resume();
         if (greetTopic && !kept.greeted) {
-          kept.attach(onBatch, onError);
+          kept.attach(onBatch, onError, onBad);
           const waitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
           greetTimer = setTimeout(() => {
             logger.info(
@@ -118,7 +112,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         }
         flowing = true;
         send(partEvents.ready());
-        if (open) kept.attach(onBatch, onError);
+        if (open) kept.attach(onBatch, onError, onBad);
       },
       (error) => onError(error),
     );

@@ -1,10 +1,10 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
-import { RateLimitedLog } from "../logger.js";
 import { createMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { badInputReporter } from "./badInput.js";
 import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
@@ -17,9 +17,9 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
     const environment = input.bridge as PartEnvironment;
     const send = sendBack as (event: BridgeEvent) => void;
     const { keeper, name, logger, options, codec } = environment;
-    const badLog = new RateLimitedLog();
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    const onBad = badInputReporter(kept, logger, send, () => open, "bad requests answered with an error");
     // Whether the REP socket holds a request its machine has not answered yet.
     let owing = false;
     const fail = (error: unknown) => {
@@ -35,8 +35,7 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
       const decoded = decodeBatch(environment, batch, 1);
       if (decoded.bad > 0 || decoded.messages.length === 0) {
         const reason = decoded.reason || "empty request";
-        send(partEvents.badFrame(1, reason));
-        badLog.hit((count) => logger.warn({ count, reason }, "bad requests answered with an error"));
+        onBad(1, reason);
         answerError(reason);
         return;
       }
@@ -63,7 +62,12 @@ export function createReplyBridge(plan: (environment: PartEnvironment) => Socket
       if (!open) return;
       // Ready first: a request held while the part was down must find its machine listening.
       send(partEvents.ready());
-      if (open) kept.attach(onBatch, fail);
+      if (open)
+        kept.attach(
+          onBatch,
+          fail,
+          badInputReporter(kept, logger, send, () => open),
+        );
     }, fail);
     receive((command) => {
       if (command.type !== "bridge.reply") return;

@@ -1,9 +1,10 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
-import type { PalmMessage } from "../message.js";
+import { createMessage, type PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { badInputReporter } from "./badInput.js";
 import { applyHook } from "./frames.js";
 
 /**
@@ -15,9 +16,28 @@ export function createRequestBridge(plan: (environment: PartEnvironment) => Sock
   return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
     const environment = input.bridge as PartEnvironment;
     const send = sendBack as (event: BridgeEvent) => void;
-    const { keeper, name, options, codec } = environment;
+    const { keeper, name, options, codec, logger } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    const onBad = badInputReporter(kept, logger, send, () => open, "bad answers replaced by an error");
+    // An answer that does not decode is the peer's fault: the request gets an error as its feedback, instead
+    // of a restart that would redeliver it to the same peer (and fail again, up to an escalation).
+    const answersTo = (message: PalmMessage, frames: Buffer[]): PalmMessage[] => {
+      try {
+        if (frames.length !== 1) throw new Error(`expected 1 frame, got ${frames.length}`);
+        return codec.decode(frames[0]!);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        onBad(1, reason);
+        return [
+          createMessage({
+            ...message,
+            payload: Buffer.alloc(0),
+            error: `the peer's answer could not be decoded: ${reason}`,
+          }),
+        ];
+      }
+    };
     let inFlight = false;
     const fail = (error: unknown) => {
       if (!open) return;
@@ -35,8 +55,7 @@ export function createRequestBridge(plan: (environment: PartEnvironment) => Sock
           seq = delivery.seq;
           for (const message of applyHook(delivery.messages, options.gather, "gather")) {
             await kept.send(codec.encodeOne(message));
-            const [frame] = await kept.receive();
-            for (const answer of codec.decode(frame ?? Buffer.alloc(0))) feedback.push(answer);
+            for (const answer of answersTo(message, await kept.receive(onBad))) feedback.push(answer);
           }
         }
         inFlight = false;

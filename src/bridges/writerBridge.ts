@@ -2,11 +2,11 @@ import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
 import type { Delivery } from "../../machines/types.js";
-import { RateLimitedLog } from "../logger.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { badInputReporter } from "./badInput.js";
 import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
 
@@ -132,13 +132,12 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     kept.ready.then(() => {
       if (!open) return;
       if (environment.options.greet) {
-        const badLog = new RateLimitedLog();
-        const onBad = (count: number) => {
-          if (!open) return;
-          send(partEvents.badFrame(count, "not a subscription"));
-          badLog.hit((n) => environment.logger.warn({ count: n }, "bad frames dropped"), count);
-        };
-        kept.attach(greet(kept, onBad), fail);
+        const onBad = badInputReporter(kept, environment.logger, send, () => open);
+        kept.attach(
+          greet(kept, (count) => onBad(count, "not a subscription")),
+          fail,
+          onBad,
+        );
       }
       send(partEvents.ready());
     }, fail);

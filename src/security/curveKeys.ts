@@ -10,17 +10,36 @@ export interface CurveKeyPair {
   readonly secretKey: string;
 }
 
+/** Public keys (Z85) allowed in, or `"any"` for any peer that knows the server's public key. */
+export type AllowList = readonly string[] | "any";
+
+/**
+ * Who a part's bound socket serves, and so which allow-list its CURVE peers are checked against: `clients`
+ * (a server's client-facing parts), `workers` (a master's worker-facing parts), or `both` (the cache, which
+ * clients and workers both read).
+ */
+export type PeerGroup = "clients" | "workers" | "both";
+
 /**
  * CURVE settings of a server: its keypair and who may connect. Every tcp part the server binds uses the
- * keypair (ZMQ_CURVE_SERVER); a ZAP handler lets in only the clients and workers whose public keys are
- * listed.
+ * keypair (ZMQ_CURVE_SERVER); a ZAP handler lets in only the peers whose public keys are listed: either
+ * one list for everyone (`allowedClientKeys`), or two (`clients` and `workers`), so that a client's key
+ * cannot join as a worker nor a worker's key call as a client. The cache takes both lists.
  */
 export interface CurveServerOptions extends CurveKeyPair {
   /**
-   * Public keys (Z85) of the clients and workers allowed in, or `"any"` for any peer that knows the
-   * server's public key (encrypted, the server authenticated, the peers not).
+   * One list for clients and workers alike: the public keys (Z85) allowed on every part, or `"any"` for
+   * any peer that knows the server's public key (encrypted, the server authenticated, the peers not).
+   * Give either this or `clients` and `workers`.
    */
-  readonly allowedClientKeys: readonly string[] | "any";
+  readonly allowedClientKeys?: AllowList;
+  /** The public keys of the clients: allowed on the client-facing parts (Pull, Pub, …) and the cache. */
+  readonly clients?: AllowList;
+  /**
+   * The public keys of the workers: allowed on the worker-facing parts (WorkerPush, WorkerPull, and any
+   * part declared with `peers: "workers"`) and the cache.
+   */
+  readonly workers?: AllowList;
   /**
    * For the server's own connection parts (a Hub's or Pipeline's SUB): the public key of the server they
    * connect to. They then connect as CURVE clients with this server's keypair.
@@ -79,14 +98,37 @@ export function checkCurveServer(option: string, value: unknown): CurveServerOpt
   checkCurveKey(`${option}.publicKey`, curve.publicKey);
   checkCurveKey(`${option}.secretKey`, curve.secretKey);
   if (curve.serverKey !== undefined) checkCurveKey(`${option}.serverKey`, curve.serverKey);
-  const allowed = curve.allowedClientKeys;
-  if (allowed !== "any") {
-    if (!Array.isArray(allowed)) {
-      throw invalidOption(`${option}.allowedClientKeys`, 'a list of CURVE public keys, or "any"', allowed);
-    }
-    allowed.forEach((key, i) => {
-      checkCurveKey(`${option}.allowedClientKeys[${i}]`, key);
-    });
+  const twoLists = curve.clients !== undefined || curve.workers !== undefined;
+  if (twoLists && curve.allowedClientKeys !== undefined) {
+    throw invalidOption(
+      `${option}.allowedClientKeys`,
+      "absent when `clients` and `workers` are given (one list for everyone, or two)",
+      curve.allowedClientKeys,
+    );
   }
+  const lists = twoLists ? (["clients", "workers"] as const) : (["allowedClientKeys"] as const);
+  for (const name of lists) checkAllowList(`${option}.${name}`, curve[name]);
   return curve;
+}
+
+function checkAllowList(option: string, allowed: unknown): void {
+  if (allowed === "any") return;
+  if (!Array.isArray(allowed)) throw invalidOption(option, 'a list of CURVE public keys, or "any"', allowed);
+  allowed.forEach((key, i) => {
+    checkCurveKey(`${option}[${i}]`, key);
+  });
+}
+
+function union(a: AllowList, b: AllowList): AllowList {
+  return a === "any" || b === "any" ? "any" : [...new Set([...a, ...b])];
+}
+
+/** The keys a server's parts serving `peers` let in (one list for all, or its `clients`/`workers` lists). */
+export function allowListFor(curve: CurveServerOptions, peers: PeerGroup): AllowList {
+  if (curve.clients === undefined && curve.workers === undefined) return curve.allowedClientKeys ?? [];
+  const clients = curve.clients ?? [];
+  const workers = curve.workers ?? [];
+  if (peers === "clients") return clients;
+  if (peers === "workers") return workers;
+  return union(clients, workers);
 }

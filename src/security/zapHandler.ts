@@ -1,5 +1,6 @@
 import * as zmq from "zeromq";
 import type { Logger } from "../logger.js";
+import { type AllowList, allowListFor, type CurveServerOptions, type PeerGroup } from "./curveKeys.js";
 import { z85Encode } from "./z85.js";
 
 /** Where libzmq sends ZAP requests (RFC 27): one handler per ZeroMQ context. */
@@ -13,6 +14,13 @@ export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
  */
 export const NULL_ZAP_DOMAIN = "palm/null";
 
+const PEER_GROUPS: readonly PeerGroup[] = ["clients", "workers", "both"];
+
+/** The ZAP domain a server's part serving `peers` names: the server's domain, one per allow-list. */
+export function peerZapDomain(serverDomain: string, peers: PeerGroup = "clients"): string {
+  return `${serverDomain}/${peers}`;
+}
+
 /** Refused keys remembered per server (each logged once); past this, refusals are no longer logged one by one. */
 const MAX_REMEMBERED_REFUSALS = 1024;
 const BIND_RETRY_MS = [1, 5, 10, 20, 50, 100];
@@ -21,8 +29,14 @@ const BIND_RETRY_MS = [1, 5, 10, 20, 50, 100];
 interface ZapDomain {
   readonly allowed: ReadonlySet<string> | "any";
   readonly logger: Logger;
-  readonly refused: Set<string>;
-  refusedUncounted: boolean;
+  /** Shared by a server's domains, so a key is logged once however many of its parts refuse it. */
+  readonly refusals: Refusals;
+}
+
+/** The refused keys a server logged. */
+interface Refusals {
+  readonly keys: Set<string>;
+  uncounted: boolean;
 }
 
 /** What the handler answered, for tests and the inspector. */
@@ -44,14 +58,35 @@ class ZapHandler {
   #socket: zmq.Reply | undefined;
   #opening: Promise<void> | undefined;
 
+  /**
+   * Registers a CURVE server's allow-lists, one ZAP domain per peer group (`peerZapDomain`); resolves once
+   * the handler answers. Returns the release.
+   */
+  async registerServer(serverDomain: string, curve: CurveServerOptions, logger: Logger): Promise<() => void> {
+    const releases: Array<() => void> = [];
+    const refusals: Refusals = { keys: new Set(), uncounted: false };
+    try {
+      for (const peers of PEER_GROUPS) {
+        const domain = peerZapDomain(serverDomain, peers);
+        releases.push(await this.register(domain, allowListFor(curve, peers), logger, refusals));
+      }
+    } catch (error) {
+      for (const release of releases) release();
+      throw error;
+    }
+    return () => {
+      for (const release of releases) release();
+    };
+  }
+
   /** Registers a server's rules under `domain`; resolves once the handler answers. Returns the release. */
-  async register(domain: string, allowed: readonly string[] | "any", logger: Logger): Promise<() => void> {
-    this.#domains.set(domain, {
-      allowed: allowed === "any" ? "any" : new Set(allowed),
-      logger,
-      refused: new Set(),
-      refusedUncounted: false,
-    });
+  async register(
+    domain: string,
+    allowed: AllowList,
+    logger: Logger,
+    refusals: Refusals = { keys: new Set(), uncounted: false },
+  ): Promise<() => void> {
+    this.#domains.set(domain, { allowed: allowed === "any" ? "any" : new Set(allowed), logger, refusals });
     try {
       this.#opening ??= this.#open();
       await this.#opening;
@@ -139,15 +174,16 @@ class ZapHandler {
   }
 
   #logRefusal(domain: ZapDomain, key: string, address: string): void {
-    if (domain.refused.has(key)) return;
-    if (domain.refused.size >= MAX_REMEMBERED_REFUSALS) {
-      if (!domain.refusedUncounted) {
-        domain.refusedUncounted = true;
+    const { refusals } = domain;
+    if (refusals.keys.has(key)) return;
+    if (refusals.keys.size >= MAX_REMEMBERED_REFUSALS) {
+      if (!refusals.uncounted) {
+        refusals.uncounted = true;
         domain.logger.warn("too many refused CURVE keys: further refusals are not logged");
       }
       return;
     }
-    domain.refused.add(key);
+    refusals.keys.add(key);
     domain.logger.warn({ clientKey: key, address }, "CURVE peer refused: its public key is not allowed");
   }
 }

@@ -1,6 +1,8 @@
 import * as zmq from "zeromq";
 import { PeerCount, type PeerEvent } from "../liveness/peerCount.js";
+import { RateLimitedLog } from "../logger.js";
 import { addressReleased } from "./addressReleased.js";
+import { isPeerFault, peerFaultReason } from "./peerFault.js";
 import type { SocketPlan } from "./socketPlan.js";
 
 /** Multipart messages read in one go from a socket. */
@@ -8,6 +10,9 @@ export type FrameBatch = Buffer[][];
 
 /** Takes a batch; a returned promise holds the next read back until it settles. */
 export type BatchListener = (batch: FrameBatch) => void | Promise<void>;
+
+/** Told about input a peer provoked that never became a message (see `isPeerFault`): counted, never fatal. */
+export type BadInputListener = (count: number, reason: string) => void;
 
 /** Reads at most this many multipart messages into one batch, so one event never grows without limit. */
 const MAX_READ_BATCH = 512;
@@ -63,7 +68,10 @@ function openSocket(plan: SocketPlan): zmq.Socket {
       // publisher that is gone would only hold the process for the linger period when it exits.
       return new zmq.Subscriber({ ...options, linger: 0 });
     case "rep":
-      return new zmq.Reply(options);
+      // A ROUTER that keeps each request's envelope for its reply: palm reads REQ envelopes itself, so a
+      // malformed one is counted as bad input and dropped. A libzmq REP drops it inside the receive (EAGAIN),
+      // and after one from a peer already gone it may swallow the next reply, leaving a REQ client waiting.
+      return new zmq.Router(options);
     case "req":
       return new zmq.Request(options);
     case "router":
@@ -111,9 +119,17 @@ export class KeptSocket {
   readonly ready: Promise<void>;
   /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
   greeted = false;
+  /** Rate-limits the part's log lines about bad input to one per 10 s; kept with the socket across restarts. */
+  readonly badInputLog = new RateLimitedLog();
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
+  #onBad: BadInputListener | undefined;
+  /** Bad input seen while no listener was attached, reported to the next one. */
+  #unreportedBad = 0;
+  #unreportedReason = "";
   #held: Buffer[][] = [];
+  /** A REP's request being answered: the envelope (routing id, route frames, empty delimiter) of its reply. */
+  #envelope: Buffer[] | undefined;
   #paused = false;
   #reading = false;
   #oneAtATime: boolean;
@@ -164,19 +180,34 @@ export class KeptSocket {
     }
   }
 
-  /** Starts handing received batches to `listener` (first those held meanwhile). */
-  attach(listener: BatchListener, onError: (error: unknown) => void): void {
+  /**
+   * Starts handing received batches to `listener` (first those held meanwhile). `onError` hears of a local
+   * socket failure (the part fails); `onBad` of peer-provoked receive errors, which never stop the reading.
+   */
+  attach(listener: BatchListener, onError: (error: unknown) => void, onBad?: BadInputListener): void {
     this.#listener = listener;
     this.#onError = onError;
+    this.#onBad = onBad;
     if (this.#failure !== undefined) {
       onError(this.#failure);
       return;
     }
+    if (this.#unreportedBad > 0 && onBad) {
+      const count = this.#unreportedBad;
+      this.#unreportedBad = 0;
+      onBad(count, this.#unreportedReason);
+    }
     if (this.#held.length > 0) {
       const held = this.#held;
       this.#held = [];
-      listener(held);
-      if (this.#oneAtATime) return;
+      if (this.#oneAtATime) {
+        // A REP holds at most one request: it reads no other before it answered.
+        const body = this.#openRequest(held[0]!);
+        if (body) {
+          listener([body]);
+          return;
+        }
+      } else listener(held);
     }
     this.#pump();
   }
@@ -185,6 +216,7 @@ export class KeptSocket {
   detach(): void {
     this.#listener = undefined;
     this.#onError = undefined;
+    this.#onBad = undefined;
   }
 
   /** Stops reading (backpressure, or a REP socket that owes a reply); the socket's own queue fills. */
@@ -203,6 +235,13 @@ export class KeptSocket {
    * serialises its own sends, and this chain keeps a restarted part from overlapping its predecessor's.
    */
   send(frames: Buffer | Buffer[]): Promise<void> {
+    if (this.#oneAtATime) {
+      // A REP's reply goes back in its request's envelope (to a peer gone since, ZeroMQ drops it).
+      const envelope = this.#envelope;
+      if (!envelope) return Promise.reject(new Error("a REP reply with no request to answer"));
+      this.#envelope = undefined;
+      frames = [...envelope, ...(Array.isArray(frames) ? frames : [frames])];
+    }
     if (!this.#sending) {
       const sent = this.#sendOne(frames);
       this.#sending = sent;
@@ -249,9 +288,71 @@ export class KeptSocket {
     return this.#peers?.connected;
   }
 
-  /** Receives one multipart message directly (REQ sockets, which are never pumped). */
-  receive(): Promise<Buffer[]> {
-    return this.socket.receive();
+  /**
+   * Receives one multipart message directly (sockets that are never pumped: REQ, a PushPullService's PULL);
+   * what a peer provoked (see `isPeerFault`) is reported to `onBad` and the wait goes on.
+   */
+  async receive(onBad?: BadInputListener): Promise<Buffer[]> {
+    for (;;) {
+      try {
+        return await this.socket.receive();
+      } catch (error) {
+        if (!this.#isPeerFault(error)) throw error;
+        onBad?.(1, peerFaultReason(error, "receive"));
+      }
+    }
+  }
+
+  /**
+   * Receives one multipart message for the read loop, or `undefined` when the receive failed because of
+   * a peer (reported as bad input): libzmq dropped its message, the socket is fine and reading goes on.
+   */
+  async #receiveOne(): Promise<Buffer[] | undefined> {
+    try {
+      return await this.socket.receive();
+    } catch (error) {
+      if (!this.#isPeerFault(error)) throw error;
+      this.#reportBad(peerFaultReason(error, "receive"));
+      return undefined;
+    }
+  }
+
+  /** A receive error a peer provoked, on a socket still open and without a receive timeout (whose EAGAIN it is). */
+  #isPeerFault(error: unknown): boolean {
+    if (this.socket.closed || !isPeerFault(error, this.plan.kind, "receive")) return false;
+    const timeout = (this.socket as { receiveTimeout?: number }).receiveTimeout;
+    return timeout === undefined || timeout < 0;
+  }
+
+  /**
+   * A REP request's body, its envelope kept for the reply; `undefined` (counted as bad input) when the
+   * envelope has no empty delimiter or no body follows it, as from a DEALER or raw peer that skips it.
+   */
+  #openRequest(frames: Buffer[]): Buffer[] | undefined {
+    let bottom = 1;
+    while (bottom < frames.length && frames[bottom]!.length > 0) bottom++;
+    if (bottom >= frames.length - 1) {
+      this.#reportBad(
+        bottom >= frames.length ? "malformed envelope: no empty delimiter" : "a request with no body",
+      );
+      return undefined;
+    }
+    this.#envelope = frames.slice(0, bottom + 1);
+    return frames.slice(bottom + 1);
+  }
+
+  #reportBad(reason: string): void {
+    const onBad = this.#onBad;
+    if (onBad) {
+      try {
+        onBad(1, reason);
+      } catch {
+        // Counting bad input must not stop the reading.
+      }
+      return;
+    }
+    this.#unreportedBad++;
+    this.#unreportedReason = reason;
   }
 
   get closed(): boolean {
@@ -290,13 +391,28 @@ export class KeptSocket {
           yielded = Date.now();
           if (!this.#listener || this.#paused || this.socket.closed) break;
         }
-        const batch: FrameBatch = [await this.socket.receive()];
+        const first = await this.#receiveOne();
+        if (first === undefined) continue;
+        const batch: FrameBatch = [first];
         if (!this.#oneAtATime) {
-          while (batch.length < MAX_READ_BATCH && this.socket.readable)
-            batch.push(await this.socket.receive());
+          while (batch.length < MAX_READ_BATCH && this.socket.readable) {
+            const next = await this.#receiveOne();
+            if (next === undefined) break;
+            batch.push(next);
+          }
         }
-        if (this.#oneAtATime) this.#paused = true;
         const listener = this.#listener;
+        if (this.#oneAtATime) {
+          if (!listener) {
+            this.#held.push(first);
+            this.#paused = true;
+            continue;
+          }
+          const body = this.#openRequest(first);
+          if (!body) continue;
+          this.#paused = true;
+          batch[0] = body;
+        }
         if (listener) {
           const busy = listener(batch);
           if (busy) await busy;
