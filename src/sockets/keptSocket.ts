@@ -111,6 +111,11 @@ export class KeptSocket {
   readonly ready: Promise<void>;
   /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
   greeted = false;
+  /**
+   * Set on a publisher that announces its presence to palm clients (see `PubService`): the instance it
+   * names lives as long as the socket, so it changes with every start of the server, not with part restarts.
+   */
+  presence: { readonly server: string; readonly instance: string } | undefined;
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #held: Buffer[][] = [];
