@@ -340,9 +340,12 @@ export class Client {
     const answered = await this.#greet(sub, this.#options.connectTimeoutMs ?? 10_000);
     // A newer restart took over, or the client stopped meanwhile.
     if (resume !== this.#resumes || this.#state !== "running") return;
+    // Sent again under a new id (`@<n>` appended): the restarted server may have passed a result on
+    // before this client's subscription reached it, and must not take the message for one it answered.
     const messages: PalmMessage[] = [];
-    for (const waiter of this.#waiters.values())
-      for (const message of waiter.unanswered()) messages.push(message);
+    for (const waiter of this.#waiters.values()) {
+      for (const message of waiter.unanswered()) messages.push({ ...message, id: `${message.id}@${resume}` });
+    }
     this.logger.warn(
       { resent: messages.length, greeted: answered },
       "the server restarted: sending again what it had not answered",
@@ -371,9 +374,10 @@ export class Client {
   }
 
   #dispatch(message: PalmMessage): void {
-    // Ids are `<client>:<request>`, `#<index>` for a job's messages, `/<k>` for what a scatter made.
+    // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
+    // a server restart, `/<k>` for what a scatter made.
     const id = message.id ?? "";
-    const cut = id.search(/[#/]/);
+    const cut = id.search(/[#/@]/);
     const base = cut === -1 ? id : id.slice(0, cut);
     let waiter = this.#waiters.get(base);
     // Results from servers that do not carry ids (pylm) go to the only request waiting, if there is one.

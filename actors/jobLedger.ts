@@ -8,7 +8,8 @@ export const SPLIT_RESULTS_REMEMBERED = 65_536;
  * server restarts), which is also how it drops duplicate results: a result for a message no longer
  * pending is one. Memory is bounded by the job's window, not by its length: nothing is kept for a message
  * once its result arrived. Results a server split off one message (`<id>/<k>`, a scatter) are remembered
- * in a bounded ring instead, the most recent `splitLimit` of them.
+ * in a bounded ring instead, the most recent `splitLimit` of them. A message sent again carries its id
+ * with `@<n>` appended; its results count as the message's own.
  */
 export class JobLedger {
   readonly #prefix: string;
@@ -39,12 +40,14 @@ export class JobLedger {
       return true;
     }
     if (!id.startsWith(this.#prefix)) return true;
+    // `<index>`, `<index>@<resend>` (sent again after a server restart), either with `/<k>` (split off).
     const rest = id.slice(this.#prefix.length);
+    const index = Number.parseInt(rest, 10);
     const slash = rest.indexOf("/");
-    const index = Number(slash === -1 ? rest : rest.slice(0, slash));
     if (slash === -1) return this.#pending.delete(index);
-    if (this.#split.has(id)) return false;
-    this.#remember(id);
+    const key = `${index}${rest.slice(slash)}`;
+    if (this.#split.has(key)) return false;
+    this.#remember(key);
     this.#pending.delete(index);
     return true;
   }
