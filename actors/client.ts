@@ -1,11 +1,17 @@
 import { randomUUID } from "node:crypto";
 import * as zmq from "zeromq";
 import { frameChunks } from "../src/bridges/frameChunks.js";
+import {
+  PRESENCE_HELLO_PREFIX,
+  PRESENCE_TOPIC,
+  type Presence,
+  parsePresence,
+} from "../src/bridges/presence.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../src/bridges/writerBridge.js";
 import { CacheClient } from "../src/cacheClient.js";
 import { type Codec, getCodec } from "../src/codec/index.js";
-import { invalidOption, PalmError, RemoteError } from "../src/errors.js";
+import { invalidOption, PalmError, RemoteError, remoteErrorText } from "../src/errors.js";
 import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
@@ -17,6 +23,7 @@ import {
   checkOptionsObject,
 } from "../src/validate.js";
 import type { ClientOptions } from "./clientOptions.js";
+import { JobLedger } from "./jobLedger.js";
 
 export type { ClientOptions } from "./clientOptions.js";
 
@@ -36,10 +43,21 @@ export const PYLM_GREETING_WAIT_MS = 1000;
 /** A job result: the payload, or a `RemoteError` for a message that failed (the job goes on). */
 export type JobResult = Uint8Array | RemoteError;
 
+/**
+ * How many heartbeat periods a client hears nothing from its server before a call that times out says the
+ * server went silent (`PALM_ERR_SERVER_STOPPED`) instead of a bare `PALM_ERR_TIMEOUT`.
+ */
+export const SILENT_PERIODS = 3;
+
+/** A pending call (an `eval` or a `job`), as the client's result reader and lifecycle see it. */
 interface Waiter {
   readonly fn: string;
-  /** Called with each result for this request id; returns false once it wants no more. */
+  /** Called with each result for this request id. */
   readonly take: (message: PalmMessage) => void;
+  /** Ends the call with `error` at once (its server or this client stopped). */
+  readonly fail: (error: PalmError) => void;
+  /** The messages sent for this call without a result yet: sent again when the server restarts. */
+  readonly unanswered: () => Iterable<PalmMessage>;
 }
 
 function checkPayload(payload: unknown, where: string): Uint8Array {
@@ -55,11 +73,24 @@ function isSyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is Iter
   return typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
 }
 
-function functionName(fn: unknown): string {
+const QUALIFIED = /^[^.\s]+\.[^\s]+$/;
+
+/** The wire form of a function (or pipeline of them); every entry must name its server (`server.fn`). */
+function functionName(fn: unknown, serverName: string): string {
+  let entries: string[];
   if (Array.isArray(fn) && fn.length > 0 && fn.every((f) => typeof f === "string" && f.length > 0))
-    return fn.join(" ");
-  if (typeof fn === "string" && fn.length > 0) return fn;
-  throw invalidOption("function", '"server.fn" or a list of them', fn);
+    entries = fn;
+  else if (typeof fn === "string" && fn.length > 0) entries = fn.split(" ");
+  else throw invalidOption("function", '"server.fn" or a list of them', fn);
+  const bare = entries.find((entry) => !QUALIFIED.test(entry));
+  if (bare !== undefined) {
+    const hint = bare.includes(".") ? "" : `: name its server too, as in "${serverName}.${bare}"`;
+    throw new PalmError(
+      "PALM_ERR_OPTION_INVALID",
+      `Expected \`function\` to be "server.fn" or a list of them, got ${JSON.stringify(bare)}${hint}`,
+    );
+  }
+  return entries.join(" ");
 }
 
 /** Turns an error result into a `RemoteError` naming the server, the function and the cause. */
@@ -76,6 +107,12 @@ export function toRemoteError(message: PalmMessage, requested: string): RemoteEr
  * it also talks to Python pylm servers, which never greet: after `PYLM_GREETING_WAIT_MS` without a greeting
  * it logs that and goes on (pylm's client sleeps 500 ms instead).
  *
+ * A palm server tells its clients it is alive (a heartbeat naming its instance) and that it stops. The
+ * client keeps every message it sent without a result; when its server comes back as a new instance on
+ * the same addresses (restarted after a crash) it sends them again, and drops results it already has, so
+ * every call gets its result exactly once. A server that stops ends the pending calls at once
+ * (`PALM_ERR_SERVER_STOPPED`), as `client.stop()` does (`PALM_ERR_CLIENT_STATE`).
+ *
  * @example
  * const client = new Client({ serverName: "server", dbAddress: "tcp://127.0.0.1:5559" });
  * await client.start();
@@ -90,7 +127,10 @@ export class Client {
   readonly #options: ClientOptions;
   readonly #codec: Codec;
   readonly #cache: CacheClient;
+  readonly #maxMessageSize: number;
   readonly #waiters = new Map<string, Waiter>();
+  /** Greetings awaited, by topic. */
+  readonly #hellos = new Map<string, (payload: Buffer | undefined) => void>();
   #push: zmq.Push | undefined;
   #sub: zmq.Subscriber | undefined;
   #outbox: PalmMessage[] = [];
@@ -98,9 +138,16 @@ export class Client {
   #sendFailure: unknown;
   #next = 0;
   #state: "new" | "starting" | "running" | "stopped" = "new";
-  #greeted: (() => void) | undefined;
+  /** The server instance last heard from, and how often it says it is alive (0: it does not). */
+  #instance: string | undefined;
+  #heartbeatMs = 0;
+  /** When anything last came from the server (a result, a heartbeat, a greeting). */
+  #heardAt = Date.now();
+  #resumes = 0;
   /** Results that arrived for no waiting request (duplicates, or answers after a timeout). */
   unexpectedResults = 0;
+  /** Messages sent again because the server restarted without answering them. */
+  resentMessages = 0;
 
   constructor(options: ClientOptions) {
     const checked = checkOptionsObject("options", options) as unknown as ClientOptions;
@@ -114,6 +161,7 @@ export class Client {
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     checkCurveClient("curve", checked.curve);
     this.#options = { ...checked };
+    this.#maxMessageSize = checked.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.session = checked.session;
     this.#codec = getCodec(checked.codec ?? "msgpack");
     this.logger = createLogger({
@@ -152,7 +200,7 @@ export class Client {
     const sub = new zmq.Subscriber({
       linger: 0,
       receiveHighWaterMark: 0,
-      maxMessageSize: this.#options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      maxMessageSize: this.#maxMessageSize,
       ...curveOptions,
     });
     const push = new zmq.Push({ linger: 2000, ...curveOptions });
@@ -160,34 +208,21 @@ export class Client {
     this.#push = push;
     sub.connect(subAddress);
     sub.subscribe(this.id);
-    const hello = `${HELLO_PREFIX}${this.id}`;
-    sub.subscribe(hello);
+    sub.subscribe(PRESENCE_TOPIC);
     push.connect(pushAddress);
-    const greeted = new Promise<void>((resolve) => {
-      this.#greeted = resolve;
-    });
     void this.#read(sub);
     const timeout = this.#options.connectTimeoutMs ?? 10_000;
     // A pylm server (reachable only with palm-protobuf) never greets: wait a little, then go on as pylm does.
     const pylmPossible = this.#codec.name === "palm-protobuf";
     const wait = pylmPossible ? Math.min(timeout, PYLM_GREETING_WAIT_MS) : timeout;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const answered = await Promise.race([
-        greeted.then(() => true),
-        new Promise<boolean>((resolve, reject) => {
-          timer = setTimeout(() => {
-            if (pylmPossible) resolve(false);
-            else
-              reject(
-                new PalmError(
-                  "PALM_ERR_TIMEOUT",
-                  `No greeting from the server's PUB at ${subAddress} within ${timeout} ms`,
-                ),
-              );
-          }, wait);
-        }),
-      ]);
+      const answered = await this.#greet(sub, wait);
+      if (!answered && !pylmPossible) {
+        throw new PalmError(
+          "PALM_ERR_TIMEOUT",
+          `No greeting from the server's PUB at ${subAddress} within ${timeout} ms`,
+        );
+      }
       if (!answered) {
         this.logger.info(
           { subAddress, waitedMs: wait },
@@ -197,11 +232,33 @@ export class Client {
     } catch (error) {
       await this.stop();
       throw error;
+    }
+    this.#state = "running";
+  }
+
+  /**
+   * Subscribes to a greeting topic and resolves true once the server answers it (which proves every
+   * subscription made before is live), false after `waitMs`. The answer names the server's instance.
+   */
+  async #greet(sub: zmq.Subscriber, waitMs: number): Promise<boolean> {
+    const topic = `${PRESENCE_HELLO_PREFIX}${this.id}/${++this.#next}`;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = new Promise<Buffer | false | undefined>((resolve) => {
+      this.#hellos.set(topic, resolve);
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    sub.subscribe(topic);
+    try {
+      const payload = await answer;
+      if (payload === false) return false;
+      const presence = parsePresence(payload);
+      if (presence) this.#hear(presence);
+      return true;
     } finally {
       clearTimeout(timer);
+      this.#hellos.delete(topic);
+      if (!sub.closed) sub.unsubscribe(topic);
     }
-    sub.unsubscribe(hello);
-    this.#state = "running";
   }
 
   async #discover(key: string): Promise<string> {
@@ -211,10 +268,13 @@ export class Client {
   }
 
   async #read(sub: zmq.Subscriber): Promise<void> {
+    const idLength = Buffer.byteLength(this.id);
     try {
       for await (const [topic, frame] of sub) {
-        if (topic && topic.length > this.id.length) {
-          this.#greeted?.();
+        this.#heardAt = Date.now();
+        if (!topic) continue;
+        if (topic.length !== idLength) {
+          this.#control(topic.toString("latin1"), frame);
           continue;
         }
         if (!frame) continue;
@@ -232,10 +292,92 @@ export class Client {
     }
   }
 
+  /** A message under one of palm's own topics: a greeting, or the server's presence. */
+  #control(topic: string, frame: Buffer | undefined): void {
+    if (topic.startsWith(HELLO_PREFIX)) {
+      this.#hellos.get(topic)?.(frame);
+      return;
+    }
+    if (topic !== PRESENCE_TOPIC) return;
+    const presence = parsePresence(frame);
+    if (presence) this.#hear(presence);
+  }
+
+  /** What the server says about itself: alive (maybe as a new instance: restarted), or stopping. */
+  #hear(presence: Presence): void {
+    const previous = this.#instance;
+    this.#instance = presence.instance;
+    if (presence.state === "stopped") {
+      this.#heartbeatMs = 0;
+      if (previous !== undefined && previous !== presence.instance) return;
+      this.#serverStopped(presence);
+      return;
+    }
+    this.#heartbeatMs = presence.periodMs;
+    if (previous !== undefined && previous !== presence.instance && this.#state === "running")
+      void this.#resume();
+  }
+
+  /** The server stopped: every pending call ends now. */
+  #serverStopped(presence: Presence): void {
+    if (this.#waiters.size === 0) return;
+    this.logger.warn({ server: presence.server, pending: this.#waiters.size }, "the server stopped");
+    for (const waiter of [...this.#waiters.values()]) {
+      waiter.fail(
+        new PalmError(
+          "PALM_ERR_SERVER_STOPPED",
+          `Server "${presence.server}" stopped while ${waiter.fn} was waiting for results`,
+        ),
+      );
+    }
+  }
+
+  /** The server came back as a new instance: once it greets this client, what it never answered is sent again. */
+  async #resume(): Promise<void> {
+    const resume = ++this.#resumes;
+    const sub = this.#sub;
+    if (!sub) return;
+    const answered = await this.#greet(sub, this.#options.connectTimeoutMs ?? 10_000);
+    // A newer restart took over, or the client stopped meanwhile.
+    if (resume !== this.#resumes || this.#state !== "running") return;
+    // Sent again under a new id (`@<n>` appended): the restarted server may have passed a result on
+    // before this client's subscription reached it, and must not take the message for one it answered.
+    const messages: PalmMessage[] = [];
+    for (const waiter of this.#waiters.values()) {
+      for (const message of waiter.unanswered()) messages.push({ ...message, id: `${message.id}@${resume}` });
+    }
+    this.logger.warn(
+      { resent: messages.length, greeted: answered },
+      "the server restarted: sending again what it had not answered",
+    );
+    this.resentMessages += messages.length;
+    try {
+      this.#sendAll(messages);
+    } catch (error) {
+      this.logger.error({ err: error }, "sending again failed");
+    }
+  }
+
+  /**
+   * The error of a call that heard nothing for `timeoutMs`: the server went silent when it stopped
+   * saying it is alive for `SILENT_PERIODS` of its heartbeat periods, else a plain timeout.
+   */
+  #noAnswer(text: string): PalmError {
+    const silentMs = Date.now() - this.#heardAt;
+    if (this.#heartbeatMs > 0 && silentMs > SILENT_PERIODS * this.#heartbeatMs) {
+      return new PalmError(
+        "PALM_ERR_SERVER_STOPPED",
+        `${text}: server "${this.serverName}" went silent, nothing heard from it for ${silentMs} ms (it says it is alive every ${this.#heartbeatMs} ms)`,
+      );
+    }
+    return new PalmError("PALM_ERR_TIMEOUT", text);
+  }
+
   #dispatch(message: PalmMessage): void {
-    // Ids are `<client>:<request>`, `#<index>` for a job's messages, `/<k>` for what a scatter made.
+    // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
+    // a server restart, `/<k>` for what a scatter made.
     const id = message.id ?? "";
-    const cut = id.search(/[#/]/);
+    const cut = id.search(/[#/@]/);
     const base = cut === -1 ? id : id.slice(0, cut);
     let waiter = this.#waiters.get(base);
     // Results from servers that do not carry ids (pylm) go to the only request waiting, if there is one.
@@ -258,6 +400,19 @@ export class Client {
 
   #message(fn: string, payload: Uint8Array, id: string): PalmMessage {
     return createMessage({ pipeline: this.id, client: this.id, function: fn, payload, id });
+  }
+
+  /**
+   * Why `message` cannot be sent: its frame would pass `maxMessageSize`, and the server would drop it
+   * unseen. Only a message near the limit is encoded to know exactly.
+   */
+  #oversized(message: PalmMessage): string | undefined {
+    const max = this.#maxMessageSize;
+    const bytes = message.payload.byteLength;
+    if (bytes + 4096 + 4 * (message.function.length + message.id!.length + this.id.length * 2) <= max) return;
+    const size = this.#codec.encodeOne(message).length;
+    if (size <= max) return;
+    return `the request is ${size} bytes, over maxMessageSize (${max}): not sent`;
   }
 
   /** Queues a message; queued messages go out together when the socket is free (one frame for msgpack). */
@@ -296,32 +451,45 @@ export class Client {
     }
   }
 
-  /** Runs `fn` (or a pipeline of functions) on one payload and resolves with its result. */
+  /**
+   * Runs `fn` (or a pipeline of functions) on one payload and resolves with its result. Rejects with
+   * `PALM_ERR_CODEC_OVERSIZED` at once, sending nothing, when the request would pass `maxMessageSize`.
+   */
   eval(fn: string | string[], payload: Uint8Array): Promise<Uint8Array> {
-    const name = functionName(fn);
+    const name = functionName(fn, this.serverName);
     checkPayload(payload, "eval");
     this.#assertRunning();
     const id = `${this.id}:${++this.#next}`;
+    const message = this.#message(name, payload, id);
+    const oversized = this.#oversized(message);
+    if (oversized) return Promise.reject(new PalmError("PALM_ERR_CODEC_OVERSIZED", `${name}: ${oversized}`));
     const timeoutMs = this.#options.timeoutMs ?? 30_000;
     return new Promise<Uint8Array>((resolve, reject) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(id);
+      };
       const timer = setTimeout(() => {
         this.#waiters.delete(id);
-        reject(new PalmError("PALM_ERR_TIMEOUT", `No result for ${name} within ${timeoutMs} ms`));
+        reject(this.#noAnswer(`No result for ${name} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#waiters.set(id, {
         fn: name,
-        take: (message) => {
-          clearTimeout(timer);
-          this.#waiters.delete(id);
-          if (message.error !== undefined) reject(toRemoteError(message, name));
-          else resolve(message.payload);
+        take: (result) => {
+          end();
+          if (result.error !== undefined) reject(toRemoteError(result, name));
+          else resolve(result.payload);
         },
+        fail: (error) => {
+          end();
+          reject(error);
+        },
+        unanswered: () => [message],
       });
       try {
-        this.#send(this.#message(name, payload, id));
+        this.#send(message);
       } catch (error) {
-        clearTimeout(timer);
-        this.#waiters.delete(id);
+        end();
         reject(error);
       }
     });
@@ -329,21 +497,22 @@ export class Client {
 
   /**
    * Sends many payloads to `fn` and yields results as they arrive. A failed message yields a `RemoteError`
-   * in its place and the job goes on. At most `window` messages are in flight. Ends after `messages`
-   * results (default: one per payload).
+   * in its place and the job goes on; so does a payload too large to send (`PALM_ERR_CODEC_OVERSIZED`,
+   * not sent). At most `window` messages are in flight. Ends after `messages` results (default: one per
+   * payload); throws `PALM_ERR_SERVER_STOPPED` when the server stops and `PALM_ERR_CLIENT_STATE` when the
+   * client does.
    */
   async *job(
     fn: string | string[],
     payloads: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
     options: JobOptions = {},
   ): AsyncGenerator<JobResult, void, undefined> {
-    const name = functionName(fn);
+    const name = functionName(fn, this.serverName);
     if (options.messages !== undefined) checkInteger("messages", options.messages, 0);
     this.#assertRunning();
     const window = this.#options.window ?? 1000;
     const timeoutMs = this.#options.timeoutMs ?? 30_000;
     const results: JobResult[] = [];
-    const seen = new Set<string>();
     let wake: (() => void) | undefined;
     const notify = () => {
       const w = wake;
@@ -351,33 +520,64 @@ export class Client {
       w?.();
     };
     const jobId = `${this.id}:${++this.#next}`;
+    const ledger = new JobLedger(`${jobId}#`);
+    const { server: firstServer, fn: firstFn } = splitFunction(name.split(" ")[0]!);
     let received = 0;
     let sent = 0;
     let sourceDone = false;
     let sourceError: unknown;
+    let failure: PalmError | undefined;
+    /** The feeder waiting for room in the window, if it is. */
+    let feeder: (() => void) | undefined;
+    const release = () => {
+      const f = feeder;
+      feeder = undefined;
+      f?.();
+    };
     this.#waiters.set(jobId, {
       fn: name,
       take: (message) => {
-        const key = message.id ?? "";
-        if (key) {
-          if (seen.has(key)) {
-            this.unexpectedResults++;
-            return;
-          }
-          seen.add(key);
+        if (!ledger.take(message.id)) {
+          this.unexpectedResults++;
+          return;
         }
         results.push(message.error !== undefined ? toRemoteError(message, name) : message.payload);
         notify();
       },
+      fail: (error) => {
+        failure ??= error;
+        this.#waiters.delete(jobId);
+        // This client stopped: nothing more is handed out. The server stopped: what came before it still is.
+        if (error.code === "PALM_ERR_CLIENT_STATE") results.length = 0;
+        notify();
+        release();
+      },
+      unanswered: () => ledger.unanswered(),
     });
+    /** The message for the next payload, recorded as sent; an oversized one is answered here at once. */
+    const next = (payload: Uint8Array): PalmMessage | undefined => {
+      const index = sent++;
+      const message = this.#message(name, payload, `${jobId}#${index}`);
+      const oversized = this.#oversized(message);
+      if (oversized) {
+        results.push(
+          new RemoteError(firstServer, firstFn, remoteErrorText("PALM_ERR_CODEC_OVERSIZED", oversized)),
+        );
+        notify();
+        return undefined;
+      }
+      ledger.sent(index, message);
+      return message;
+    };
     const expected = () => options.messages ?? (sourceDone ? sent : Number.POSITIVE_INFINITY);
     // Once the window is full the feeder waits for `refill` free slots, so a job sends moderate batches
     // rather than one message per result that came back.
     const refill = Math.max(1, window >> 2);
     // Once the consumer is gone (the job ended, threw or was abandoned) the feeder stops at once.
     let ended = false;
-    const full = () => !ended && sent - received >= window && received < expected();
-    const wanted = () => !ended && (options.messages === undefined || received < options.messages);
+    const full = () => !ended && !failure && sent - received >= window && received < expected();
+    const wanted = () =>
+      !ended && !failure && (options.messages === undefined || received < options.messages);
     const room = async () => {
       while (full()) {
         await new Promise<void>((resolve) => {
@@ -401,19 +601,19 @@ export class Client {
                 await room();
               }
               if (!wanted()) break;
-              queued.push(this.#message(name, payload, `${jobId}#${sent}`));
-              sent++;
+              const message = next(payload);
+              if (message) queued.push(message);
             }
           } finally {
-            this.#sendAll(queued);
+            if (!failure) this.#sendAll(queued);
           }
         } else {
           for await (const payload of payloads) {
             checkPayload(payload, "job");
             await room();
             if (!wanted()) break;
-            this.#send(this.#message(name, payload, `${jobId}#${sent}`));
-            sent++;
+            const message = next(payload);
+            if (message) this.#send(message);
           }
         }
       } catch (error) {
@@ -423,12 +623,12 @@ export class Client {
         notify();
       }
     };
-    let feeder: (() => void) | undefined;
     const feeding = feed();
     try {
       while (received < expected()) {
         if (sourceError) throw sourceError;
         if (results.length === 0) {
+          if (failure) throw failure;
           const arrived = await new Promise<boolean>((resolve) => {
             const timer = setTimeout(() => resolve(false), timeoutMs);
             wake = () => {
@@ -437,8 +637,7 @@ export class Client {
             };
           });
           if (!arrived && results.length === 0) {
-            throw new PalmError(
-              "PALM_ERR_TIMEOUT",
+            throw this.#noAnswer(
               `Job on ${name}: no result for ${timeoutMs} ms (${received} of ${Number.isFinite(expected()) ? expected() : "?"} received)`,
             );
           }
@@ -446,12 +645,9 @@ export class Client {
         }
         const batch = results.splice(0, results.length);
         for (const result of batch) {
+          if (failure?.code === "PALM_ERR_CLIENT_STATE") throw failure;
           received++;
-          if (feeder && sent - received <= window - refill) {
-            const f = feeder;
-            feeder = undefined;
-            f();
-          }
+          if (feeder && sent - received <= window - refill) release();
           yield result;
           if (received >= expected()) break;
         }
@@ -461,9 +657,7 @@ export class Client {
       this.#waiters.delete(jobId);
       sourceDone = true;
       ended = true;
-      const f = feeder;
-      feeder = undefined;
-      f?.();
+      release();
       await feeding;
     }
   }
@@ -490,16 +684,25 @@ export class Client {
     return this.session && !key.startsWith(this.session) ? `${this.session}${key}` : key;
   }
 
-  /** Closes every socket; pending calls reject. Idempotent. */
+  /**
+   * Closes every socket; pending calls end at once: an `eval` rejects and a `job` throws, both with
+   * `PALM_ERR_CLIENT_STATE`. Idempotent.
+   */
   async stop(): Promise<void> {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
     this.#cache.close();
     this.#sub?.close();
     this.#push?.close();
-    for (const [id, waiter] of this.#waiters) {
-      this.#waiters.delete(id);
-      waiter.take(createMessage({ error: "the client stopped" }));
+    for (const resolve of this.#hellos.values()) resolve(undefined);
+    for (const waiter of [...this.#waiters.values()]) {
+      waiter.fail(
+        new PalmError(
+          "PALM_ERR_CLIENT_STATE",
+          `The client stopped while ${waiter.fn} was waiting for results`,
+        ),
+      );
     }
+    this.#waiters.clear();
   }
 }

@@ -18,7 +18,10 @@ export interface ClientOptions {
   codec?: CodecName;
   /** Messages a `job` may have in flight before it waits for results. @default 1000 */
   window?: number;
-  /** How long `eval` waits for its result, and `job` for its next one. @default 30000 */
+  /**
+   * How long `eval` waits for its result, and `job` for its next one. A server that restarts within it
+   * (on the same addresses) gets what it had not answered again. @default 30000
+   */
   timeoutMs?: number;
   /** How long `start()` waits for the server's cache and PUB to answer. @default 10000 */
   connectTimeoutMs?: number;
@@ -26,6 +29,10 @@ export interface ClientOptions {
   logger?: Logger;
   /** CURVE: this client's keypair and the server's public key. */
   curve?: CurveSocketOptions;
-  /** ZMQ_MAXMSGSIZE of the client's result socket. @default 67108864 (64 MiB) */
+  /**
+   * ZMQ_MAXMSGSIZE of the client's result socket, and the largest request it sends: a larger one is
+   * refused before it is sent (`PALM_ERR_CODEC_OVERSIZED`), as the server would drop it unseen.
+   * @default 67108864 (64 MiB, the servers' default)
+   */
   maxMessageSize?: number;
 }

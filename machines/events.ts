@@ -20,7 +20,9 @@ export type ControlEvent =
   | { type: "part.pause" }
   | { type: "part.resume" }
   | { type: "part.crash"; error: unknown }
-  | { type: "part.exit" };
+  | { type: "part.exit" }
+  /** A publishing part's own delayed event: time to say it is alive. */
+  | { type: "part.heartbeat" };
 
 /** Everything a part machine can receive. */
 export type PartEvent = BridgeEvent | ControlEvent;
@@ -30,7 +32,8 @@ export type BridgeCommand =
   | { type: "bridge.send"; deliveries: Delivery[] }
   | { type: "bridge.reply"; messages: PalmMessage[] }
   | { type: "bridge.pause" }
-  | { type: "bridge.resume" };
+  | { type: "bridge.resume" }
+  | { type: "bridge.heartbeat" };
 
 /** Events parts send their router. */
 export type RouterEvent =
@@ -78,6 +81,7 @@ export const partEvents = {
   resume: (): ControlEvent => ({ type: "part.resume" }),
   crash: (error: unknown): ControlEvent => ({ type: "part.crash", error }),
   exit: (): ControlEvent => ({ type: "part.exit" }),
+  heartbeat: (): ControlEvent => ({ type: "part.heartbeat" }),
 };
 
 export const bridgeCommands = {
@@ -85,6 +89,7 @@ export const bridgeCommands = {
   reply: (messages: PalmMessage[]): BridgeCommand => ({ type: "bridge.reply", messages }),
   pause: (): BridgeCommand => ({ type: "bridge.pause" }),
   resume: (): BridgeCommand => ({ type: "bridge.resume" }),
+  heartbeat: (): BridgeCommand => ({ type: "bridge.heartbeat" }),
 };
 
 export const routerEvents = {

@@ -1,5 +1,5 @@
-import { sendParent, sendTo } from "xstate";
-import { bridgeCommands, type PartEvent, routerEvents } from "./events.js";
+import { enqueueActions, raise, sendParent, sendTo } from "xstate";
+import { bridgeCommands, type PartEvent, partEvents, routerEvents } from "./events.js";
 import {
   endStates,
   initialPartContext,
@@ -25,6 +25,10 @@ function delivered(event: PartEvent): number {
  * guards, rather than `enqueueActions` (which costs about a microsecond more per event). The queue and
  * the counters are changed in place, as the router's ledger is: copying the context for every batch would
  * cost more than the rest of the transition.
+ *
+ * A publisher that announces itself to palm clients (`PubService`) provides the `heartbeats` guard and the
+ * `heartbeat` delay: from ready on, a delayed `part.heartbeat` on the actor clock asks the bridge to say the
+ * server is alive, every period, whatever the part is doing.
  */
 export const outboundPartMachine = partSetup
   .extend({
@@ -51,13 +55,21 @@ export const outboundPartMachine = partSetup
       countSent: ({ context, event }: Args) => {
         if (event.type === "part.sent") context.messagesOut += event.count;
       },
+      beat: sendTo("bridge", () => bridgeCommands.heartbeat()),
+      scheduleHeartbeat: raise(() => partEvents.heartbeat(), { delay: "heartbeat", id: "heartbeat" }),
       acknowledge: sendParent(({ context, event }: Args) =>
         event.type === "part.sent"
           ? routerEvents.ack(context.name, event.seq, event.feedback)
           : routerEvents.ack(context.name, 0),
       ),
     },
+    delays: {
+      // Placeholder: a publisher provides its period (PubService's `heartbeatMs`).
+      heartbeat: 1000,
+    },
     guards: {
+      /** Placeholder: only a publisher that announces itself provides `() => true`. */
+      heartbeats: () => false,
       hasQueued: ({ context }: Args) => context.queue.length > 0,
       hasQueuedPressured: ({ context }: Args) => context.queue.length > 0 && context.pressured,
       /** The delivery takes the queue past `highWater` while the router is not held back yet. */
@@ -74,6 +86,7 @@ export const outboundPartMachine = partSetup
         invoke: { id: "bridge", src: "bridge", input: ({ context }) => context },
         on: {
           ...runningTransitions,
+          "part.heartbeat": { guard: "heartbeats", actions: ["beat", "scheduleHeartbeat"] },
           "part.deliver": [
             { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
             { actions: "enqueue" },
@@ -82,6 +95,10 @@ export const outboundPartMachine = partSetup
         initial: "connecting",
         states: {
           connecting: {
+            // The first heartbeat one period after the part is ready; the greeting says it sooner.
+            exit: enqueueActions(({ check, enqueue }) => {
+              if (check("heartbeats")) enqueue("scheduleHeartbeat");
+            }),
             on: {
               "part.ready": [
                 {

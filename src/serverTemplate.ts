@@ -5,6 +5,7 @@ import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import type { SupervisionPolicy } from "../machines/supervision.js";
 import type { PartRole } from "../machines/types.js";
+import { sayStopped } from "./bridges/presence.js";
 import { CacheStore } from "./cacheStore.js";
 import { type Codec, type CodecName, getCodec } from "./codec/index.js";
 import { invalidOption, PalmError } from "./errors.js";
@@ -136,6 +137,7 @@ export class ServerTemplate {
   #router: RouterActor | undefined;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" | "escalated" = "new";
   #stopping: Promise<void> | undefined;
+  #farewell: Promise<void> | undefined;
   /** Settles once an escalated server's sockets are closed and their addresses free. */
   #released: Promise<void> | undefined;
   #inspect: InspectOptions | undefined;
@@ -430,7 +432,10 @@ export class ServerTemplate {
     const wasRunning = this.#state === "running";
     this.#state = "escalated";
     // `failed` (and a failing start) settle once every address is free again, so it can be bound at once.
-    this.#released = (this.#keeper?.releaseAll() ?? Promise.resolve()).then(() => this.#resolveFailed(error));
+    const keeper = this.#keeper;
+    this.#released = (keeper ? sayStopped(keeper).then(() => keeper.releaseAll()) : Promise.resolve()).then(
+      () => this.#resolveFailed(error),
+    );
     this.#releaseZap?.();
     if (wasRunning) this.logger.fatal({ err: error }, "server escalated: every part stopped");
     return this.#released;
@@ -445,10 +450,22 @@ export class ServerTemplate {
     return this.#stopping;
   }
 
+  /**
+   * Tells the server's palm clients it stops (once, on every publisher that announces itself), so their
+   * pending calls end now with `PALM_ERR_SERVER_STOPPED` rather than at their timeout. `stop()` does it
+   * before it drains; a server that waits for more first (a Master, for its workers) calls it sooner.
+   */
+  sayStopping(): Promise<void> {
+    const live = this.#state === "running" || this.#state === "stopping";
+    this.#farewell ??= this.#keeper && live ? sayStopped(this.#keeper) : Promise.resolve();
+    return this.#farewell;
+  }
+
   async #stop(): Promise<void> {
     const router = this.#router;
     if (router && this.#state === "running") {
       this.#state = "stopping";
+      await this.sayStopping();
       await this.#drain(router);
       router.send({ type: "router.stop" });
     }

@@ -234,6 +234,49 @@ describe("part machines, driven by events alone (fake bridge)", () => {
       ["P"],
     );
   });
+
+  it("publisher part: says it is alive every heartbeat period on the actor clock, whatever it is doing", () => {
+    const fake = createFakeBridge();
+    const logic = outboundPartMachine.provide({
+      actors: { bridge: fake.bridge },
+      guards: { heartbeats: () => true },
+      delays: { heartbeat: 1000 },
+    }) as AnyActorLogic;
+    const input: PartInput = { name: "P", role: "outbound", partType: "PubService" };
+    const clock = new SimulatedClock();
+    const actor = createActor(createMachine({ invoke: { id: "P", src: logic, input }, on: { "*": {} } }), {
+      clock,
+    }).start();
+    const part = actor.getSnapshot().children.P as AnyActorRef;
+    const beats = () => fake.commandsOf("P", "bridge.heartbeat").length;
+    clock.increment(5000);
+    assert.equal(beats(), 0, "no heartbeat before the part is ready");
+    fake.emit("P", partEvents.ready());
+    clock.increment(999);
+    assert.equal(beats(), 0);
+    clock.increment(1);
+    assert.equal(beats(), 1);
+    // Sending, even blocked at the high-water mark, does not hold the heartbeat back.
+    part.send(partEvents.deliver(delivery(1, "a")));
+    fake.emit("P", partEvents.blocked());
+    clock.increment(1000);
+    clock.increment(1000);
+    assert.equal(beats(), 3);
+    fake.emit("P", partEvents.sent(1, 1));
+    clock.increment(1000);
+    assert.equal(beats(), 4);
+    // A stopped part says nothing more.
+    actor.stop();
+    clock.increment(5000);
+    assert.equal(beats(), 4);
+  });
+
+  it("outbound part without heartbeats (a PUSH, a pylm-style PUB) never asks for one", () => {
+    const p = runPart("outbound");
+    p.emit(partEvents.ready());
+    p.clock.increment(10_000);
+    assert.equal(p.fake.commandsOf("P", "bridge.heartbeat").length, 0);
+  });
 });
 
 interface FakePart {

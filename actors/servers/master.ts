@@ -174,6 +174,7 @@ export abstract class DistributingServer extends PalmServer {
 
   async #stop(): Promise<void> {
     const template = this.template;
+    await template.sayStopping();
     if (template.running && this.ledger.size > 0) {
       template.pressure("WorkerPush", true, "stopping");
       const deadline = Date.now() + template.policy.shutdownTimeoutMs;

@@ -1,6 +1,8 @@
 import { outboundPartMachine } from "../../machines/outboundPart.js";
+import { DEFAULT_HEARTBEAT_MS } from "../../src/bridges/presence.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { createWriterBridge } from "../../src/bridges/writerBridge.js";
+import { invalidOption } from "../../src/errors.js";
 import type { PalmMessage } from "../../src/message.js";
 import { definePart, type PartEnvironment, type StreamItem } from "../../src/part.js";
 
@@ -17,13 +19,15 @@ export function defaultHandleStream(
 }
 
 const bridge = createWriterBridge(socketPlan("pub", true));
-const provided = outboundPartMachine.provide({ actors: { bridge } });
+const quiet = outboundPartMachine.provide({ actors: { bridge } });
 
 /**
  * Binds a PUB socket and publishes what the router hands it as two frames, [topic, message], the topic
  * from `handleStream` (pylm's `PubService`). Unlike pylm it blocks at the high-water mark instead of
- * dropping (ZMQ_XPUB_NODROP), and greets palm subscribers so none joins late. Options: `pipelined`,
- * `handleStream`, `greet`.
+ * dropping (ZMQ_XPUB_NODROP), and greets palm subscribers so none joins late. A greeting publisher also
+ * tells palm clients it is alive every `heartbeatMs` (default 1000; 0: never) and that it stops, under a
+ * topic of palm's own that pylm subscribers never see (`PRESENCE_TOPIC`). Options: `pipelined`,
+ * `handleStream`, `greet`, `heartbeatMs`.
  */
 export const PubService = definePart({
   partType: "PubService",
@@ -42,6 +46,15 @@ export const PubService = definePart({
       );
     }
     environment.options.greet = environment.options.greet ?? true;
-    return provided;
+    const { heartbeatMs = DEFAULT_HEARTBEAT_MS } = environment.options;
+    if (typeof heartbeatMs !== "number" || !Number.isInteger(heartbeatMs) || heartbeatMs < 0) {
+      throw invalidOption("heartbeatMs", "a whole number of milliseconds, 0 or more", heartbeatMs);
+    }
+    if (!environment.options.greet || heartbeatMs === 0) return quiet;
+    return outboundPartMachine.provide({
+      actors: { bridge },
+      guards: { heartbeats: () => true },
+      delays: { heartbeat: heartbeatMs },
+    });
   },
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
@@ -9,6 +10,7 @@ import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
 import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
+import { DEFAULT_HEARTBEAT_MS, PRESENCE_HELLO_PREFIX, PRESENCE_TOPIC, presenceFrame } from "./presence.js";
 
 /** Sends one multipart message, or refuses once the bridge is closed (its part crashed or stopped). */
 type SendFrame = (frames: Buffer | Buffer[]) => Promise<void>;
@@ -91,11 +93,12 @@ export const HELLO_PREFIX = "~palm-hello:";
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Answers a subscription to a greeting topic with one empty message under that topic. A palm client
- * subscribes to its own topic and then to a greeting topic; the greeting's arrival proves both
- * subscriptions are live, so its first message cannot be lost to a slow join (pylm's `eval` hang).
+ * Answers a subscription to a greeting topic with one message under that topic: empty, or the server's
+ * presence for a `PRESENCE_HELLO_PREFIX` topic. A palm client subscribes to its own topic and then to a
+ * greeting topic; the greeting's arrival proves both subscriptions are live, so its first message cannot
+ * be lost to a slow join (pylm's `eval` hang).
  */
-function greet(kept: KeptSocket, onBad: (count: number) => void) {
+function greet(kept: KeptSocket, presence: () => Buffer, onBad: (count: number) => void) {
   return (batch: Buffer[][]) => {
     let bad = 0;
     for (const frames of batch) {
@@ -107,7 +110,10 @@ function greet(kept: KeptSocket, onBad: (count: number) => void) {
       }
       if (frame[0] !== 1) continue;
       const topic = frame.subarray(1);
-      if (topic.toString("latin1").startsWith(HELLO_PREFIX)) kept.send([topic, EMPTY]).catch(() => undefined);
+      const text = topic.toString("latin1");
+      if (!text.startsWith(HELLO_PREFIX)) continue;
+      const payload = text.startsWith(PRESENCE_HELLO_PREFIX) ? presence() : EMPTY;
+      kept.send([topic, payload]).catch(() => undefined);
     }
     if (bad > 0) onBad(bad);
   };
@@ -125,6 +131,28 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     const { keeper, name, options } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
+    let ready = false;
+    // A publisher that greets palm clients also tells them it is alive (see PRESENCE_TOPIC); the instance
+    // belongs to the socket, so it stays the same across restarts of this part.
+    const heartbeatMs = typeof options.heartbeatMs === "number" ? options.heartbeatMs : DEFAULT_HEARTBEAT_MS;
+    if (options.greet && options.handleStream && !kept.presence) {
+      kept.presence = { server: environment.server, instance: randomUUID() };
+    }
+    const presence = () =>
+      kept.presence ? presenceFrame({ ...kept.presence, state: "alive", periodMs: heartbeatMs }) : EMPTY;
+    const presenceTopic = Buffer.from(PRESENCE_TOPIC);
+    let beating = false;
+    const beat = () => {
+      // A heartbeat still waiting for a stuck subscriber's room is enough: they never pile up.
+      if (!open || !ready || beating || !kept.presence) return;
+      beating = true;
+      kept
+        .send([presenceTopic, presence()])
+        .catch(() => undefined)
+        .finally(() => {
+          beating = false;
+        });
+    };
     const fail = (error: unknown) => {
       if (!open) return;
       send(partEvents.fault(error));
@@ -134,11 +162,12 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       if (environment.options.greet) {
         const onBad = badInputReporter(kept, environment.logger, send, () => open);
         kept.attach(
-          greet(kept, (count) => onBad(count, "not a subscription")),
+          greet(kept, presence, (count) => onBad(count, "not a subscription")),
           fail,
           onBad,
         );
       }
+      ready = true;
       send(partEvents.ready());
     }, fail);
     const sendFrame: SendFrame = (frames) =>
@@ -153,6 +182,7 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     };
     receive((command) => {
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
+      else if (command.type === "bridge.heartbeat") beat();
     });
     return () => {
       open = false;

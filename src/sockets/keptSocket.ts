@@ -121,6 +121,11 @@ export class KeptSocket {
   greeted = false;
   /** Rate-limits the part's log lines about bad input to one per 10 s; kept with the socket across restarts. */
   readonly badInputLog = new RateLimitedLog();
+  /**
+   * Set on a publisher that announces its presence to palm clients (see `PubService`): the instance it
+   * names lives as long as the socket, so it changes with every start of the server, not with part restarts.
+   */
+  presence: { readonly server: string; readonly instance: string } | undefined;
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #onBad: BadInputListener | undefined;

@@ -20,6 +20,11 @@ export class SocketKeeper {
     this.#sockets.delete(part);
   }
 
+  /** The sockets open now. */
+  sockets(): IterableIterator<KeptSocket> {
+    return this.#sockets.values();
+  }
+
   /** Closes every socket. */
   closeAll(): void {
     for (const kept of this.#sockets.values()) kept.close();

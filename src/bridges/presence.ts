@@ -1,0 +1,85 @@
+import type { SocketKeeper } from "../sockets/socketKeeper.js";
+
+/**
+ * The topic a palm publisher says it is alive (and that it stops) under. Every palm client subscribes to
+ * it; pylm clients subscribe to their own id only, and a pipelined server's subscribers to its name, so
+ * neither ever sees it (topics starting with `~` are palm's own).
+ */
+export const PRESENCE_TOPIC = "~palm-presence";
+
+/**
+ * A greeting topic (see `HELLO_PREFIX`) that asks for the publisher's presence as the greeting's payload,
+ * so a client knows its server's instance from the start. Other greetings are answered with no payload.
+ */
+export const PRESENCE_HELLO_PREFIX = "~palm-hello:?";
+
+/** Default period of a publisher's heartbeat (`PubService`'s `heartbeatMs`). */
+export const DEFAULT_HEARTBEAT_MS = 1000;
+
+/** What a publisher says about itself under `PRESENCE_TOPIC`. */
+export interface Presence {
+  /** `alive` every heartbeat period; `stopped` once, as the server stops. */
+  readonly state: "alive" | "stopped";
+  /** Differs for every start of a server: a client tells a restarted server from the same one by it. */
+  readonly instance: string;
+  /** The server's name. */
+  readonly server: string;
+  /** How often the server says it is alive (0: never). */
+  readonly periodMs: number;
+}
+
+/** The payload frame of a presence message (JSON, small, codec-independent so any palm client reads it). */
+export function presenceFrame(presence: Presence): Buffer {
+  return Buffer.from(JSON.stringify(presence));
+}
+
+/** Reads a presence payload; undefined for anything else (an old server's empty greeting, garbage). */
+export function parsePresence(frame: Uint8Array | undefined): Presence | undefined {
+  if (!frame || frame.length === 0 || frame.length > 1024) return undefined;
+  try {
+    const value = JSON.parse(
+      Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString(),
+    ) as Partial<Record<keyof Presence, unknown>>;
+    if (
+      (value.state !== "alive" && value.state !== "stopped") ||
+      typeof value.instance !== "string" ||
+      typeof value.server !== "string" ||
+      typeof value.periodMs !== "number"
+    ) {
+      return undefined;
+    }
+    return { state: value.state, instance: value.instance, server: value.server, periodMs: value.periodMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Longest a stopping server waits for its farewell to be handed to ZeroMQ (a subscriber may be stuck). */
+const FAREWELL_WAIT_MS = 250;
+
+/**
+ * Tells every palm client of a stopping server's publishers that it stops (a `stopped` presence), so their
+ * pending calls end at once instead of at their timeout. Sent after the server drained its parts, so
+ * every result it published reaches its client first.
+ */
+export async function sayStopped(keeper: SocketKeeper): Promise<void> {
+  const sends: Promise<unknown>[] = [];
+  for (const kept of keeper.sockets()) {
+    const presence = kept.presence;
+    if (!presence || kept.closed) continue;
+    const frames = [
+      Buffer.from(PRESENCE_TOPIC),
+      presenceFrame({ ...presence, state: "stopped", periodMs: 0 }),
+    ];
+    sends.push(kept.send(frames).catch(() => undefined));
+  }
+  if (sends.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(sends),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, FAREWELL_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}
