@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BaselineResult, runBaseline } from "../src/bench/baseline.js";
-import type { BaselineMode } from "../src/bench/baseline-config.js";
-import { median, percentile } from "../src/bench/stats.js";
+import { type BaselineResult, runBaseline } from "../bench/baseline.js";
+import type { BaselineMode } from "../bench/baseline-config.js";
+import { median, percentile } from "../bench/stats.js";
 
 const MESSAGES = 2000;
 

@@ -5,14 +5,14 @@
  * message crosses the router twice. Measures what the state machines and the router cost per message.
  */
 import { createActor, fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import { inboundPartMachine } from "../../machines/inboundPart.js";
-import { outboundPartMachine } from "../../machines/outboundPart.js";
-import type { PartInput } from "../../machines/partSetup.js";
-import { type RouterPartSpec, routerMachine } from "../../machines/router.js";
-import { DEFAULT_SUPERVISION } from "../../machines/supervision.js";
-import type { PartRole } from "../../machines/types.js";
-import { createMessage, type PalmMessage } from "../message.js";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../machines/events.js";
+import { inboundPartMachine } from "../machines/inboundPart.js";
+import { outboundPartMachine } from "../machines/outboundPart.js";
+import type { PartInput } from "../machines/partSetup.js";
+import { type RouterPartSpec, routerMachine } from "../machines/router.js";
+import { DEFAULT_SUPERVISION } from "../machines/supervision.js";
+import type { PartRole } from "../machines/types.js";
+import { createMessage, type PalmMessage } from "../src/message.js";
 import { checkCount } from "./run-support.js";
 
 /** Options of {@link runInProcess}. */

@@ -2,7 +2,7 @@
  * The palm half of `palm bench`: a palm `Master`, W `Worker`s and a `Client` running a job, each its own
  * process, on free loopback ports; the same topology as the hand-written baseline (`runBaseline`).
  */
-import { freeEndpoints } from "../testing/ports.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import type { BenchReport } from "./bench-child.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
 import type { PalmClientResult } from "./palm-client.js";

@@ -3,7 +3,7 @@
  * sockets, each its own process, in the same topology as a palm Master + Workers + Client, so palm can be
  * measured against it in the same invocation.
  */
-import { freeEndpoints } from "../testing/ports.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import type { BaselineClientResult } from "./baseline-client.js";
 import type {
   BaselineClientConfig,

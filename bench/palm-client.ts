@@ -4,8 +4,8 @@
  * calls. In a soak (`durationMs` > 0) it runs jobs back to back for that long instead. Reports one `exit`
  * line with the result. Configuration: a {@link PalmClientConfig} as JSON in argv[2].
  */
-import { Client } from "../../actors/client.js";
-import { isPalmError } from "../errors.js";
+import { Client } from "../actors/client.js";
+import { isPalmError } from "../src/errors.js";
 import {
   cpuMs,
   failBenchProcess,
