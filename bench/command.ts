@@ -1,22 +1,28 @@
 /**
- * `palm bench`: palm's Master + Workers + Client against the hand-written zeromq.js baseline, in one
- * invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a soak.
+ * `palm bench`: palm's Master + Workers + Client against the hand-written zeromq.js baseline and Moleculer,
+ * in one invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a
+ * soak; with `--latency` the round-trip distribution as a terminal histogram, JSON and an SVG chart.
  */
-import { resolve } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BaselineResult, runBaseline } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
 import { BENCH_NODE_ARGS_ENV } from "./bench-process.js";
 import { runInProcess } from "./in-process.js";
+import { formatLatency, type LatencySeries, latencySvg, summarizeLatency } from "./latency.js";
 import { machineInfo } from "./machine-info.js";
+import { type MoleculerResult, runMoleculer } from "./moleculer.js";
 import { type PalmRunResult, type RssSample, runPalm } from "./palm.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   type BenchReportJson,
   type BenchSettings,
+  checkTargets,
   formatReport,
   type SoakSummary,
   summarizeBaseline,
+  summarizeMoleculer,
   summarizePalm,
 } from "./report.js";
 import { runRestarts } from "./restarts.js";
@@ -24,11 +30,13 @@ import { median, slope } from "./stats.js";
 
 const USAGE = `Usage: palm bench [options]
 
-Runs palm (a Master, W Workers and a Client job, each its own process) and a hand-written zeromq.js
-chain of the same shape (the baseline), alternating, and prints for each: msg/s (median of the runs),
-eval round trip p50/p99 (µs), peak RSS per process, lost and duplicated messages, and palm/baseline
-ratios; then in-process routing (router and part machines, no sockets), crash-to-ready and
-start-to-ready times, and with --duration a soak's RSS growth.
+Runs palm (a Master, W Workers and a Client job, each its own process), a hand-written zeromq.js
+chain of the same shape (the baseline) and Moleculer (a master-like broker, W worker brokers and a
+caller, TCP transporter), alternating, and prints for each: msg/s (median of the runs), eval round trip
+p50/p99 (µs), peak RSS per process, lost and duplicated messages, and palm's ratios to the others; then
+in-process routing (router and part machines, no sockets), crash-to-ready and start-to-ready times,
+with --duration a soak's RSS growth, and the targets of palm's performance work, met or not.
+Runs from a checkout of palm's repository (the bench is not part of the published package).
 
 Options:
   --messages N        messages per run (default 100000)
@@ -43,6 +51,10 @@ Options:
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
+  --latency           also print the round-trip distribution (histogram, p50/p90/p99/p99.9) and
+                      write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
+  --out DIR           where --latency writes its files (default bench-results)
+  --no-moleculer      leave Moleculer out
   -h, --help          show this help
 
 Exit code: 0 when every run finished, 1 when one failed, 2 on bad options.
@@ -54,6 +66,7 @@ interface BenchArgs extends BenchSettings {
   /** Also run palm with the master's live inspector on, alternating, and report the difference. */
   readonly inspect: boolean;
   readonly cpuProf: string | undefined;
+  readonly out: string;
 }
 
 class UsageError extends Error {}
@@ -84,6 +97,9 @@ function parse(argv: string[]): BenchArgs | "help" {
       json: { type: "boolean" },
       inspect: { type: "boolean" },
       "cpu-prof": { type: "string" },
+      latency: { type: "boolean" },
+      out: { type: "string" },
+      "no-moleculer": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -111,6 +127,9 @@ function parse(argv: string[]): BenchArgs | "help" {
     json: values.json === true,
     inspect: values.inspect === true,
     cpuProf: values["cpu-prof"],
+    moleculer: values["no-moleculer"] !== true,
+    latency: values.latency === true,
+    out: values.out ?? "bench-results",
   };
 }
 
@@ -120,8 +139,27 @@ function rssSlope(samples: readonly RssSample[]): number {
   return slope(settled.map((s) => [s.atMs / 60_000, s.mb] as const));
 }
 
-/** Runs everything the arguments ask for and builds the report. */
-async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJson> {
+/** Each system's round trips pooled over its runs, ascending. */
+function latencySeries(
+  palm: readonly { roundTripsUs: number[] }[],
+  baseline: readonly { roundTripsUs: number[] }[],
+  moleculer: readonly { roundTripsUs: number[] }[],
+): LatencySeries[] {
+  const pooled = (runs: readonly { roundTripsUs: number[] }[]) =>
+    runs.flatMap((r) => r.roundTripsUs).sort((a, b) => a - b);
+  const series = [
+    { name: "palm", roundTripsUs: pooled(palm) },
+    { name: "baseline", roundTripsUs: pooled(baseline) },
+  ];
+  if (moleculer.length > 0) series.push({ name: "Moleculer", roundTripsUs: pooled(moleculer) });
+  return series;
+}
+
+/** Runs everything the arguments ask for and builds the report (and the round trips, for `--latency`). */
+async function bench(
+  args: BenchArgs,
+  progress: Progress,
+): Promise<{ report: BenchReportJson; latency: LatencySeries[] }> {
   const machine = machineInfo();
   const modes: BaselineMode[] = args.baseline === "both" ? ["plain", "batched"] : [args.baseline];
   const warmup = Math.min(5000, Math.ceil(args.messages / 10));
@@ -138,6 +176,7 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   const palmRuns: PalmRunResult[] = [];
   const inspectedRuns: PalmRunResult[] = [];
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
+  const moleculerRuns: MoleculerResult[] = [];
   for (let run = 1; run <= args.runs; run++) {
     progress.step(`palm run ${run}/${args.runs}`);
     const p = await runPalm({ ...common, window: args.window });
@@ -159,6 +198,14 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
       baselineRuns.get(mode)!.push(b);
       progress.note(
         `baseline (${mode}) run ${run}: ${Math.round(b.msgPerSec)} msg/s, eval p50 ${Math.round(b.evalP50Us)} µs, lost ${b.lost}`,
+      );
+    }
+    if (args.moleculer) {
+      progress.step(`Moleculer run ${run}/${args.runs}`);
+      const c = await runMoleculer({ ...common, window: args.window });
+      moleculerRuns.push(c);
+      progress.note(
+        `Moleculer run ${run}: ${Math.round(c.msgPerSec)} msg/s, eval p50 ${Math.round(c.evalP50Us)} µs, lost ${c.lost}`,
       );
     }
   }
@@ -210,20 +257,37 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   const palm = summarizePalm(palmRuns, args.messages);
   const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
   const baseline = first!;
-  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, ...settings } = args;
+  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, out: _out, ...settings } = args;
   const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
-  return {
+  const moleculer = moleculerRuns.length > 0 ? summarizeMoleculer(moleculerRuns) : undefined;
+  const inProcessByBatch = { ...smallBatches, 64: median(inProcess) };
+  const crashToReadyMs = restarts.crashToReadyMs;
+  const latency = args.latency ? latencySeries(palmRuns, baselineRuns.get(modes[0]!)!, moleculerRuns) : [];
+  const report: BenchReportJson = {
     palm,
     baseline,
     ...(second ? { baselineBatched: second } : {}),
+    ...(moleculer ? { moleculer } : {}),
     ratio: {
       throughput: palm.msgPerSec / baseline.msgPerSec,
       evalP50: palm.evalP50Us / baseline.evalP50Us,
+      evalP99: palm.evalP99Us / baseline.evalP99Us,
       ...(second ? { throughputBatched: palm.msgPerSec / second.msgPerSec } : {}),
+      ...(moleculer
+        ? {
+            moleculer: {
+              throughput: palm.msgPerSec / moleculer.msgPerSec,
+              evalP50: palm.evalP50Us / moleculer.evalP50Us,
+              evalP99: palm.evalP99Us / moleculer.evalP99Us,
+            },
+          }
+        : {}),
     },
+    ...(args.latency ? { latency: summarizeLatency(latency) } : {}),
+    targets: checkTargets({ palm, baseline, moleculer, inProcessByBatch, crashToReadyMs, settings }),
     inProcessMsgPerSec: median(inProcess),
-    inProcessByBatch: { ...smallBatches, 64: median(inProcess) },
-    crashToReadyMs: restarts.crashToReadyMs,
+    inProcessByBatch,
+    crashToReadyMs,
     startToReadyMs: median([...palmRuns.map((r) => r.masterStartMs), restarts.startToReadyMs]),
     restarts,
     ...(soak ? { soak } : {}),
@@ -236,6 +300,29 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
     settings,
     machine,
   };
+  return { report, latency };
+}
+
+/** Writes the round-trip distribution as JSON (percentiles and every sample) and as an SVG chart. */
+async function writeLatency(
+  dir: string,
+  report: BenchReportJson,
+  series: LatencySeries[],
+): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const json = join(dir, "latency.json");
+  const svg = join(dir, "latency.svg");
+  const { settings: s, machine: m } = report;
+  const title = `Sequential eval round trips, ${s.workers} workers, ${s.payload}-byte payloads`;
+  const subtitle =
+    `${s.runs} × ${s.roundTrips} round trips per system; ${m.cpuModel}, ${m.cpus} cores, ` +
+    `load ${m.loadAvg1.toFixed(1)}, Node ${m.node}`;
+  await writeFile(
+    json,
+    `${JSON.stringify({ summary: report.latency, settings: s, machine: m, series }, null, 1)}\n`,
+  );
+  await writeFile(svg, latencySvg(series, title, subtitle));
+  return [json, svg];
 }
 
 /**
@@ -261,12 +348,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (args.cpuProf !== undefined) {
     process.env[BENCH_NODE_ARGS_ENV] = `--cpu-prof --cpu-prof-dir=${resolve(args.cpuProf)}`;
   }
-  const steps = args.runs * (1 + (args.baseline === "both" ? 2 : 1)) + 2 + (args.durationS > 0 ? 1 : 0);
+  const perRun = 1 + (args.inspect ? 1 : 0) + (args.baseline === "both" ? 2 : 1) + (args.moleculer ? 1 : 0);
+  const steps = args.runs * perRun + 2 + (args.durationS > 0 ? 1 : 0);
   const progress = createProgress(steps, process.stderr, args.json && !process.stderr.isTTY);
   try {
-    const report = await bench(args, progress);
+    const { report, latency } = await bench(args, progress);
     progress.done();
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (args.latency) {
+      const files = await writeLatency(resolve(args.out), report, latency);
+      // With --json, stdout carries the JSON only.
+      const text = `\n${formatLatency(latency)}written: ${files.join(", ")}\n`;
+      (args.json ? process.stderr : process.stdout).write(text);
+    }
     return 0;
   } catch (error) {
     progress.done();
