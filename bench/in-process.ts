@@ -69,11 +69,11 @@ const sinkBridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, re
     if (command.type !== "bridge.send") return;
     const { deliveries } = command;
     const seq = deliveries[deliveries.length - 1]!.seq;
-    let count = 0;
-    for (const delivery of deliveries) {
-      count += delivery.messages.length;
-      sink.take(delivery.messages);
-    }
+    // One send is one batch on the wire (the writer bridge frames a send's deliveries together, and a
+    // worker answers a frame with a frame), so it arrives at the other end as one batch.
+    const messages = deliveries.length === 1 ? deliveries[0]!.messages : deliveries.flatMap((d) => d.messages);
+    sink.take(messages);
+    const count = messages.length;
     // As a socket send would: acknowledged once it is done, not within the command.
     queueMicrotask(() => send(partEvents.sent(seq, count)));
   });
