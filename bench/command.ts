@@ -3,12 +3,13 @@
  * in one invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a
  * soak; with `--latency` the round-trip distribution as a terminal histogram, JSON and an SVG chart.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BaselineResult, runBaseline } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
-import { BENCH_NODE_ARGS_ENV } from "./bench-process.js";
+import { BENCH_NODE_ARGS_ENV, hopTimerArgs } from "./bench-process.js";
+import { formatHops, HOPS_DIR_ENV, type HopSummary, medianHops, summarizeHops } from "./hops.js";
 import { runInProcess } from "./in-process.js";
 import { formatLatency, type LatencySeries, latencySvg, summarizeLatency } from "./latency.js";
 import { machineInfo } from "./machine-info.js";
@@ -55,6 +56,9 @@ Options:
                       write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
   --out DIR           where --latency writes its files (default bench-results)
   --no-moleculer      leave Moleculer out
+  --hops DIR          time every ZeroMQ send and receive of palm's and the baseline's processes (files
+                      in DIR) and print how long each leg of a round trip took: the socket crossings
+                      and the work inside the master and the worker (adds a little to every hop)
   -h, --help          show this help
 
 Exit code: 0 when every run finished, 1 when one failed, 2 on bad options.
@@ -67,6 +71,7 @@ interface BenchArgs extends BenchSettings {
   readonly inspect: boolean;
   readonly cpuProf: string | undefined;
   readonly out: string;
+  readonly hops: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -100,6 +105,7 @@ function parse(argv: string[]): BenchArgs | "help" {
       latency: { type: "boolean" },
       out: { type: "string" },
       "no-moleculer": { type: "boolean" },
+      hops: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -130,6 +136,7 @@ function parse(argv: string[]): BenchArgs | "help" {
     moleculer: values["no-moleculer"] !== true,
     latency: values.latency === true,
     out: values.out ?? "bench-results",
+    hops: values.hops === undefined ? undefined : resolve(values.hops),
   };
 }
 
@@ -159,7 +166,7 @@ function latencySeries(
 async function bench(
   args: BenchArgs,
   progress: Progress,
-): Promise<{ report: BenchReportJson; latency: LatencySeries[] }> {
+): Promise<{ report: BenchReportJson; latency: LatencySeries[]; hops: Record<string, HopSummary> }> {
   const machine = machineInfo();
   const modes: BaselineMode[] = args.baseline === "both" ? ["plain", "batched"] : [args.baseline];
   const warmup = Math.min(5000, Math.ceil(args.messages / 10));
@@ -177,9 +184,25 @@ async function bench(
   const inspectedRuns: PalmRunResult[] = [];
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
   const moleculerRuns: MoleculerResult[] = [];
+  const hopDirs: Record<string, string[]> = { palm: [], baseline: [] };
+  /** With --hops, the processes started next note their socket times in a directory of their own. */
+  const timeHops = async (system: string | undefined, run: number) => {
+    if (args.hops === undefined) return;
+    if (system === undefined) {
+      delete process.env[HOPS_DIR_ENV];
+      return;
+    }
+    const dir = join(args.hops, `${system}-${run}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    process.env[HOPS_DIR_ENV] = dir;
+    hopDirs[system]!.push(dir);
+  };
   for (let run = 1; run <= args.runs; run++) {
     progress.step(`palm run ${run}/${args.runs}`);
+    await timeHops("palm", run);
     const p = await runPalm({ ...common, window: args.window });
+    await timeHops(undefined, run);
     palmRuns.push(p);
     progress.note(
       `palm run ${run}: ${Math.round(p.msgPerSec)} msg/s, eval p50 ${Math.round(p.evalP50Us)} µs, lost ${p.lost}, dup ${p.duplicated}`,
@@ -194,7 +217,9 @@ async function bench(
     }
     for (const mode of modes) {
       progress.step(`baseline (${mode}) run ${run}/${args.runs}`);
+      await timeHops(mode === modes[0] ? "baseline" : undefined, run);
       const b = await runBaseline({ ...common, mode });
+      await timeHops(undefined, run);
       baselineRuns.get(mode)!.push(b);
       progress.note(
         `baseline (${mode}) run ${run}: ${Math.round(b.msgPerSec)} msg/s, eval p50 ${Math.round(b.evalP50Us)} µs, lost ${b.lost}`,
@@ -257,7 +282,7 @@ async function bench(
   const palm = summarizePalm(palmRuns, args.messages);
   const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
   const baseline = first!;
-  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, out: _out, ...settings } = args;
+  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, out: _out, hops: _hops, ...settings } = args;
   const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
   const moleculer = moleculerRuns.length > 0 ? summarizeMoleculer(moleculerRuns) : undefined;
   const inProcessByBatch = { ...smallBatches, 64: median(inProcess) };
@@ -300,7 +325,12 @@ async function bench(
     settings,
     machine,
   };
-  return { report, latency };
+  const hops: Record<string, HopSummary> = {};
+  for (const [system, dirs] of Object.entries(hopDirs)) {
+    const runs = dirs.flatMap((dir) => summarizeHops(dir, args.roundTrips) ?? []);
+    if (runs.length > 0) hops[system] = medianHops(runs);
+  }
+  return { report: Object.keys(hops).length > 0 ? { ...report, hops } : report, latency, hops };
 }
 
 /** Writes the round-trip distribution as JSON (percentiles and every sample) and as an SVG chart. */
@@ -345,16 +375,21 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (args.cpuProf !== undefined) {
-    process.env[BENCH_NODE_ARGS_ENV] = `--cpu-prof --cpu-prof-dir=${resolve(args.cpuProf)}`;
-  }
+  const nodeArgs: string[] = [];
+  if (args.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${resolve(args.cpuProf)}`);
+  if (args.hops !== undefined) nodeArgs.push(...hopTimerArgs());
+  if (nodeArgs.length > 0) process.env[BENCH_NODE_ARGS_ENV] = nodeArgs.join(" ");
   const perRun = 1 + (args.inspect ? 1 : 0) + (args.baseline === "both" ? 2 : 1) + (args.moleculer ? 1 : 0);
   const steps = args.runs * perRun + 2 + (args.durationS > 0 ? 1 : 0);
   const progress = createProgress(steps, process.stderr, args.json && !process.stderr.isTTY);
   try {
-    const { report, latency } = await bench(args, progress);
+    const { report, latency, hops } = await bench(args, progress);
     progress.done();
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (Object.keys(hops).length > 0) {
+      const text = `\nwhere a round trip's time goes (socket times noted in every process):\n${formatHops(hops)}`;
+      (args.json ? process.stderr : process.stdout).write(text);
+    }
     if (args.latency) {
       const files = await writeLatency(resolve(args.out), report, latency);
       // With --json, stdout carries the JSON only.

@@ -71,7 +71,8 @@ const sinkBridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, re
     const seq = deliveries[deliveries.length - 1]!.seq;
     // One send is one batch on the wire (the writer bridge frames a send's deliveries together, and a
     // worker answers a frame with a frame), so it arrives at the other end as one batch.
-    const messages = deliveries.length === 1 ? deliveries[0]!.messages : deliveries.flatMap((d) => d.messages);
+    const messages =
+      deliveries.length === 1 ? deliveries[0]!.messages : deliveries.flatMap((d) => d.messages);
     sink.take(messages);
     const count = messages.length;
     // As a socket send would: acknowledged once it is done, not within the command.

@@ -4,6 +4,7 @@
 
 import type { BaselineResult } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
+import type { HopSummary } from "./hops.js";
 import type { LatencySummary } from "./latency.js";
 import type { MachineInfo } from "./machine-info.js";
 import type { MoleculerResult } from "./moleculer.js";
@@ -124,6 +125,8 @@ export interface BenchReportJson {
     /** palm ÷ Moleculer: msg/s, eval p50, eval p99. */
     readonly moleculer?: { readonly throughput: number; readonly evalP50: number; readonly evalP99: number };
   };
+  /** Each leg of a sequential round trip, palm and the baseline (`--hops`). */
+  readonly hops?: Readonly<Record<string, HopSummary>>;
   /** The round-trip distribution of each system, pooled over its runs (`--latency`). */
   readonly latency?: LatencySummary[];
   /** The targets of palm's performance work, each met or not, with the figure measured. */
