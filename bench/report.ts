@@ -135,6 +135,8 @@ export interface BenchReportJson {
   readonly inProcessMsgPerSec: number;
   /** In-process routing by messages per received batch (`inProcessMsgPerSec` is the one for 64). */
   readonly inProcessByBatch: Readonly<Record<string, number>>;
+  /** The same per second of CPU time the bench process used (less sensitive to a shared machine's load). */
+  readonly inProcessCpuByBatch: Readonly<Record<string, number>>;
   /** Median time from `server.crash(part)` to the part ready again, ms. */
   readonly crashToReadyMs: number;
   /** Median time from a Master's `start()` to every part ready, ms. */
@@ -296,7 +298,8 @@ export function formatReport(report: BenchReportJson): string {
       : []),
     `palm CPU per message: master ${one.format(report.palm.cpuUsPerMsg.master)} µs, workers ${one.format(report.palm.cpuUsPerMsg.workers)} µs, client ${one.format(report.palm.cpuUsPerMsg.client)} µs`,
     `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s in batches of 64` +
-      ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one)`,
+      ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one);` +
+      ` per CPU second ${int.format(report.inProcessCpuByBatch["64"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["8"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["1"] ?? Number.NaN)}`,
     `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
   ];
   if (report.inspectorThroughputDrop !== undefined) {

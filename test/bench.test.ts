@@ -87,6 +87,8 @@ describe("palm bench", () => {
       "ratio.moleculer.evalP50",
       "ratio.moleculer.evalP99",
       "inProcessMsgPerSec",
+      "inProcessByBatch.1",
+      "inProcessCpuByBatch.1",
       "crashToReadyMs",
       "startToReadyMs",
     ]) {
