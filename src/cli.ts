@@ -32,7 +32,8 @@ Commands:
   viz --list           List what can be drawn.
                          --format mermaid|dot|json|svg   (default mermaid)
                          -o, --output FILE                write to FILE instead of stdout
-  bench                Measure palm against a raw zeromq.js chain (palm bench --help).
+  bench                Measure palm against a raw zeromq.js chain and Moleculer, from a checkout
+                       (palm bench --help).
   keygen               Print a new CURVE keypair (Z85).
   help                 Show this help.
 
