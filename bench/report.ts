@@ -96,6 +96,8 @@ export interface BenchSettings {
   readonly durationS: number;
   /** Whether Moleculer ran beside palm and the baseline. */
   readonly moleculer: boolean;
+  /** Calls Moleculer's caller kept in flight during its job. */
+  readonly moleculerWindow: number;
   /** Whether the round-trip distribution was reported (`--latency`). */
   readonly latency: boolean;
 }
@@ -281,7 +283,8 @@ export function formatReport(report: BenchReportJson): string {
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const out = [
     `palm bench: ${s.workers} workers, ${s.payload}-byte payloads, ${int.format(s.messages)} messages per run, ` +
-      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}`,
+      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}` +
+      (s.moleculer ? ` (Moleculer: ${int.format(s.moleculerWindow)} calls in flight)` : ""),
     "",
     ...lines.map((l) => row(l, widths)),
     "",
