@@ -32,7 +32,8 @@ Commands:
   viz --list           List what can be drawn.
                          --format mermaid|dot|json|svg   (default mermaid)
                          -o, --output FILE                write to FILE instead of stdout
-  bench                Measure palm against a raw zeromq.js chain (palm bench --help).
+  bench                Measure palm against a raw zeromq.js chain and Moleculer, from a checkout
+                       (palm bench --help).
   keygen               Print a new CURVE keypair (Z85).
   help                 Show this help.
 
@@ -176,8 +177,21 @@ async function demo(args: string[]): Promise<number> {
 }
 
 async function bench(args: string[]): Promise<number> {
-  const entry = "./bench/command.js"; // loaded on demand: the bench pulls in its process runners
-  const { benchCommand } = (await import(entry)) as { benchCommand(argv: string[]): Promise<number> };
+  // The bench lives in the repository's bench/ folder, beside src/ (and beside dist/src/ once built), and
+  // is not published: an installed package says where to run it from.
+  const entry = new URL("../bench/command.js", import.meta.url).href;
+  let benchCommand: (argv: string[]) => Promise<number>;
+  try {
+    ({ benchCommand } = (await import(entry)) as { benchCommand(argv: string[]): Promise<number> });
+  } catch (error) {
+    const missing = error as { code?: unknown; url?: unknown };
+    if (missing.code !== "ERR_MODULE_NOT_FOUND" || missing.url !== entry) throw error;
+    process.stderr.write(
+      "palm bench runs from a checkout of palm's repository (npm ci, then npm run palm -- bench, or\n" +
+        "npm run build and node dist/src/cli.js bench); the published package carries the runtime only.\n",
+    );
+    return 2;
+  }
   return benchCommand(args);
 }
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BaselineResult, runBaseline } from "../src/bench/baseline.js";
-import type { BaselineMode } from "../src/bench/baseline-config.js";
-import { median, percentile } from "../src/bench/stats.js";
+import { type BaselineResult, runBaseline } from "../bench/baseline.js";
+import type { BaselineMode } from "../bench/baseline-config.js";
+import { median, percentile } from "../bench/stats.js";
 
 const MESSAGES = 2000;
 
@@ -17,7 +17,7 @@ function isRunning(pid: number): boolean {
 }
 
 function assertFiniteNumbers(result: BaselineResult): void {
-  const { peakRssMb, ...scalars } = result;
+  const { peakRssMb, roundTripsUs: _roundTrips, ...scalars } = result;
   for (const [name, value] of Object.entries({ ...scalars, ...prefixed("peakRssMb", peakRssMb) })) {
     assert.equal(typeof value, "number", `${name} is a number`);
     assert.ok(Number.isFinite(value), `${name} is finite, got ${String(value)}`);
@@ -47,6 +47,12 @@ describe("the hand-written zeromq.js baseline", () => {
       assert.equal(result.lost + distinct, MESSAGES);
       assert.ok(result.duplicated >= 0 && result.lost >= 0);
       assert.ok(result.evalP50Us <= result.evalP99Us);
+      assert.equal(result.roundTripsUs.length, 200, "every measured round trip is returned");
+      assert.deepEqual(
+        result.roundTripsUs,
+        [...result.roundTripsUs].sort((a, b) => a - b),
+        "round trips ascending",
+      );
 
       assert.deepEqual(started.map((p) => p.role).sort(), ["client", "master", "worker 1", "worker 2"]);
       const alive = started.filter((p) => isRunning(p.pid));

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 
@@ -43,8 +45,24 @@ function assertFinite(report: unknown, path: string, min: number, strictlyAbove:
 }
 
 describe("palm bench", () => {
-  it("reports every figure as JSON, with nothing lost or duplicated by palm", async () => {
-    const run = await palm(["bench", "--messages", "2000", "--json"], 120_000);
+  it("reports every figure as JSON, with nothing lost or duplicated by palm, and the round-trip distribution", async () => {
+    const out = mkdtempSync(join(tmpdir(), "palm-bench-"));
+    const run = await palm(
+      [
+        "bench",
+        "--messages",
+        "2000",
+        "--runs",
+        "2",
+        "--round-trips",
+        "300",
+        "--json",
+        "--latency",
+        "--out",
+        out,
+      ],
+      180_000,
+    );
     assert.equal(run.code, 0, `exit code 0, stderr:\n${run.stderr}`);
     const report: unknown = JSON.parse(run.stdout);
 
@@ -58,9 +76,19 @@ describe("palm bench", () => {
       "baseline.msgPerSec",
       "baseline.evalP50Us",
       "baseline.evalP99Us",
+      "moleculer.msgPerSec",
+      "moleculer.evalP50Us",
+      "moleculer.evalP99Us",
+      "moleculer.peakRssMb.master",
       "ratio.throughput",
       "ratio.evalP50",
+      "ratio.evalP99",
+      "ratio.moleculer.throughput",
+      "ratio.moleculer.evalP50",
+      "ratio.moleculer.evalP99",
       "inProcessMsgPerSec",
+      "inProcessByBatch.1",
+      "inProcessCpuByBatch.1",
       "crashToReadyMs",
       "startToReadyMs",
     ]) {
@@ -73,6 +101,33 @@ describe("palm bench", () => {
     const machine = at(report, "machine");
     assert.equal(typeof machine, "object");
     assert.ok(machine !== null && (at(report, "machine.cpus") as number) >= 1);
+    assert.equal(at(report, "moleculer.lost"), 0, "Moleculer lost nothing");
+
+    const targets = at(report, "targets") as { name: string; value: number; met: boolean }[];
+    assert.equal(targets.length, 8);
+    for (const target of targets) assert.equal(typeof target.met, "boolean", target.name);
+
+    // --latency: percentiles in the report, every round trip in latency.json, a chart in latency.svg.
+    const latency = at(report, "latency") as { name: string; samples: number }[];
+    assert.deepEqual(
+      latency.map((l) => [l.name, l.samples]),
+      [
+        ["palm", 600],
+        ["baseline", 600],
+        ["Moleculer", 600],
+      ],
+    );
+    const written = JSON.parse(readFileSync(join(out, "latency.json"), "utf8")) as {
+      series: { name: string; roundTripsUs: number[] }[];
+    };
+    assert.deepEqual(
+      written.series.map((s) => s.roundTripsUs.length),
+      [600, 600, 600],
+    );
+    const svg = readFileSync(join(out, "latency.svg"), "utf8");
+    assert.equal(svg.match(/<polyline /g)?.length, 3);
+    assert.match(run.stderr, /palm: p50 [\d,]+, p90 [\d,]+, p99 [\d,]+, p99\.9 [\d,]+ µs \(600 round trips/);
+    rmSync(out, { recursive: true, force: true });
   });
 
   it("prints its usage on --help and refuses an unknown option with exit code 2", async () => {

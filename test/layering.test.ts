@@ -31,10 +31,10 @@ describe("layering", () => {
     }
   });
 
-  // Entry points sit on top of everything: the public API, the CLI and what it runs (demo, bench), and the
+  // Entry points sit on top of everything: the public API, the CLI and what it runs (demo), and the
   // `palm/testing` helpers. Every other kernel file works on part descriptors only.
   const entries = [join("src", "index.ts"), join("src", "cli.ts")];
-  const entryDirs = [join("src", "demo"), join("src", "bench"), join("src", "testing")];
+  const entryDirs = [join("src", "demo"), join("src", "testing")];
 
   it("kernel files never import a concrete part: only the entry points reach into actors/", () => {
     for (const file of files("src")) {
@@ -43,6 +43,18 @@ describe("layering", () => {
         assert.ok(!/(^|\/)actors\//.test(spec), `${file} imports ${spec}`);
       }
     }
+  });
+
+  it("the runtime never imports the bench, which stays out of the published package", () => {
+    for (const dir of ["src", "actors", "machines"]) {
+      for (const file of files(dir)) {
+        for (const spec of imports(file)) {
+          assert.ok(!/(^|\/)bench\//.test(spec), `${file} imports ${spec}`);
+        }
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[] };
+    assert.ok(pkg.files.includes("!dist/bench"), "package.json files leave dist/bench out");
   });
 
   it("the public entry is an explicit list: no `export *`", () => {

@@ -2,7 +2,7 @@
  * The palm half of `palm bench`: a palm `Master`, W `Worker`s and a `Client` running a job, each its own
  * process, on free loopback ports; the same topology as the hand-written baseline (`runBaseline`).
  */
-import { freeEndpoints } from "../testing/ports.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import type { BenchReport } from "./bench-child.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
 import type { PalmClientResult } from "./palm-client.js";
@@ -59,6 +59,8 @@ export interface PalmRunResult {
   readonly evalP50Us: number;
   /** 99th percentile sequential `eval` round trip, in microseconds. */
   readonly evalP99Us: number;
+  /** Every measured sequential round trip, ascending, µs. */
+  readonly roundTripsUs: number[];
   /** Messages sent whose result never arrived. */
   readonly lost: number;
   /** Results received more than once. */
@@ -196,6 +198,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       msgPerSec: result.msgPerSec,
       evalP50Us: result.evalP50Us,
       evalP99Us: result.evalP99Us,
+      roundTripsUs: result.roundTripsUs,
       lost: result.lost,
       duplicated: result.duplicated,
       sent: result.sent,

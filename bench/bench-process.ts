@@ -27,7 +27,13 @@ export const BENCH_NODE_ARGS_ENV = "PALM_BENCH_NODE_ARGS";
 export function benchEntryArgs(name: string): string[] {
   const file = fileURLToPath(new URL(`./${name}${FROM_SOURCES ? ".ts" : ".js"}`, import.meta.url));
   const extra = (process.env[BENCH_NODE_ARGS_ENV] ?? "").split(" ").filter((arg) => arg.length > 0);
-  return FROM_SOURCES ? [...extra, "--import", tsxLoader(), file] : [...extra, file];
+  // tsx first, so that an extra `--import` of a bench module (the hop timer) loads from sources too.
+  return FROM_SOURCES ? ["--import", tsxLoader(), ...extra, file] : [...extra, file];
+}
+
+/** The `node` arguments that load the hop timer (`palm bench --hops`) into a bench process. */
+export function hopTimerArgs(): string[] {
+  return ["--import", new URL(`./hop-timer${FROM_SOURCES ? ".ts" : ".js"}`, import.meta.url).href];
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The HTTP bench: a `GatewayServer` and its workers, each a process, loaded with `autocannon` through
- * `POST /echo`. Run it with `npx tsx src/bench/http.ts [requests] [connections] [workers]`.
+ * `POST /echo`. Run it with `npx tsx bench/http.ts [requests] [connections] [workers]`.
  */
 import { pathToFileURL } from "node:url";
-import { freeEndpoints, freePort } from "../testing/ports.js";
+import { freeEndpoints, freePort } from "../src/testing/ports.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
 import type { HttpNodeConfig } from "./http-node.js";
 

@@ -1,5 +1,5 @@
 /** The restart measurements of `palm bench`: a Master's start-to-ready time and crash-to-ready times. */
-import { freeEndpoints } from "../testing/ports.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
 import type { PalmEndpoints } from "./palm-config.js";
 import type { PalmRestartsConfig, PalmRestartsResult } from "./palm-restarts.js";

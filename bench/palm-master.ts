@@ -4,7 +4,7 @@
  * peak RSS and the ledger's counters when its runner asks it to stop.
  * Configuration: a {@link PalmMasterConfig} as JSON in argv[2].
  */
-import { Master } from "../../actors/servers/master.js";
+import { Master } from "../actors/servers/master.js";
 import {
   answerMarks,
   cpuMs,

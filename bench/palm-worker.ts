@@ -3,7 +3,7 @@
  * master. Reports `ready` once started and `exit` with its peak RSS when its runner asks it to stop.
  * Configuration: a {@link PalmWorkerConfig} as JSON in argv[2].
  */
-import { Worker } from "../../actors/worker.js";
+import { Worker } from "../actors/worker.js";
 import {
   answerMarks,
   cpuMs,

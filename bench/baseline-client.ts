@@ -24,6 +24,8 @@ export interface BaselineClientResult {
   readonly duplicated: number;
   readonly evalP50Us: number;
   readonly evalP99Us: number;
+  /** Every measured sequential round trip, ascending, µs. */
+  readonly roundTripsUs: number[];
 }
 
 const PROBE_INTERVAL_MS = 100;
@@ -190,6 +192,7 @@ async function main(): Promise<void> {
     duplicated: received - distinct,
     evalP50Us: percentile(sorted, 50),
     evalP99Us: percentile(sorted, 99),
+    roundTripsUs: sorted,
   };
   closing = true;
   releaseStdin();

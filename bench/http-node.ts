@@ -3,8 +3,8 @@
  * configured by an {@link HttpNodeConfig} as JSON in argv[2]. Reports `{"type":"ready"}` once started and
  * stops when its runner closes its stdin.
  */
-import { GatewayServer } from "../../actors/gateway/gatewayServer.js";
-import { Worker } from "../../actors/worker.js";
+import { GatewayServer } from "../actors/gateway/gatewayServer.js";
+import { Worker } from "../actors/worker.js";
 import { onStopRequest, report, runBenchMain } from "./bench-child.js";
 
 /** What an HTTP bench process is told to be. */

@@ -12,7 +12,8 @@ export function percentile(sortedValues: readonly number[], p: number): number {
   const n = sortedValues.length;
   if (n === 0) return Number.NaN;
   // Nearest rank: the smallest value with at least p% of the values at or below it.
-  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  // (p * n) / 100, not (p / 100) * n: 99.9 / 100 * 1000 is 999.0000000000001 in floating point.
+  const rank = Math.max(1, Math.ceil((p * n) / 100));
   return sortedValues[Math.min(rank, n) - 1]!;
 }
 

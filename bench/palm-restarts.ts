@@ -4,7 +4,7 @@
  * part ready again (`part.restarted`). Reports one `exit` line with the samples.
  * Configuration: a {@link PalmRestartsConfig} as JSON in argv[2].
  */
-import { Master } from "../../actors/servers/master.js";
+import { Master } from "../actors/servers/master.js";
 import { cpuMs, onStopRequest, peakRssKb, readChildConfig, report, runBenchMain } from "./bench-child.js";
 import { BENCH_SERVER, type PalmEndpoints } from "./palm-config.js";
 

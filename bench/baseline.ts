@@ -3,7 +3,7 @@
  * sockets, each its own process, in the same topology as a palm Master + Workers + Client, so palm can be
  * measured against it in the same invocation.
  */
-import { freeEndpoints } from "../testing/ports.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import type { BaselineClientResult } from "./baseline-client.js";
 import type {
   BaselineClientConfig,
@@ -60,6 +60,8 @@ export interface BaselineResult {
   readonly evalP50Us: number;
   /** 99th percentile sequential round trip, in microseconds. */
   readonly evalP99Us: number;
+  /** Every measured sequential round trip, ascending, µs. */
+  readonly roundTripsUs: number[];
   /** Messages sent whose result never arrived (`messages` − distinct results). */
   readonly lost: number;
   /** Results received more than once (received − distinct). */
@@ -157,6 +159,7 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
       msgPerSec: result.msgPerSec,
       evalP50Us: result.evalP50Us,
       evalP99Us: result.evalP99Us,
+      roundTripsUs: result.roundTripsUs,
       lost: result.lost,
       duplicated: result.duplicated,
       received: result.received,

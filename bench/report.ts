@@ -4,7 +4,10 @@
 
 import type { BaselineResult } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
+import type { HopSummary } from "./hops.js";
+import type { LatencySummary } from "./latency.js";
 import type { MachineInfo } from "./machine-info.js";
+import type { MoleculerResult } from "./moleculer.js";
 import type { PalmRunResult } from "./palm.js";
 import type { RestartResult } from "./restarts.js";
 import { median } from "./stats.js";
@@ -42,6 +45,28 @@ export interface BaselineSummary {
   readonly runs: number[];
 }
 
+/** Moleculer's figures over its runs (TCP transporter, same shape as palm's run). */
+export interface MoleculerSummary {
+  readonly msgPerSec: number;
+  readonly evalP50Us: number;
+  readonly evalP99Us: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly peakRssMb: PeakRss;
+  readonly runs: number[];
+}
+
+/** One target of palm's performance work that the bench checks, with the figure measured. */
+export interface BenchTarget {
+  readonly name: string;
+  /** The figure measured, in `unit`. */
+  readonly value: number;
+  /** The bound it is held to, in `unit`. */
+  readonly bound: number;
+  readonly unit: string;
+  readonly met: boolean;
+}
+
 /** The soak's figures. */
 export interface SoakSummary {
   readonly seconds: number;
@@ -69,6 +94,12 @@ export interface BenchSettings {
   readonly roundTrips: number;
   readonly baseline: "plain" | "batched" | "both";
   readonly durationS: number;
+  /** Whether Moleculer ran beside palm and the baseline. */
+  readonly moleculer: boolean;
+  /** Calls Moleculer's caller kept in flight during its job. */
+  readonly moleculerWindow: number;
+  /** Whether the round-trip distribution was reported (`--latency`). */
+  readonly latency: boolean;
 }
 
 /** The whole report; `palm bench --json` prints exactly this. */
@@ -82,18 +113,32 @@ export interface BenchReportJson {
   readonly baseline: BaselineSummary;
   /** The batched baseline, when `--baseline both`. */
   readonly baselineBatched?: BaselineSummary;
+  /** Moleculer, unless `--no-moleculer`. */
+  readonly moleculer?: MoleculerSummary;
   readonly ratio: {
     /** palm msg/s ÷ baseline msg/s. */
     readonly throughput: number;
     /** palm eval p50 ÷ baseline eval p50. */
     readonly evalP50: number;
+    /** palm eval p99 ÷ baseline eval p99. */
+    readonly evalP99: number;
     /** palm msg/s ÷ batched baseline msg/s, when it ran. */
     readonly throughputBatched?: number;
+    /** palm ÷ Moleculer: msg/s, eval p50, eval p99. */
+    readonly moleculer?: { readonly throughput: number; readonly evalP50: number; readonly evalP99: number };
   };
+  /** Each leg of a sequential round trip, palm and the baseline (`--hops`). */
+  readonly hops?: Readonly<Record<string, HopSummary>>;
+  /** The round-trip distribution of each system, pooled over its runs (`--latency`). */
+  readonly latency?: LatencySummary[];
+  /** The targets of palm's performance work, each met or not, with the figure measured. */
+  readonly targets: BenchTarget[];
   /** Router + part machines, no sockets: messages per second. */
   readonly inProcessMsgPerSec: number;
   /** In-process routing by messages per received batch (`inProcessMsgPerSec` is the one for 64). */
   readonly inProcessByBatch: Readonly<Record<string, number>>;
+  /** The same per second of CPU time the bench process used (less sensitive to a shared machine's load). */
+  readonly inProcessCpuByBatch: Readonly<Record<string, number>>;
   /** Median time from `server.crash(part)` to the part ready again, ms. */
   readonly crashToReadyMs: number;
   /** Median time from a Master's `start()` to every part ready, ms. */
@@ -145,6 +190,63 @@ export function summarizeBaseline(mode: BaselineMode, runs: readonly BaselineRes
   };
 }
 
+/** Sums Moleculer's runs up. */
+export function summarizeMoleculer(runs: readonly MoleculerResult[]): MoleculerSummary {
+  return {
+    msgPerSec: median(runs.map((r) => r.msgPerSec)),
+    evalP50Us: median(runs.map((r) => r.evalP50Us)),
+    evalP99Us: median(runs.map((r) => r.evalP99Us)),
+    lost: runs.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: runs.reduce((sum, r) => sum + r.duplicated, 0),
+    peakRssMb: peak(runs.map((r) => r.peakRssMb)),
+    runs: runs.map((r) => r.msgPerSec),
+  };
+}
+
+/** What the report is checked against: the targets of palm's round-trip, memory and routing work. */
+export function checkTargets(
+  report: Pick<
+    BenchReportJson,
+    "palm" | "baseline" | "moleculer" | "inProcessByBatch" | "crashToReadyMs" | "settings"
+  >,
+): BenchTarget[] {
+  const { palm, baseline, moleculer } = report;
+  const t = (name: string, value: number, bound: number, unit: string, atMost: boolean): BenchTarget => ({
+    name,
+    value,
+    bound,
+    unit,
+    met: atMost ? value <= bound : value >= bound,
+  });
+  const targets = [
+    t("eval p50 ≤ 1.2× the baseline's", palm.evalP50Us / baseline.evalP50Us, 1.2, "×", true),
+    t("eval p99 ≤ 2× the baseline's", palm.evalP99Us / baseline.evalP99Us, 2, "×", true),
+  ];
+  if (moleculer) {
+    targets.push(t("eval p50 below Moleculer's", palm.evalP50Us, moleculer.evalP50Us, "µs", true));
+  }
+  targets.push(
+    t("throughput ≥ 2× the baseline's", palm.msgPerSec / baseline.msgPerSec, 2, "×", false),
+    t("lost + duplicated", palm.lost + palm.duplicated, 0, "messages", true),
+    t(
+      "in-process routing, one message per event",
+      report.inProcessByBatch["1"] ?? Number.NaN,
+      200_000,
+      "msg/s",
+      false,
+    ),
+    t(
+      `master peak RSS (${int.format(report.settings.messages)} messages)`,
+      palm.peakRssMb.master,
+      150,
+      "MB",
+      true,
+    ),
+    t("crash → ready", report.crashToReadyMs, 20, "ms", true),
+  );
+  return targets;
+}
+
 // ------------------------------------------------------------------------------------------- the table
 
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -163,7 +265,7 @@ export function formatReport(report: BenchReportJson): string {
   const { settings: s, machine: m } = report;
   const header = ["", "msg/s", "eval p50", "eval p99", "peak RSS MB (master/worker/client)", "lost", "dup"];
   const lines: string[][] = [header];
-  const add = (name: string, x: PalmSummary | BaselineSummary) =>
+  const add = (name: string, x: PalmSummary | BaselineSummary | MoleculerSummary) =>
     lines.push([
       name,
       int.format(x.msgPerSec),
@@ -177,21 +279,30 @@ export function formatReport(report: BenchReportJson): string {
   if (report.palmInspected) add("palm, inspector on", report.palmInspected);
   add(`baseline (${report.baseline.mode})`, report.baseline);
   if (report.baselineBatched) add("baseline (batched)", report.baselineBatched);
+  if (report.moleculer) add("Moleculer (TCP)", report.moleculer);
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const out = [
     `palm bench: ${s.workers} workers, ${s.payload}-byte payloads, ${int.format(s.messages)} messages per run, ` +
-      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}`,
+      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}` +
+      (s.moleculer ? ` (Moleculer: ${int.format(s.moleculerWindow)} calls in flight)` : ""),
     "",
     ...lines.map((l) => row(l, widths)),
     "",
     `palm / baseline (${report.baseline.mode}): throughput ${one.format(report.ratio.throughput)}×, ` +
-      `eval p50 ${one.format(report.ratio.evalP50)}×` +
+      `eval p50 ${one.format(report.ratio.evalP50)}×, eval p99 ${one.format(report.ratio.evalP99)}×` +
       (report.ratio.throughputBatched === undefined
         ? ""
         : `; palm / baseline (batched): throughput ${one.format(report.ratio.throughputBatched)}×`),
+    ...(report.ratio.moleculer
+      ? [
+          `palm / Moleculer: throughput ${one.format(report.ratio.moleculer.throughput)}×, ` +
+            `eval p50 ${one.format(report.ratio.moleculer.evalP50)}×, eval p99 ${one.format(report.ratio.moleculer.evalP99)}×`,
+        ]
+      : []),
     `palm CPU per message: master ${one.format(report.palm.cpuUsPerMsg.master)} µs, workers ${one.format(report.palm.cpuUsPerMsg.workers)} µs, client ${one.format(report.palm.cpuUsPerMsg.client)} µs`,
     `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s in batches of 64` +
-      ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one)`,
+      ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one);` +
+      ` per CPU second ${int.format(report.inProcessCpuByBatch["64"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["8"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["1"] ?? Number.NaN)}`,
     `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
   ];
   if (report.inspectorThroughputDrop !== undefined) {
@@ -207,6 +318,16 @@ export function formatReport(report: BenchReportJson): string {
         `master RSS ${int.format(k.masterRssMb.afterWarmup)} → ${int.format(k.masterRssMb.atEnd)} MB`,
     );
   }
+  out.push(
+    "",
+    "targets:",
+    ...report.targets.map(
+      (x) =>
+        `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${x.unit === "×" ? one.format(x.value) : int.format(x.value)} ${x.unit}` +
+        ` (bound ${x.unit === "×" ? one.format(x.bound) : int.format(x.bound)} ${x.unit})`,
+    ),
+    "",
+  );
   out.push(
     `machine: ${m.cpuModel}, ${m.cpus} cores, ${int.format(m.totalMemMb)} MB, ${m.platform} ${m.arch}, Node ${m.node}, zeromq ${m.zeromq}, load ${m.loadAvg1.toFixed(2)}`,
   );

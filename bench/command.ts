@@ -1,22 +1,29 @@
 /**
- * `palm bench`: palm's Master + Workers + Client against the hand-written zeromq.js baseline, in one
- * invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a soak.
+ * `palm bench`: palm's Master + Workers + Client against the hand-written zeromq.js baseline and Moleculer,
+ * in one invocation, runs alternating; then in-process routing, restart times and (with `--duration`) a
+ * soak; with `--latency` the round-trip distribution as a terminal histogram, JSON and an SVG chart.
  */
-import { resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BaselineResult, runBaseline } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
-import { BENCH_NODE_ARGS_ENV } from "./bench-process.js";
+import { BENCH_NODE_ARGS_ENV, hopTimerArgs } from "./bench-process.js";
+import { formatHops, HOPS_DIR_ENV, type HopSummary, medianHops, summarizeHops } from "./hops.js";
 import { runInProcess } from "./in-process.js";
+import { formatLatency, type LatencySeries, latencySvg, summarizeLatency } from "./latency.js";
 import { machineInfo } from "./machine-info.js";
+import { type MoleculerResult, runMoleculer } from "./moleculer.js";
 import { type PalmRunResult, type RssSample, runPalm } from "./palm.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
   type BenchReportJson,
   type BenchSettings,
+  checkTargets,
   formatReport,
   type SoakSummary,
   summarizeBaseline,
+  summarizeMoleculer,
   summarizePalm,
 } from "./report.js";
 import { runRestarts } from "./restarts.js";
@@ -24,11 +31,13 @@ import { median, slope } from "./stats.js";
 
 const USAGE = `Usage: palm bench [options]
 
-Runs palm (a Master, W Workers and a Client job, each its own process) and a hand-written zeromq.js
-chain of the same shape (the baseline), alternating, and prints for each: msg/s (median of the runs),
-eval round trip p50/p99 (µs), peak RSS per process, lost and duplicated messages, and palm/baseline
-ratios; then in-process routing (router and part machines, no sockets), crash-to-ready and
-start-to-ready times, and with --duration a soak's RSS growth.
+Runs palm (a Master, W Workers and a Client job, each its own process), a hand-written zeromq.js
+chain of the same shape (the baseline) and Moleculer (a master-like broker, W worker brokers and a
+caller, TCP transporter), alternating, and prints for each: msg/s (median of the runs), eval round trip
+p50/p99 (µs), peak RSS per process, lost and duplicated messages, and palm's ratios to the others; then
+in-process routing (router and part machines, no sockets), crash-to-ready and start-to-ready times,
+with --duration a soak's RSS growth, and the targets of palm's performance work, met or not.
+Runs from a checkout of palm's repository (the bench is not part of the published package).
 
 Options:
   --messages N        messages per run (default 100000)
@@ -43,6 +52,15 @@ Options:
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
+  --latency           also print the round-trip distribution (histogram, p50/p90/p99/p99.9) and
+                      write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
+  --out DIR           where --latency writes its files (default bench-results)
+  --no-moleculer      leave Moleculer out
+  --moleculer-window N  calls Moleculer's caller keeps in flight (default 100: it moves 2-3x more
+                      than with 1000, the palm job's window)
+  --hops DIR          time every ZeroMQ send and receive of palm's and the baseline's processes (files
+                      in DIR) and print how long each leg of a round trip took: the socket crossings
+                      and the work inside the master and the worker (adds a little to every hop)
   -h, --help          show this help
 
 Exit code: 0 when every run finished, 1 when one failed, 2 on bad options.
@@ -54,6 +72,8 @@ interface BenchArgs extends BenchSettings {
   /** Also run palm with the master's live inspector on, alternating, and report the difference. */
   readonly inspect: boolean;
   readonly cpuProf: string | undefined;
+  readonly out: string;
+  readonly hops: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -84,6 +104,11 @@ function parse(argv: string[]): BenchArgs | "help" {
       json: { type: "boolean" },
       inspect: { type: "boolean" },
       "cpu-prof": { type: "string" },
+      latency: { type: "boolean" },
+      out: { type: "string" },
+      "no-moleculer": { type: "boolean" },
+      "moleculer-window": { type: "string" },
+      hops: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -111,6 +136,11 @@ function parse(argv: string[]): BenchArgs | "help" {
     json: values.json === true,
     inspect: values.inspect === true,
     cpuProf: values["cpu-prof"],
+    moleculer: values["no-moleculer"] !== true,
+    moleculerWindow: integer("moleculer-window", values["moleculer-window"], 100, 1),
+    latency: values.latency === true,
+    out: values.out ?? "bench-results",
+    hops: values.hops === undefined ? undefined : resolve(values.hops),
   };
 }
 
@@ -120,8 +150,27 @@ function rssSlope(samples: readonly RssSample[]): number {
   return slope(settled.map((s) => [s.atMs / 60_000, s.mb] as const));
 }
 
-/** Runs everything the arguments ask for and builds the report. */
-async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJson> {
+/** Each system's round trips pooled over its runs, ascending. */
+function latencySeries(
+  palm: readonly { roundTripsUs: number[] }[],
+  baseline: readonly { roundTripsUs: number[] }[],
+  moleculer: readonly { roundTripsUs: number[] }[],
+): LatencySeries[] {
+  const pooled = (runs: readonly { roundTripsUs: number[] }[]) =>
+    runs.flatMap((r) => r.roundTripsUs).sort((a, b) => a - b);
+  const series = [
+    { name: "palm", roundTripsUs: pooled(palm) },
+    { name: "baseline", roundTripsUs: pooled(baseline) },
+  ];
+  if (moleculer.length > 0) series.push({ name: "Moleculer", roundTripsUs: pooled(moleculer) });
+  return series;
+}
+
+/** Runs everything the arguments ask for and builds the report (and the round trips, for `--latency`). */
+async function bench(
+  args: BenchArgs,
+  progress: Progress,
+): Promise<{ report: BenchReportJson; latency: LatencySeries[]; hops: Record<string, HopSummary> }> {
   const machine = machineInfo();
   const modes: BaselineMode[] = args.baseline === "both" ? ["plain", "batched"] : [args.baseline];
   const warmup = Math.min(5000, Math.ceil(args.messages / 10));
@@ -138,9 +187,26 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   const palmRuns: PalmRunResult[] = [];
   const inspectedRuns: PalmRunResult[] = [];
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
+  const moleculerRuns: MoleculerResult[] = [];
+  const hopDirs: Record<string, string[]> = { palm: [], baseline: [] };
+  /** With --hops, the processes started next note their socket times in a directory of their own. */
+  const timeHops = async (system: string | undefined, run: number) => {
+    if (args.hops === undefined) return;
+    if (system === undefined) {
+      delete process.env[HOPS_DIR_ENV];
+      return;
+    }
+    const dir = join(args.hops, `${system}-${run}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    process.env[HOPS_DIR_ENV] = dir;
+    hopDirs[system]!.push(dir);
+  };
   for (let run = 1; run <= args.runs; run++) {
     progress.step(`palm run ${run}/${args.runs}`);
+    await timeHops("palm", run);
     const p = await runPalm({ ...common, window: args.window });
+    await timeHops(undefined, run);
     palmRuns.push(p);
     progress.note(
       `palm run ${run}: ${Math.round(p.msgPerSec)} msg/s, eval p50 ${Math.round(p.evalP50Us)} µs, lost ${p.lost}, dup ${p.duplicated}`,
@@ -155,10 +221,20 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
     }
     for (const mode of modes) {
       progress.step(`baseline (${mode}) run ${run}/${args.runs}`);
+      await timeHops(mode === modes[0] ? "baseline" : undefined, run);
       const b = await runBaseline({ ...common, mode });
+      await timeHops(undefined, run);
       baselineRuns.get(mode)!.push(b);
       progress.note(
         `baseline (${mode}) run ${run}: ${Math.round(b.msgPerSec)} msg/s, eval p50 ${Math.round(b.evalP50Us)} µs, lost ${b.lost}`,
+      );
+    }
+    if (args.moleculer) {
+      progress.step(`Moleculer run ${run}/${args.runs}`);
+      const c = await runMoleculer({ ...common, window: args.moleculerWindow });
+      moleculerRuns.push(c);
+      progress.note(
+        `Moleculer run ${run}: ${Math.round(c.msgPerSec)} msg/s, eval p50 ${Math.round(c.evalP50Us)} µs, lost ${c.lost}`,
       );
     }
   }
@@ -166,15 +242,15 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   progress.step("in-process routing");
   const inProcessMessages = Math.min(1_000_000, Math.max(200_000, args.messages * 10));
   await runInProcess({ messages: Math.min(200_000, inProcessMessages), payload: args.payload }); // JIT warm-up
-  const inProcess: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    inProcess.push((await runInProcess({ messages: inProcessMessages, payload: args.payload })).msgPerSec);
-  }
-  // The same with smaller batches: what one event per message (or per few) costs.
-  const smallBatches: Record<string, number> = {};
-  for (const batch of [1, 8]) {
-    const messages = Math.min(inProcessMessages, 50_000 * batch);
-    smallBatches[batch] = (await runInProcess({ messages, batch, payload: args.payload })).msgPerSec;
+  // Batches of 64 (a socket read under load), 8, and one message per event; the median of 3 runs each.
+  const inProcessByBatch: Record<string, number> = {};
+  const inProcessCpuByBatch: Record<string, number> = {};
+  for (const batch of [64, 8, 1]) {
+    const messages = batch === 64 ? inProcessMessages : Math.min(inProcessMessages, 50_000 * batch);
+    const runs = [];
+    for (let k = 0; k < 3; k++) runs.push(await runInProcess({ messages, batch, payload: args.payload }));
+    inProcessByBatch[batch] = median(runs.map((r) => r.msgPerSec));
+    inProcessCpuByBatch[batch] = median(runs.map((r) => r.cpuMsgPerSec));
   }
 
   progress.step("crash → ready, start → ready");
@@ -210,20 +286,37 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
   const palm = summarizePalm(palmRuns, args.messages);
   const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
   const baseline = first!;
-  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, ...settings } = args;
+  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, out: _out, hops: _hops, ...settings } = args;
   const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
-  return {
+  const moleculer = moleculerRuns.length > 0 ? summarizeMoleculer(moleculerRuns) : undefined;
+  const crashToReadyMs = restarts.crashToReadyMs;
+  const latency = args.latency ? latencySeries(palmRuns, baselineRuns.get(modes[0]!)!, moleculerRuns) : [];
+  const report: BenchReportJson = {
     palm,
     baseline,
     ...(second ? { baselineBatched: second } : {}),
+    ...(moleculer ? { moleculer } : {}),
     ratio: {
       throughput: palm.msgPerSec / baseline.msgPerSec,
       evalP50: palm.evalP50Us / baseline.evalP50Us,
+      evalP99: palm.evalP99Us / baseline.evalP99Us,
       ...(second ? { throughputBatched: palm.msgPerSec / second.msgPerSec } : {}),
+      ...(moleculer
+        ? {
+            moleculer: {
+              throughput: palm.msgPerSec / moleculer.msgPerSec,
+              evalP50: palm.evalP50Us / moleculer.evalP50Us,
+              evalP99: palm.evalP99Us / moleculer.evalP99Us,
+            },
+          }
+        : {}),
     },
-    inProcessMsgPerSec: median(inProcess),
-    inProcessByBatch: { ...smallBatches, 64: median(inProcess) },
-    crashToReadyMs: restarts.crashToReadyMs,
+    ...(args.latency ? { latency: summarizeLatency(latency) } : {}),
+    targets: checkTargets({ palm, baseline, moleculer, inProcessByBatch, crashToReadyMs, settings }),
+    inProcessMsgPerSec: inProcessByBatch["64"]!,
+    inProcessByBatch,
+    inProcessCpuByBatch,
+    crashToReadyMs,
     startToReadyMs: median([...palmRuns.map((r) => r.masterStartMs), restarts.startToReadyMs]),
     restarts,
     ...(soak ? { soak } : {}),
@@ -236,6 +329,34 @@ async function bench(args: BenchArgs, progress: Progress): Promise<BenchReportJs
     settings,
     machine,
   };
+  const hops: Record<string, HopSummary> = {};
+  for (const [system, dirs] of Object.entries(hopDirs)) {
+    const runs = dirs.flatMap((dir) => summarizeHops(dir, args.roundTrips) ?? []);
+    if (runs.length > 0) hops[system] = medianHops(runs);
+  }
+  return { report: Object.keys(hops).length > 0 ? { ...report, hops } : report, latency, hops };
+}
+
+/** Writes the round-trip distribution as JSON (percentiles and every sample) and as an SVG chart. */
+async function writeLatency(
+  dir: string,
+  report: BenchReportJson,
+  series: LatencySeries[],
+): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const json = join(dir, "latency.json");
+  const svg = join(dir, "latency.svg");
+  const { settings: s, machine: m } = report;
+  const title = `Sequential eval round trips, ${s.workers} workers, ${s.payload}-byte payloads`;
+  const subtitle =
+    `${s.runs} × ${s.roundTrips} round trips per system; ${m.cpuModel}, ${m.cpus} cores, ` +
+    `load ${m.loadAvg1.toFixed(1)}, Node ${m.node}`;
+  await writeFile(
+    json,
+    `${JSON.stringify({ summary: report.latency, settings: s, machine: m, series }, null, 1)}\n`,
+  );
+  await writeFile(svg, latencySvg(series, title, subtitle));
+  return [json, svg];
 }
 
 /**
@@ -258,15 +379,27 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (args.cpuProf !== undefined) {
-    process.env[BENCH_NODE_ARGS_ENV] = `--cpu-prof --cpu-prof-dir=${resolve(args.cpuProf)}`;
-  }
-  const steps = args.runs * (1 + (args.baseline === "both" ? 2 : 1)) + 2 + (args.durationS > 0 ? 1 : 0);
+  const nodeArgs: string[] = [];
+  if (args.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${resolve(args.cpuProf)}`);
+  if (args.hops !== undefined) nodeArgs.push(...hopTimerArgs());
+  if (nodeArgs.length > 0) process.env[BENCH_NODE_ARGS_ENV] = nodeArgs.join(" ");
+  const perRun = 1 + (args.inspect ? 1 : 0) + (args.baseline === "both" ? 2 : 1) + (args.moleculer ? 1 : 0);
+  const steps = args.runs * perRun + 2 + (args.durationS > 0 ? 1 : 0);
   const progress = createProgress(steps, process.stderr, args.json && !process.stderr.isTTY);
   try {
-    const report = await bench(args, progress);
+    const { report, latency, hops } = await bench(args, progress);
     progress.done();
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    if (Object.keys(hops).length > 0) {
+      const text = `\nwhere a round trip's time goes (socket times noted in every process):\n${formatHops(hops)}`;
+      (args.json ? process.stderr : process.stdout).write(text);
+    }
+    if (args.latency) {
+      const files = await writeLatency(resolve(args.out), report, latency);
+      // With --json, stdout carries the JSON only.
+      const text = `\n${formatLatency(latency)}written: ${files.join(", ")}\n`;
+      (args.json ? process.stderr : process.stdout).write(text);
+    }
     return 0;
   } catch (error) {
     progress.done();

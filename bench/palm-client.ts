@@ -4,8 +4,8 @@
  * calls. In a soak (`durationMs` > 0) it runs jobs back to back for that long instead. Reports one `exit`
  * line with the result. Configuration: a {@link PalmClientConfig} as JSON in argv[2].
  */
-import { Client } from "../../actors/client.js";
-import { isPalmError } from "../errors.js";
+import { Client } from "../actors/client.js";
+import { isPalmError } from "../src/errors.js";
 import {
   cpuMs,
   failBenchProcess,
@@ -30,6 +30,8 @@ export interface PalmClientResult {
   readonly duplicated: number;
   readonly evalP50Us: number;
   readonly evalP99Us: number;
+  /** Every measured sequential round trip, ascending, µs. */
+  readonly roundTripsUs: number[];
   /** Soak only: jobs run back to back. */
   readonly jobs: number;
   /** CPU time the client used during the measured job(s), in ms. */
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     duplicated: total.duplicated,
     evalP50Us: percentile(sorted, 50),
     evalP99Us: percentile(sorted, 99),
+    roundTripsUs: sorted,
     jobs,
     jobCpuMs,
   };
