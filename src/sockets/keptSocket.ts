@@ -111,6 +111,11 @@ export class KeptSocket {
   readonly ready: Promise<void>;
   /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
   greeted = false;
+  /**
+   * Told, when the plan observes peers, how many are connected after each monitor event and whether an
+   * established one just left; set by the part attached now (a master's worker PUSH tells its delivery part).
+   */
+  onPeers: ((connected: number, left: boolean) => void) | undefined;
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #held: Buffer[][] = [];
@@ -136,8 +141,9 @@ export class KeptSocket {
       const peers = new PeerCount();
       this.#peers = peers;
       observePeers(this.socket, (event) => {
-        peers.take(event);
+        const left = peers.take(event);
         observe(event);
+        this.onPeers?.(peers.connected, left);
       });
     }
     this.ready = this.#open();
