@@ -35,7 +35,7 @@ import { PushConnection } from "./connections/pushConnection.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
 
 /** Default of `WorkerOptions.prefetch`. */
-export const DEFAULT_PREFETCH = 32;
+export const DEFAULT_PREFETCH = 64;
 
 /** Options of a `Worker` (pylm's `Worker(name, db_address, push_address, pull_address)`). */
 export interface WorkerOptions {
@@ -53,7 +53,7 @@ export interface WorkerOptions {
   pullAddress?: string;
   /**
    * How many messages the worker may hold unanswered (its credit with a palm master): a stuck worker holds
-   * back at most this many. Unused with a pylm master. @default 32
+   * back at most this many. Unused with a pylm master. @default 64
    */
   prefetch?: number;
   /**

@@ -57,6 +57,13 @@ interface Held {
 /** At most this many results go into one `results` frame (and about `MAX_FRAME_BYTES` of payload). */
 const MAX_FRAME_RESULTS = 256;
 const EMPTY = new Uint8Array(0);
+/**
+ * A turn of the event loop runs messages for at most about this long (and at most half the worker's
+ * credit) before it yields, so the socket is read and revokes are seen between messages: quick messages
+ * share a turn and their results a frame (one ZeroMQ send per message would cost several times the
+ * message itself), and a long call has its turn to itself.
+ */
+const TURN_MS = 1;
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -84,8 +91,13 @@ export class DispatchRunner {
   /** Messages handed, started, revoked before they started; results sent. */
   readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
 
+  readonly #turnMessages: number;
+
   constructor(options: DispatchRunnerOptions) {
     this.#options = options;
+    // Half the credit per turn: the results of one half go back (and the master refills) while the other
+    // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
+    this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
   }
 
   get id(): string {
@@ -200,10 +212,15 @@ export class DispatchRunner {
     setImmediate(this.#tick);
   }
 
-  /** One turn: start the next message, then send every result finished since the last turn. */
+  /**
+   * One turn: start messages in dispatch order until the turn has run `TURN_MS` or half the credit (a long
+   * synchronous call ends its turn by itself), then send every result finished since the last turn.
+   */
   readonly #tick = (): void => {
     this.#scheduled = false;
-    if (!this.#stopping && this.#head < this.#pending.length) {
+    const turnStarted = Date.now();
+    let ran = 0;
+    while (!this.#stopping && this.#head < this.#pending.length) {
       const held = this.#pending[this.#head++]!;
       if (this.#head === this.#pending.length) {
         this.#pending = [];
@@ -213,6 +230,7 @@ export class DispatchRunner {
         this.#head = 0;
       }
       this.#start(held);
+      if (++ran >= this.#turnMessages || Date.now() - turnStarted >= TURN_MS) break;
     }
     this.#flush();
     if (!this.#stopping && this.#head < this.#pending.length) this.#schedule();
