@@ -19,6 +19,11 @@ export interface RouterPartSpec {
   /** A blocking inbound waits for the feedback of what it routed. */
   readonly block: boolean;
   readonly restart: RestartType;
+  /**
+   * Outbound parts this part routes to by its own decision (a master's delivery part feeds its publisher):
+   * when one of them asks to hold back, the inbound parts routing to this one are held back too.
+   */
+  readonly feeds?: readonly string[];
   readonly logic: AnyActorLogic;
   readonly input: PartInput;
 }
@@ -152,7 +157,9 @@ function applyPressure(
 ): void {
   for (const name of context.order) {
     const record = context.records[name]!;
-    if (record.spec.role !== "inbound" || record.spec.route !== outbound) continue;
+    const route = record.spec.route;
+    if (record.spec.role !== "inbound" || route === undefined) continue;
+    if (route !== outbound && !context.records[route]?.spec.feeds?.includes(outbound)) continue;
     if (only !== undefined && name !== only) continue;
     const before = record.pressure.size;
     if (high) record.pressure.add(reason);

@@ -320,6 +320,7 @@ export class ServerTemplate {
         route: r.options.route,
         block: r.options.block === true,
         restart: r.options.restart ?? "permanent",
+        ...(Array.isArray(r.options.feeds) ? { feeds: r.options.feeds as string[] } : {}),
         logic: r.part.build(environment),
         input: {
           name: r.name,

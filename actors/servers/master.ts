@@ -248,7 +248,11 @@ export abstract class DistributingServer extends PalmServer {
   }): void {
     const t = this.template;
     const queues = this.#queues;
-    t.registerOutbound(DeliveryService, PARTS.delivery, "inproc://palm-delivery", { keep: this.ledger });
+    t.registerOutbound(DeliveryService, PARTS.delivery, "inproc://palm-delivery", {
+      keep: this.ledger,
+      // A publisher (or dealer) that cannot keep up holds the intake back, as when results went to it directly.
+      feeds: [this.#results],
+    });
     const dispatchAddress = this.#dispatchAddress ?? siblingDispatchAddress(options.workerPushAddress);
     t.registerOutbound(DispatchService, PARTS.dispatch, dispatchAddress, {
       highWaterMark: queues.highWaterMark,
