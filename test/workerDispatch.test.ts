@@ -404,6 +404,25 @@ describe("Worker process with a palm master (raw ROUTER in the test process)", (
     assert.equal(master.received.filter((r) => r.tag === "beat" && r.at < sentAt && r.beat?.busy).length, 0);
   });
 
+  it("stops beating while its process is frozen (SIGSTOP), and beats again after SIGCONT", async () => {
+    const master = await FakeMaster.start();
+    closers.push(() => master.close());
+    const worker = await workerProcess(master);
+    const { id } = (await worker.waitFor((line) => line.event === "ready")) as unknown as { id: string };
+    await master.until((r) => r.some((x) => x.tag === "beat" && x.beat?.id === id) || undefined);
+    process.kill(worker.pid, "SIGSTOP");
+    const stoppedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    process.kill(worker.pid, "SIGCONT");
+    const resumedAt = Date.now();
+    // A beat may have been on its way when the process stopped; none is sent while it is frozen.
+    const frozen = master.received.filter(
+      (r) => r.tag === "beat" && r.at > stoppedAt + 100 && r.at < resumedAt,
+    );
+    assert.equal(frozen.length, 0);
+    await master.until((r) => r.some((x) => x.tag === "beat" && x.at > resumedAt) || undefined);
+  });
+
   it("started before its master, waits (logged once, no stack) and joins within 1 s of it appearing", async () => {
     const [dbAddress, dispatchAddress] = await freeEndpoints(2);
     const worker = await workerProcess({ dbAddress: dbAddress! });
@@ -440,5 +459,54 @@ describe("Worker stopped while waiting for its master", () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     await worker.stop();
     await assert.rejects(starting, (error) => isPalmError(error, "PALM_ERR_SERVER_STOPPED"));
+  });
+});
+
+describe("Worker with a pylm-style master (PULL/PUSH)", () => {
+  it("answers a result too large for its maxMessageSize with PALM_ERR_CODEC_OVERSIZED", async () => {
+    const [pushAddress, pullAddress] = await freeEndpoints(2);
+    const push = new zmq.Push({ linger: 0 });
+    const pull = new zmq.Pull({ linger: 0 });
+    await push.bind(pullAddress!);
+    await pull.bind(pushAddress!);
+    const worker = new Worker({
+      name: "w",
+      dbAddress: "tcp://127.0.0.1:1",
+      pullAddress: pullAddress!,
+      pushAddress: pushAddress!,
+      heartbeatIntervalMs: 0,
+      maxMessageSize: 100_000,
+      logLevel: "silent",
+      functions: { big: () => new Uint8Array(200_000), echo: (payload: Uint8Array) => payload },
+    });
+    try {
+      await worker.start();
+      await push.send(codec.encode([call("big", "b1"), call("echo", "e1")])[0]!);
+      const results: PalmMessage[] = [];
+      while (results.length < 2) {
+        const [frame] = await pull.receive();
+        results.push(...codec.decode(frame!));
+      }
+      assert.deepEqual(
+        results.map((m) => m.id),
+        ["b1", "e1"],
+      );
+      assert.match(results[0]!.error ?? "", /^PALM_ERR_CODEC_OVERSIZED: /);
+      assert.equal(results[1]!.error, undefined);
+    } finally {
+      await worker.stop();
+      push.close();
+      pull.close();
+    }
+  });
+});
+
+describe("Worker options", () => {
+  it("rejects a bad prefetch or timeouts, naming the option", () => {
+    const base = { name: "w", dbAddress: "tcp://127.0.0.1:5559" };
+    assert.throws(() => new Worker({ ...base, prefetch: 0 }), /`prefetch`/);
+    assert.throws(() => new Worker({ ...base, prefetch: 1.5 }), /`prefetch`/);
+    assert.throws(() => new Worker({ ...base, timeouts: { echo: -1 } }), /`timeouts\.echo`/);
+    assert.throws(() => new Worker({ ...base, timeouts: 5 as never }), /`timeouts`/);
   });
 });
