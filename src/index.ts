@@ -11,6 +11,7 @@ export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
 export { SubConnection } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
+export type { CallContext } from "./worker/callContext.js";
 export { GatewayDealer } from "../actors/gateway/gatewayDealer.js";
 export { GatewayRouter } from "../actors/gateway/gatewayRouter.js";
 export { GatewayServer, type GatewayServerOptions } from "../actors/gateway/gatewayServer.js";
