@@ -11,7 +11,6 @@ export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
 export { SubConnection } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
-export type { CallContext } from "./worker/callContext.js";
 export { GatewayDealer } from "../actors/gateway/gatewayDealer.js";
 export { GatewayRouter } from "../actors/gateway/gatewayRouter.js";
 export { GatewayServer, type GatewayServerOptions } from "../actors/gateway/gatewayServer.js";
@@ -90,3 +89,4 @@ export {
 } from "./serverTemplate.js";
 export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";
+export type { CallContext } from "./worker/callContext.js";
