@@ -15,6 +15,8 @@ import type { PalmMessage } from "./types.js";
 
 /** The id of the pool of PUSH peers (pylm workers, which neither say hello nor beat). */
 export const PUSH_POOL = "~push";
+/** A worker that has not sent its first heartbeat yet is lost after this many times `workerTimeoutMs`. */
+const FIRST_BEAT_GRACE = 3;
 /** Workers remembered at most: gone ones are forgotten first. */
 const MAX_REMEMBERED = 4096;
 /**
@@ -165,8 +167,15 @@ export class DeliveryLedger {
         this.duplicates++;
         continue;
       }
-      this.#remember(id);
       const entry = this.#entries.get(key);
+      // Past its deadline (the sweep has not come round yet): the caller gets the deadline's answer.
+      if (entry && entry.deadline <= now) {
+        passed.push(this.#timedOut(entry, now));
+        this.deadlines++;
+        this.#event({ type: "calls.timedOut", count: 1 });
+        continue;
+      }
+      this.#remember(id);
       if (entry) this.#entries.delete(key);
       passed.push(result);
     }
@@ -221,7 +230,9 @@ export class DeliveryLedger {
     else {
       for (const worker of this.#workers.values()) {
         if (worker.state !== "alive") continue;
-        if (now - Math.max(worker.lastSeen, this.#deafAt) <= this.options.workerTimeoutMs) continue;
+        // Until its first beat a worker gets longer: its heartbeat thread may take a while to start.
+        const timeout = this.options.workerTimeoutMs * (worker.heartbeats === 0 ? FIRST_BEAT_GRACE : 1);
+        if (now - Math.max(worker.lastSeen, this.#deafAt) <= timeout) continue;
         worker.state = "lost";
         worker.lostAt = now;
         this.#event({ type: "worker.lost", worker: info(worker) });
@@ -444,23 +455,20 @@ export class DeliveryLedger {
   /** Calls past their deadline are answered at once; their worker's credit comes back when it answers. */
   #expire(now: number): void {
     const late: PalmMessage[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.deadline > now) continue;
-      const waited = now - entry.takenAt;
-      late.push(
-        this.#answer(
-          entry,
-          coded(
-            "PALM_ERR_TIMEOUT",
-            `no result within ${waited} ms (${entry.owner === undefined ? "no worker took it" : "a worker holds it"})`,
-          ),
-        ),
-      );
-    }
+    for (const entry of this.#entries.values())
+      if (entry.deadline <= now) late.push(this.#timedOut(entry, now));
     if (late.length === 0) return;
     this.deadlines += late.length;
     this.#route(this.parts.results, late);
     this.#event({ type: "calls.timedOut", count: late.length });
+  }
+
+  #timedOut(entry: Entry, now: number): PalmMessage {
+    const where = entry.owner === undefined ? "no worker took it" : "a worker holds it";
+    return this.#answer(
+      entry,
+      coded("PALM_ERR_TIMEOUT", `no result within ${now - entry.takenAt} ms (${where})`),
+    );
   }
 
   /** Calls that found no worker at all (no palm worker alive, no PUSH peer) for `noWorkerTimeoutMs`. */

@@ -42,6 +42,7 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     const d = deliveryOnSimulatedTime({ workerTimeoutMs: 2000 });
     d.hello("w1", 2);
     d.hello("w2", 2);
+    d.beat("w1");
     d.take(...ids("m", 4));
     const held = d.work();
     assert.equal(held.w1?.length, 2);
@@ -65,6 +66,16 @@ describe("the delivery machine, with events only on a simulated clock", () => {
       failed: 0,
     });
     assert.equal(d.ledger.workers().find((w) => w.id === "w1")?.state, "lost");
+    d.stop();
+  });
+
+  it("gives a worker three times workerTimeoutMs for its first heartbeat (its heartbeat thread starts)", () => {
+    const d = deliveryOnSimulatedTime({ workerTimeoutMs: 1000 });
+    d.hello("w1", 1);
+    d.advance(2800);
+    assert.equal(d.ledger.workers()[0]?.state, "alive");
+    d.advance(500);
+    assert.equal(d.ledger.workers()[0]?.state, "lost");
     d.stop();
   });
 
@@ -121,6 +132,18 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     d.results("w1", "m1");
     assert.equal(d.published().length, 2);
     assert.equal(d.ledger.duplicates, 1);
+    assert.deepEqual(d.ledger.stats().workers.w1, { held: 0, credit: 1, state: "alive" });
+    d.stop();
+  });
+
+  it("answers with PALM_ERR_TIMEOUT a result that comes after the deadline but before the sweep", () => {
+    const d = deliveryOnSimulatedTime({ callTimeoutMs: 1000 });
+    d.hello("w1", 1);
+    d.take("m1");
+    d.advance(950);
+    d.clock.set(d.clock.now() + 60);
+    d.results("w1", "m1");
+    assert.equal(remoteCode(d.published()[0]!.error!), "PALM_ERR_TIMEOUT");
     assert.deepEqual(d.ledger.stats().workers.w1, { held: 0, credit: 1, state: "alive" });
     d.stop();
   });
@@ -232,6 +255,7 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     d.take("m1");
     for (const w of ["w1", "w2"]) {
       d.hello(w, 1);
+      d.beat(w);
       d.advance(800);
     }
     const [answer] = d.published();
@@ -296,6 +320,7 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     const d = deliveryOnSimulatedTime({ workerTimeoutMs: 1000 });
     d.hello("w1", 2);
     d.hello("w2", 4);
+    d.beat("w1");
     d.take("m1", "m2", "m3");
     d.restart();
     assert.equal(d.ledger.size, 3);

@@ -28,6 +28,7 @@ describe("worker liveness, on simulated time", () => {
   it("declares a silent worker lost after workerTimeoutMs, asks it who it is when it beats again, and takes it back on hello", () => {
     const d = deliveryOnSimulatedTime({ workerTimeoutMs: 1000 });
     d.hello("w1", 4);
+    d.beat("w1");
     d.advance(900);
     assert.equal(d.ledger.workers()[0]?.state, "alive");
     d.advance(500);
