@@ -240,6 +240,37 @@ describe("Worker with a palm master (dispatch protocol, raw ROUTER as the master
     assert.equal(master.results()[0]!.id, "h1");
   });
 
+  it("is a supervised part: a crashed Dispatch part restarts and announces again what the worker holds", async () => {
+    let release: (() => void) | undefined;
+    const { master, worker } = await started(
+      {},
+      {
+        hold: (payload: Uint8Array) =>
+          new Promise<Uint8Array>((resolve) => {
+            release = () => resolve(payload);
+          }),
+      },
+    );
+    assert.deepEqual(
+      worker.parts().map((p) => [p.name, p.partType, p.kind]),
+      [["Dispatch", "DispatchConnection", "bypass"]],
+    );
+    await master.work(worker.id, 0, [call("hold", "h1")]);
+    await master.until(() => (release ? true : undefined));
+    const restarted = new Promise<void>((resolve) => worker.on("part.restarted", () => resolve()));
+    worker.crash("Dispatch");
+    await restarted;
+    const hellos = await master.until((r) => {
+      const found = r.filter((x) => x.tag === "hello" && x.from === worker.id);
+      return found.length === 2 ? found : undefined;
+    });
+    assert.deepEqual(hellos[1]!.hello?.holding, ["h1"]);
+    release!();
+    await master.until(() => master.results(worker.id).length === 1 || undefined);
+    assert.equal(master.results()[0]!.id, "h1");
+    assert.equal(worker.parts()[0]!.restarts, 1);
+  });
+
   it("says bye when it stops, after the results of the calls under way", async () => {
     const { master, worker } = await started(
       {},
