@@ -130,9 +130,10 @@ describe("credit-based dispatch between processes", () => {
     assert.equal(master.lines.filter((l) => l.event === "worker.lost").length, 0, "no worker declared lost");
   });
 
-  it("runs one 8 s synchronous call among 20,000 messages on 2 workers exactly once, after every other result", async (t) => {
+  it("runs one 8 s synchronous call among 8,000 messages on 2 workers exactly once, after every other result", async (t) => {
     const { master, workers, client } = await cluster(["w1", "w2"]);
-    const total = 20_000;
+    // Few enough that the other worker alone answers them all well within 8 s on a loaded machine.
+    const total = 8000;
     const heavyAt = 200;
     const payloads = Array.from({ length: total }, (_, i) =>
       Buffer.from(i === heavyAt ? "8000" : `0.${String(i).padStart(9, "0")}`),
@@ -161,9 +162,8 @@ describe("credit-based dispatch between processes", () => {
     assert.equal(master.lines.filter((l) => l.event === "worker.lost").length, 0);
   });
 
-  it("keeps 3 workers busy around one 20 s call among 20,000: its worker holds only it (deadline error last)", async (t) => {
-    // The 20 s call ends at its deadline (8 s) to keep the test short: its error is the last result.
-    const { master, workers, client } = await cluster(["w1", "w2", "w3"], { callTimeoutMs: 8000 });
+  it("keeps 3 workers busy around one 20 s call among 20,000: its worker holds only it, its result comes last", async (t) => {
+    const { master, workers, client } = await cluster(["w1", "w2", "w3"]);
     const total = 20_000;
     const slowAt = 100;
     const payloads = Array.from({ length: total }, (_, i) =>
@@ -176,19 +176,18 @@ describe("credit-based dispatch between processes", () => {
     for await (const result of client.job("server.sleep", payloads)) {
       if (result instanceof RemoteError) errors.push(result);
       else order.push(text(result));
-      if (order.length === total - 1 && othersDoneMs === 0) othersDoneMs = Date.now() - started;
+      if (order.length === total - 1) othersDoneMs = Date.now() - started;
     }
     const jobMs = Date.now() - started;
     const ledger = await stats(master);
     const calls = await Promise.all(workers.map(finalCalls));
     t.diagnostic(
-      `the other ${total - 1} results in ${othersDoneMs} ms; the slow call's deadline error at ${jobMs} ms; calls per worker ${calls.map((c) => c.sleep).join(", ")}; redelivered ${ledger.redelivered}`,
+      `the other ${total - 1} results in ${othersDoneMs} ms; the 20 s call's at ${jobMs} ms; calls per worker ${calls.map((c) => c.sleep).join(", ")}; redelivered ${ledger.redelivered}`,
     );
-    assert.equal(order.length, total - 1);
-    assert.equal(new Set(order).size, total - 1);
-    assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.code, "PALM_ERR_TIMEOUT");
-    assert.ok(othersDoneMs < jobMs, "every other result arrived before the slow call's answer");
+    assert.equal(errors.length, 0);
+    assert.equal(order.length, total);
+    assert.equal(new Set(order).size, total);
+    assert.equal(order.indexOf("20000"), total - 1, "every other result arrived before the slow call's");
     assert.equal(ledger.redelivered, 0);
     assert.equal(
       calls.reduce((sum, c) => sum + (c.sleep ?? 0), 0),
