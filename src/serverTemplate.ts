@@ -218,6 +218,7 @@ export class ServerTemplate {
       partType: string;
       route?: string;
       block?: boolean;
+      feeds?: string[];
       address: string;
     }>;
   } {
@@ -230,6 +231,7 @@ export class ServerTemplate {
         address: r.address,
         ...(r.options.route ? { route: r.options.route } : {}),
         ...(r.options.block ? { block: true } : {}),
+        ...(Array.isArray(r.options.feeds) ? { feeds: [...(r.options.feeds as string[])] } : {}),
       })),
     };
   }

@@ -250,8 +250,9 @@ export abstract class DistributingServer extends PalmServer {
     const queues = this.#queues;
     t.registerOutbound(DeliveryService, PARTS.delivery, "inproc://palm-delivery", {
       keep: this.ledger,
-      // A publisher (or dealer) that cannot keep up holds the intake back, as when results went to it directly.
-      feeds: [this.#results],
+      // It routes to these by its own decisions: one that cannot keep up (a slow subscriber's publisher)
+      // holds the intake back, as when results went to the publisher directly.
+      feeds: [PARTS.dispatch, PARTS.push, this.#results],
     });
     const dispatchAddress = this.#dispatchAddress ?? siblingDispatchAddress(options.workerPushAddress);
     t.registerOutbound(DispatchService, PARTS.dispatch, dispatchAddress, {
