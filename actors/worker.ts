@@ -28,6 +28,7 @@ import {
 import { MasterDiscovery } from "../src/worker/discovery.js";
 import { DispatchRunner } from "../src/worker/dispatchRunner.js";
 import { HeartbeatThread } from "../src/worker/heartbeatThread.js";
+import { MasterWatch } from "../src/worker/masterWatch.js";
 import { limitResultSize } from "../src/worker/oversized.js";
 import { DispatchConnection } from "./connections/dispatchConnection.js";
 import { PullConnection } from "./connections/pullConnection.js";
@@ -112,6 +113,8 @@ export class Worker {
   #beatThread: HeartbeatThread | undefined;
   #runner: DispatchRunner | undefined;
   #discovery: MasterDiscovery | undefined;
+  /** Stops following the master to a new address. */
+  #watch: (() => void) | undefined;
   #stopping = false;
   /** Whether functions return iterables whose items are each a result (`MuxWorker`). */
   protected readonly mux: boolean = false;
@@ -213,8 +216,29 @@ export class Worker {
         curve: options.curve,
         logger: template.logger,
       });
+      // A master restarted in a new process listens on a new port: followed through its cache.
+      const rediscovery = new MasterDiscovery(
+        { address: options.dbAddress, codec: template.codec, serverName: this.name, curve: options.curve },
+        template.logger,
+      );
+      const watch = new MasterWatch({
+        graceMs: Math.max(1000, 2 * intervalMs),
+        lookup: async () => dispatchEndpoint(await rediscovery.get(DISPATCH_CACHE_KEY), options.dbAddress),
+        current: () => runner.address,
+        moveTo: (address) => {
+          runner.moveTo(address);
+          beats.moveTo(address);
+        },
+        logger: template.logger,
+      });
+      this.#watch = () => {
+        watch.stop();
+        rediscovery.stop();
+      };
       const runner = new DispatchRunner({
         id: this.id,
+        address: dispatchAddress,
+        onPeer: (event) => watch.peer(event),
         name: this.name,
         prefetch: options.prefetch ?? DEFAULT_PREFETCH,
         heartbeatMs: intervalMs,
@@ -273,6 +297,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#discovery?.stop();
+    this.#watch?.();
     const template = this.#template;
     if (this.#runner && template?.running) await this.#runner.leave(template.policy.shutdownTimeoutMs);
     await this.#beatThread?.stop();

@@ -16,6 +16,7 @@ import {
 } from "../src/dispatch/protocol.js";
 import { isPalmError } from "../src/errors.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
+import { addressReleased } from "../src/sockets/addressReleased.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { startFixture } from "./fixtures/jsonProcess.js";
 
@@ -131,11 +132,13 @@ class FakeMaster {
     return this.#router.send([to, dispatchTags.who]);
   }
 
-  close(): void {
+  /** Closes both sockets; resolves once their ports can be bound again. */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#cache.close();
     this.#router.close();
+    await Promise.all([addressReleased(this.dbAddress), addressReleased(this.dispatchAddress)]);
   }
 }
 
@@ -269,6 +272,26 @@ describe("Worker with a palm master (dispatch protocol, raw ROUTER as the master
     await master.until(() => master.results(worker.id).length === 1 || undefined);
     assert.equal(master.results()[0]!.id, "h1");
     assert.equal(worker.parts()[0]!.restarts, 1);
+  });
+
+  it("announces itself again to a master restarted on the same address, and follows one that moved", async () => {
+    const { master, worker } = await started();
+    const { dbAddress, dispatchAddress } = master;
+    await master.close();
+    // Back on the same addresses: the worker's DEALER reconnects and says hello at once.
+    const same = await FakeMaster.start({ dbAddress, dispatchAddress });
+    closers.push(() => same.close());
+    const again = await same.until((r) => r.find((x) => x.tag === "hello" && x.from === worker.id), 10_000);
+    assert.equal(again.hello?.id, worker.id);
+    await same.close();
+    // Back at a new dispatch port (a wildcard port in a new process): the worker asks the cache again.
+    const [moved] = await freeEndpoints(1);
+    const elsewhere = await FakeMaster.start({ dbAddress, dispatchAddress: moved! });
+    closers.push(() => elsewhere.close());
+    await elsewhere.until((r) => r.find((x) => x.tag === "hello" && x.from === worker.id), 15_000);
+    await elsewhere.until((r) => r.find((x) => x.tag === "beat" && x.from === `${worker.id}#beat`), 5000);
+    await elsewhere.work(worker.id, 0, [call("echo", "after")]);
+    await elsewhere.until(() => elsewhere.results(worker.id).length === 1 || undefined);
   });
 
   it("says bye when it stops, after the results of the calls under way", async () => {

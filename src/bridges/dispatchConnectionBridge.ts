@@ -24,11 +24,25 @@ export function createDispatchConnectionBridge() {
     const badLog = new RateLimitedLog();
     // zeromq.js types socket options per socket class; the plan's are the generic socket's.
     const dealerOptions = { routingId: runner.id } as unknown as SocketPlan["options"];
-    const kept = keeper.acquire(name, { ...dealerPlan(environment), options: dealerOptions });
+    const kept = keeper.acquire(name, {
+      ...dealerPlan(environment),
+      // Where the master is now (it may have moved since the part was registered).
+      address: runner.address,
+      options: dealerOptions,
+      observePeers: (event) => runner.peer(event),
+    });
     let open = true;
     const link: DispatchLink = {
       send: (frames) =>
         open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending")),
+      moveTo: (from, to) => {
+        try {
+          kept.socket.disconnect(from);
+        } catch {
+          // Not connected there (any more).
+        }
+        kept.socket.connect(to);
+      },
     };
     const onBatch = (batch: FrameBatch): void => {
       if (!open) return;

@@ -23,7 +23,8 @@ const socket = new zmq.Dealer({
     ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }
     : {}),
 });
-socket.connect(data.address);
+let address = data.address;
+socket.connect(address);
 
 let seq = 0;
 let sending = false;
@@ -57,5 +58,15 @@ const stop = () => {
 };
 const onMessage = (message: unknown) => {
   if (message === "stop") stop();
+  else if (typeof (message as { moveTo?: unknown } | null)?.moveTo === "string") {
+    // The master came back at another address.
+    try {
+      socket.disconnect(address);
+    } catch {
+      // Not connected there (any more).
+    }
+    address = (message as { moveTo: string }).moveTo;
+    socket.connect(address);
+  }
 };
 parentPort?.on("message", onMessage);

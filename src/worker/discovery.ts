@@ -8,8 +8,8 @@ const TRY_WAIT_MS = [250, 500, 1000, 2000, 4000];
 /**
  * Waits for a master's cache to answer, for a worker that may start before its master. Each try is one
  * request on a fresh REQ socket; the request is queued until the connection is up, so the answer comes as
- * soon as the master appears (within ZeroMQ's reconnect interval), whatever the try's wait. The first
- * failed try is logged once, without a stack; `stop()` ends the wait (rejecting with
+ * soon as the master appears (within ZeroMQ's reconnect interval), whatever the try's wait. A master not
+ * there is logged once (per discovery), without a stack; `stop()` ends the wait (rejecting with
  * `PALM_ERR_SERVER_STOPPED`).
  */
 export class MasterDiscovery {
@@ -18,6 +18,7 @@ export class MasterDiscovery {
   #client: CacheClient | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
+  #warned = false;
 
   constructor(options: Omit<CacheClientOptions, "timeoutMs">, logger: Logger) {
     this.#options = options;
@@ -37,7 +38,8 @@ export class MasterDiscovery {
         return value;
       } catch (error) {
         this.#checkStopped();
-        if (attempt === 0) {
+        if (!this.#warned) {
+          this.#warned = true;
           this.#logger.warn(
             {
               address: this.#options.address,

@@ -10,6 +10,7 @@ import {
   readTag,
 } from "../dispatch/protocol.js";
 import { remoteErrorText } from "../errors.js";
+import type { PeerEvent } from "../liveness/peerCount.js";
 import type { PalmMessage } from "../message.js";
 import type { BusyBoard } from "./busyBoard.js";
 import { DeadlineContext } from "./callContext.js";
@@ -18,6 +19,8 @@ import { limitResultSize } from "./oversized.js";
 /** How the runner sends on the worker's DEALER (the dispatch part's socket, while that part runs). */
 export interface DispatchLink {
   send(frames: Buffer[]): Promise<void>;
+  /** Connects the socket to `to` instead of `from` (the master came back at another address). */
+  moveTo(from: string, to: string): void;
 }
 
 /** Runs the function a message names (the worker's function runner). */
@@ -29,6 +32,10 @@ export type RunMessage = (
 /** What a `DispatchRunner` is set up with. */
 export interface DispatchRunnerOptions {
   readonly id: string;
+  /** The master's dispatch address (where the worker's DEALER connects). */
+  readonly address: string;
+  /** Told about the DEALER's connection to the master (established, lost). */
+  readonly onPeer?: (event: PeerEvent) => void;
   readonly name: string;
   readonly prefetch: number;
   readonly heartbeatMs: number;
@@ -79,6 +86,9 @@ export class DispatchRunner {
   readonly #options: DispatchRunnerOptions;
   readonly #host = hostname();
   #link: DispatchLink | undefined;
+  #address: string;
+  /** The connection to the master was lost since the last hello. */
+  #lost = false;
   #pending: Held[] = [];
   #head = 0;
   /** Async calls under way: dispatch seq → message id. */
@@ -95,6 +105,7 @@ export class DispatchRunner {
 
   constructor(options: DispatchRunnerOptions) {
     this.#options = options;
+    this.#address = options.address;
     // Half the credit per turn: the results of one half go back (and the master refills) while the other
     // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
     this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
@@ -102,6 +113,31 @@ export class DispatchRunner {
 
   get id(): string {
     return this.#options.id;
+  }
+
+  /** The master's dispatch address now. */
+  get address(): string {
+    return this.#address;
+  }
+
+  /**
+   * Takes the DEALER's connection events: once a lost connection is back (the master restarted), the
+   * worker announces itself again at once instead of waiting for the master's `who`.
+   */
+  peer(event: PeerEvent): void {
+    if (event === "disconnect") this.#lost = true;
+    else if (event === "handshake" && this.#lost) {
+      this.#lost = false;
+      this.#link?.send(this.hello()).catch(() => undefined);
+    }
+    this.#options.onPeer?.(event);
+  }
+
+  /** Follows the master to a new dispatch address. */
+  moveTo(address: string): void {
+    const from = this.#address;
+    this.#address = address;
+    this.#link?.moveTo(from, address);
   }
 
   /** Ids of the messages this worker holds: not started yet, or running. */

@@ -75,6 +75,11 @@ export class HeartbeatThread {
     this.#thread = thread;
   }
 
+  /** Beats to the master at `address` from now on (it came back elsewhere). */
+  moveTo(address: string): void {
+    this.#thread?.postMessage({ moveTo: address });
+  }
+
   /** Ends the thread (its socket closed) and resolves once it has exited. Idempotent. */
   async stop(): Promise<void> {
     const thread = this.#thread;
