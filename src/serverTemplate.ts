@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
-import { partEvents, routerEvents } from "../machines/events.js";
+import { partEvents } from "../machines/events.js";
 import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import type { SupervisionPolicy } from "../machines/supervision.js";
