@@ -12,6 +12,7 @@ import { RemoteError } from "../src/errors.js";
 import { HEARTBEAT_FUNCTION } from "../src/liveness/heartbeat.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { startFixture } from "./fixtures/jsonProcess.js";
 
 const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
@@ -140,16 +141,15 @@ describe("bad input never crashes or blocks a server", () => {
       logger,
       maxMessageSize: MAX_MESSAGE_SIZE,
     });
+    const joined = new Promise<void>((resolve) => master.on("worker.joined", () => resolve()));
     await master.start();
     closers.push(() => master.stop());
-    const worker = new Worker({
-      name: "w1",
-      dbAddress: db!,
-      logLevel: "silent",
-      functions: { echo: (payload: Uint8Array) => payload },
-    });
-    await worker.start();
-    closers.push(() => worker.stop());
+    // The worker runs in its own process: the flood below keeps this process's event loop busy, and a
+    // worker in it would be starved of its socket's reads, not of anything the master does.
+    const worker = startFixture("workerProcess.ts", { name: "w1", dbAddress: db! }, { name: "w1" });
+    closers.push(() => worker.kill("SIGTERM"));
+    await worker.waitFor((l) => l.event === "ready");
+    await joined;
     const client = new Client({
       serverName: "server",
       dbAddress: db!,
@@ -253,8 +253,9 @@ describe("bad input never crashes or blocks a server", () => {
     assert.ok(parts.Cache!.badFrames > FRAMES / 2, `Cache counted ${parts.Cache!.badFrames}`);
     // Replies on a connection ZeroMQ dropped (an oversized frame) are lost with it; the rest come back.
     assert.ok(replies() > FRAMES / 5, "the cache kept answering the requests in its envelope");
-    // One line per part per 10 s, however many bad frames.
-    assert.ok(badLogs.length <= 8, `${badLogs.length} log lines`);
+    // One line per part per 10 s, however many bad frames (four parts get them; a loaded machine takes longer).
+    const windows = Math.ceil((Date.now() - started) / 10_000) + 1;
+    assert.ok(badLogs.length <= 4 * windows, `${badLogs.length} log lines in ${windows} windows of 10 s`);
     assert.equal(master.workers().filter((w) => w.state === "alive").length, 1);
   });
 
