@@ -6,6 +6,8 @@
 // The Dispatch address defaults to a wildcard port, so a Master restarted on the same ports may bind
 // another Dispatch port (unless `workerDispatchAddress` is fixed): a worker whose DEALER stays
 // disconnected should look the address up again in the cache (`worker_dispatch_address`).
+// A Master bound on `0.0.0.0` publishes `tcp://0.0.0.0:<port>`: a worker on another host must put the
+// host it reached the cache on in its place (test/netns.test.ts needs this, or a worker option).
 import { pack, unpack } from "msgpackr";
 
 /**
