@@ -1,8 +1,19 @@
 import type { Logger } from "../src/logger.js";
 import { currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
+import { type CallContext, DeadlineContext } from "../src/worker/callContext.js";
+import { UserErrorLog } from "../src/worker/userErrorLog.js";
 
-/** A user function: takes the payload, returns the result bytes (or a promise of them). */
-export type UserFunction = (payload: Uint8Array) => unknown;
+/**
+ * A user function: takes the payload (and a context whose `signal` fires at the call's deadline), returns
+ * the result bytes (or a promise of them). One-argument functions simply ignore the context.
+ */
+export type UserFunction = (payload: Uint8Array, context: CallContext) => unknown;
+
+/** Runs the function a message names; the context defaults to one without a deadline. */
+export type FunctionRunner = (
+  message: PalmMessage,
+  context?: DeadlineContext,
+) => PalmMessage[] | Promise<PalmMessage[]>;
 
 /** Finds the user function a message names (`server.fn` at its stage), or undefined. */
 export type FunctionLookup = (fn: string) => UserFunction | undefined;
@@ -44,7 +55,8 @@ export interface FunctionRunnerOptions {
 /**
  * Builds the hook that runs user functions on messages, for workers and in-process servers. A function
  * that throws, returns something other than bytes, or does not exist produces an error result (the
- * `error` field set) and is logged with its stack; it never fails the part. With `mux`, a function
+ * `error` field set) and is logged (with its stack at most once per function every 10 s, with a count);
+ * it never fails the part. With `mux`, a function
  * returns an iterable (or async iterable) and each item becomes its own result, with its own id. With
  * `dropEmpty`, a function returning nothing produces no result.
  */
@@ -52,7 +64,7 @@ export function createFunctionRunner(
   lookup: FunctionLookup,
   logger: Logger,
   options: boolean | FunctionRunnerOptions = false,
-) {
+): FunctionRunner {
   const { mux = false, dropEmpty = false } = typeof options === "boolean" ? { mux: options } : options;
   const settle = (
     message: PalmMessage,
@@ -81,15 +93,16 @@ export function createFunctionRunner(
       return out;
     })();
   };
+  const errors = new UserErrorLog(logger);
   const fail = (message: PalmMessage, fn: string, error: unknown): PalmMessage[] => {
-    logger.error({ err: error, function: fn }, "user function threw");
+    errors.failed(fn, error);
     return [failure(message, describe(error))];
   };
   // Messages in a batch almost always name the same function: it is resolved once per run of them.
   let lastEntry: string | undefined;
   let lastFn = "";
   let lastUser: UserFunction | undefined;
-  return (message: PalmMessage): PalmMessage[] | Promise<PalmMessage[]> => {
+  return (message, context = new DeadlineContext()) => {
     const entry = currentFunction(message);
     if (entry !== lastEntry) {
       lastFn = splitFunction(entry).fn;
@@ -100,7 +113,7 @@ export function createFunctionRunner(
     const user = lastUser;
     if (!user) return [failure(message, `unknown function "${fn}" (message names "${entry}")`)];
     try {
-      const value = user(message.payload);
+      const value = user(message.payload, context);
       if (isPromise(value)) {
         return value.then(
           (resolved) => settle(message, fn, resolved),

@@ -6,7 +6,7 @@ import type { Delivery, PalmMessage } from "./types.js";
 /** Events a part's bridge (its socket edge) sends to the part's machine. */
 export type BridgeEvent =
   | { type: "part.ready" }
-  | { type: "part.received"; messages: PalmMessage[]; to: string | undefined }
+  | { type: "part.received"; messages: PalmMessage[]; to: string | undefined; envelope?: unknown }
   | { type: "part.sent"; seq: number; count: number; feedback: PalmMessage[] | undefined }
   | { type: "part.blocked" }
   | { type: "part.replied" }
@@ -44,6 +44,8 @@ export type RouterEvent =
       messages: PalmMessage[];
       ticket: number | undefined;
       to: string | undefined;
+      /** Carried to the target with the messages (see `Delivery.envelope`). */
+      envelope?: unknown;
     }
   | { type: "router.ack"; part: string; seq: number; feedback: PalmMessage[] | undefined }
   | {
@@ -52,7 +54,11 @@ export type RouterEvent =
       high: boolean;
       /** Why, when it is not the part's own queue (e.g. a master's in-flight cap); pressures add up by reason. */
       reason?: string;
+      /** Only this inbound part is held back (a master holds its clients' intake, not its workers' results). */
+      only?: string;
     }
+  /** Something a part wants the server's observers told (a master's `worker.lost`): the router emits it. */
+  | { type: "router.notice"; event: { type: string } }
   | { type: "router.badFrame"; part: string; count: number; reason: string }
   | { type: "router.restart"; parts: string[] }
   | { type: "router.stop" }
@@ -60,7 +66,10 @@ export type RouterEvent =
 
 export const partEvents = {
   ready: (): BridgeEvent => ({ type: "part.ready" }),
-  received: (messages: PalmMessage[], to?: string): BridgeEvent => ({ type: "part.received", messages, to }),
+  received: (messages: PalmMessage[], to?: string, envelope?: unknown): BridgeEvent =>
+    envelope === undefined
+      ? { type: "part.received", messages, to }
+      : { type: "part.received", messages, to, envelope },
   sent: (seq: number, count: number, feedback?: PalmMessage[]): BridgeEvent => ({
     type: "part.sent",
     seq,
@@ -94,25 +103,27 @@ export const bridgeCommands = {
 
 export const routerEvents = {
   ready: (part: string): RouterEvent => ({ type: "router.ready", part }),
-  route: (part: string, messages: PalmMessage[], ticket?: number, to?: string): RouterEvent => ({
-    type: "router.route",
-    part,
-    messages,
-    ticket,
-    to,
-  }),
+  route: (
+    part: string,
+    messages: PalmMessage[],
+    ticket?: number,
+    to?: string,
+    envelope?: unknown,
+  ): RouterEvent =>
+    envelope === undefined
+      ? { type: "router.route", part, messages, ticket, to }
+      : { type: "router.route", part, messages, ticket, to, envelope },
   ack: (part: string, seq: number, feedback?: PalmMessage[]): RouterEvent => ({
     type: "router.ack",
     part,
     seq,
     feedback,
   }),
-  pressure: (part: string, high: boolean, reason?: string): RouterEvent => ({
-    type: "router.pressure",
-    part,
-    high,
-    reason,
-  }),
+  pressure: (part: string, high: boolean, reason?: string, only?: string): RouterEvent =>
+    only === undefined
+      ? { type: "router.pressure", part, high, reason }
+      : { type: "router.pressure", part, high, reason, only },
+  notice: (event: { type: string }): RouterEvent => ({ type: "router.notice", event }),
   badFrame: (part: string, count: number, reason: string): RouterEvent => ({
     type: "router.badFrame",
     part,

@@ -1,6 +1,27 @@
 export { blockingInboundPartMachine } from "./blockingInboundPart.js";
 export { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 export { bypassPartMachine } from "./bypassPart.js";
+export {
+  type DeliveryContext,
+  type DeliveryEvent,
+  type DeliveryInput,
+  deliveryEvents,
+  deliveryMachine,
+} from "./delivery.js";
+export { DeliveryLedger, PUSH_POOL } from "./deliveryLedger.js";
+export {
+  DELIVERY_DEFAULTS,
+  type DeliveryCommand,
+  type DeliveryOptions,
+  type DeliveryParts,
+  type DeliveryStats,
+  type DispatchOrder,
+  type HelloInfo,
+  type LivenessEvent,
+  type RedeliveryReason,
+  type WorkerInfo,
+  type WorkerNews,
+} from "./deliveryTypes.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";
@@ -34,6 +55,7 @@ export type { Delivery, PartRole, RestartType } from "./types.js";
 import { blockingInboundPartMachine } from "./blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 import { bypassPartMachine } from "./bypassPart.js";
+import { deliveryMachine } from "./delivery.js";
 import { httpInboundPartMachine } from "./httpInboundPart.js";
 import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
@@ -50,4 +72,5 @@ export const machines = {
   httpInboundPart: httpInboundPartMachine,
   httpOutboundPart: httpOutboundPartMachine,
   router: routerMachine,
+  delivery: deliveryMachine,
 } as const;

@@ -87,6 +87,14 @@ export const outboundPartMachine = partSetup
         on: {
           ...runningTransitions,
           "part.heartbeat": { guard: "heartbeats", actions: ["beat", "scheduleHeartbeat"] },
+          // A two-way part (a master's Dispatch ROUTER) passes what its peers send on to the part it names.
+          "part.received": {
+            actions: sendParent(({ context, event }: Args) =>
+              event.type === "part.received"
+                ? routerEvents.route(context.name, event.messages, undefined, event.to, event.envelope)
+                : routerEvents.ack(context.name, 0),
+            ),
+          },
           "part.deliver": [
             { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
             { actions: "enqueue" },

@@ -11,6 +11,11 @@ export interface PartInput {
   /** Messages an outbound part may queue before it asks the router to hold back (backpressure). */
   readonly highWater?: number;
   readonly bridge?: unknown;
+  /**
+   * What the part keeps across its restarts, created once when it was registered (a Master's delivery
+   * ledger), as kept sockets keep their queues.
+   */
+  readonly keep?: unknown;
 }
 
 /** A part's state besides its state value: its name, queues and counters. */

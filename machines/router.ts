@@ -19,6 +19,11 @@ export interface RouterPartSpec {
   /** A blocking inbound waits for the feedback of what it routed. */
   readonly block: boolean;
   readonly restart: RestartType;
+  /**
+   * Outbound parts this part routes to by its own decision (a master's delivery part feeds its publisher):
+   * when one of them asks to hold back, the inbound parts routing to this one are held back too.
+   */
+  readonly feeds?: readonly string[];
   readonly logic: AnyActorLogic;
   readonly input: PartInput;
 }
@@ -82,7 +87,9 @@ export type RouterEmitted =
   | { type: "part.restarted"; part: string; restarts: number }
   | { type: "part.exited"; part: string; restartInMs: number | undefined }
   | { type: "server.ready" }
-  | { type: "server.escalated"; part: string; error: unknown; reason: EscalationReason };
+  | { type: "server.escalated"; part: string; error: unknown; reason: EscalationReason }
+  /** A part's notice for the server's observers (a master's `worker.lost`), passed on as it came. */
+  | { type: "server.notice"; event: { type: string } };
 
 const ERROR_PREFIX = "xstate.error.actor.";
 const DONE_PREFIX = "xstate.done.actor.";
@@ -124,11 +131,16 @@ function deliver(
   messages: PalmMessage[],
   origin: string | undefined,
   ticket: number,
+  source?: string,
+  envelope?: unknown,
 ): void {
   const record = context.records[target];
-  if (!record || messages.length === 0) return;
+  if (!record || (messages.length === 0 && envelope === undefined)) return;
   const originRestarts = origin === undefined ? undefined : context.records[origin]?.restarts;
-  const delivery: Delivery = { seq: record.nextSeq++, messages, origin, ticket, originRestarts };
+  const delivery: Delivery =
+    envelope === undefined
+      ? { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source }
+      : { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source, envelope };
   record.pending.push(delivery);
   record.pendingMessages += messages.length;
   if (record.status === "ready") send(outbox, target, partEvents.deliver(delivery));
@@ -145,10 +157,14 @@ function applyPressure(
   outbound: string,
   high: boolean,
   reason: string = outbound,
+  only?: string,
 ): void {
   for (const name of context.order) {
     const record = context.records[name]!;
-    if (record.spec.role !== "inbound" || record.spec.route !== outbound) continue;
+    const route = record.spec.route;
+    if (record.spec.role !== "inbound" || route === undefined) continue;
+    if (route !== outbound && !context.records[route]?.spec.feeds?.includes(outbound)) continue;
+    if (only !== undefined && name !== only) continue;
     const before = record.pressure.size;
     if (high) record.pressure.add(reason);
     else record.pressure.delete(reason);
@@ -173,6 +189,7 @@ function routeBatch(
   messages: PalmMessage[],
   ticket: number | undefined,
   to: string | undefined,
+  envelope?: unknown,
 ): Outbox {
   const outbox: Outbox = [];
   const spec = context.records[part]?.spec;
@@ -180,7 +197,8 @@ function routeBatch(
   const origin = ticket === undefined ? undefined : part;
   // `to` diverts a batch from the part's route (its hook decided, e.g. an error answered at once).
   const route = to !== undefined && context.records[to]?.spec.role === "outbound" ? to : spec.route;
-  if (route && messages.length > 0) deliver(context, outbox, route, messages, origin, ticket ?? 0);
+  if (route && (messages.length > 0 || envelope !== undefined))
+    deliver(context, outbox, route, messages, origin, ticket ?? 0, part, envelope);
   // The origin may have been stopped (with a failed sibling) since it sent this: it has no one to answer.
   else if (origin && context.records[origin]?.status === "ready")
     send(outbox, origin, partEvents.feedback(ticket!, messages));
@@ -255,7 +273,7 @@ export const routerMachine = setup({
     }),
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.route") return;
-      const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to);
+      const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to, event.envelope);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
     settle: enqueueActions(({ context, event, enqueue }) => {
@@ -266,8 +284,11 @@ export const routerMachine = setup({
     pressure: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.pressure") return;
       const outbox: Outbox = [];
-      applyPressure(context, outbox, event.part, event.high, event.reason);
+      applyPressure(context, outbox, event.part, event.high, event.reason, event.only);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
+    }),
+    notice: enqueueActions(({ event, enqueue }) => {
+      if (event.type === "router.notice") enqueue.emit({ type: "server.notice", event: event.event });
     }),
     countBadFrames: ({ context, event }) => {
       if (event.type !== "router.badFrame") return;
@@ -404,6 +425,7 @@ export const routerMachine = setup({
     "router.ack": { actions: "settle" },
     "router.pressure": { actions: "pressure" },
     "router.badFrame": { actions: "countBadFrames" },
+    "router.notice": { actions: "notice" },
     "router.restart": { actions: "restart" },
     "xstate.error.actor.*": [{ actions: "supervise" }],
     "xstate.done.actor.*": [{ actions: "supervise" }],

@@ -22,4 +22,12 @@ export interface Delivery {
    * has since crashed is dropped (that instance already answered its peer), never given to its successor.
    */
   readonly originRestarts?: number;
+  /** The part that routed it. */
+  readonly source?: string;
+  /**
+   * What the messages are about, for parts that need more than the messages: the worker a `Dispatch`
+   * part sends them to, or news about workers for a master's delivery actor. A delivery with an envelope
+   * may carry no message.
+   */
+  readonly envelope?: unknown;
 }

@@ -35,6 +35,8 @@ export {
 } from "../actors/servers/server.js";
 export { Sink, type SinkOptions } from "../actors/servers/sink.js";
 export { CacheService } from "../actors/services/cacheService.js";
+export { DeliveryService } from "../actors/services/deliveryService.js";
+export { DispatchService } from "../actors/services/dispatchService.js";
 export { HttpService, type HttpServiceOptions } from "../actors/services/httpService.js";
 export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
 export { PullService } from "../actors/services/pullService.js";
@@ -45,17 +47,21 @@ export { RepService } from "../actors/services/repService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
 export { WorkerPushService } from "../actors/services/workerPushService.js";
 export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
+export { DeliveryLedger } from "../machines/deliveryLedger.js";
+export {
+  DELIVERY_DEFAULTS,
+  type DeliveryOptions,
+  type DeliveryStats,
+  type WorkerInfo,
+} from "../machines/deliveryTypes.js";
 export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "../machines/supervision.js";
 export type { Delivery, PartRole, RestartType } from "../machines/types.js";
 export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
 export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
 export { type ErrorCode, ErrorCodes, isPalmError, PalmError, RemoteError } from "./errors.js";
-export type { InFlightEntry, InFlightLedger } from "./inFlight.js";
 export { HEARTBEAT_FUNCTION } from "./liveness/heartbeat.js";
 export type { LivenessEvent, RedeliveryReason } from "./liveness/livenessEvents.js";
-export type { WorkerInfo } from "./liveness/workerRegistry.js";
-export { WORKER_WATCH_DEFAULTS, type WorkerWatchOptions } from "./liveness/workerWatch.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { changePayload, createMessage, currentFunction, type PalmMessage, splitFunction } from "./message.js";
 export {
@@ -83,3 +89,4 @@ export {
 } from "./serverTemplate.js";
 export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";
+export type { CallContext } from "./worker/callContext.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
-import { partEvents, routerEvents } from "../machines/events.js";
+import { partEvents } from "../machines/events.js";
 import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import type { SupervisionPolicy } from "../machines/supervision.js";
@@ -81,7 +81,7 @@ export interface PartInfo {
 }
 
 /** Lifecycle events a server emits (what `on("*")` receives). */
-export type ServerEvent = RouterEmitted;
+export type ServerEvent = Exclude<RouterEmitted, { type: "server.notice" }>;
 export type ServerEventType = ServerEvent["type"];
 /** Every event a server emits by name: the lifecycle events and a Master's or Hub's worker events. */
 export type AnyServerEvent = ServerEvent | LivenessEvent;
@@ -220,6 +220,7 @@ export class ServerTemplate {
       partType: string;
       route?: string;
       block?: boolean;
+      feeds?: string[];
       address: string;
     }>;
   } {
@@ -232,6 +233,7 @@ export class ServerTemplate {
         address: r.address,
         ...(r.options.route ? { route: r.options.route } : {}),
         ...(r.options.block ? { block: true } : {}),
+        ...(Array.isArray(r.options.feeds) ? { feeds: [...(r.options.feeds as string[])] } : {}),
       })),
     };
   }
@@ -322,6 +324,7 @@ export class ServerTemplate {
         route: r.options.route,
         block: r.options.block === true,
         restart: r.options.restart ?? "permanent",
+        ...(Array.isArray(r.options.feeds) ? { feeds: r.options.feeds as string[] } : {}),
         logic: r.part.build(environment),
         input: {
           name: r.name,
@@ -329,6 +332,7 @@ export class ServerTemplate {
           partType: r.part.partType,
           highWater: r.options.highWater,
           bridge: environment,
+          ...(r.options.keep !== undefined ? { keep: r.options.keep } : {}),
         },
       };
     });
@@ -376,7 +380,11 @@ export class ServerTemplate {
         void this.#escalated(error).then(() => reject(error));
       });
     });
-    router.on("*", (event) => this.#emit(event as ServerEvent));
+    router.on("*", (event) => {
+      // A part's notice (a master's worker events) reaches listeners of its own name only.
+      if (event.type === "server.notice") this.#emit(event.event as LivenessEvent, false);
+      else this.#emit(event as ServerEvent);
+    });
     // A part stopped for good (temporary, or transient after a normal exit) gives its socket back.
     const release = (event: { part: string; restartInMs: number | undefined }) => {
       if (event.restartInMs === undefined) keeper.discard(event.part);
@@ -557,33 +565,45 @@ export class ServerTemplate {
   }
 
   /**
-   * Hands messages to an outbound part through the router, as if an inbound part had routed them: they are
-   * recorded in the router's ledger like any delivery (held while the part restarts, redelivered if it
-   * fails). A master uses it to redeliver what a lost worker held.
+   * Sends an event to a part's running actor (a Master asks its delivery actor to drain before it stops).
+   * Returns false when the part has no running instance.
    */
-  deliver(part: string, messages: PalmMessage[]): void {
-    const registration = this.#registrations.find((r) => r.name === part);
-    if (!registration || registration.role !== "outbound") {
-      throw new PalmError(
-        "PALM_ERR_PART_UNKNOWN",
-        `Server "${this.name}" has no outbound part named "${part}"`,
-      );
-    }
-    if (messages.length === 0) return;
-    this.#runningRouter("deliver to").send(routerEvents.route(part, messages, undefined, part));
+  send(part: string, event: { type: string }): boolean {
+    const child = this.#live(part);
+    child?.send(event);
+    return child !== undefined;
   }
 
   /**
-   * Holds back (`high`) or lets go the inbound parts that route to `outbound`, for `reason`; they read again
-   * once no reason (their route's own queue included) holds them. A master caps its in-flight messages so.
+   * Resolves true once `done` holds for the snapshot of a part's running actor (checked at every change
+   * of the part or of the router), or false after `timeoutMs` or when the server is no longer running.
    */
-  pressure(outbound: string, high: boolean, reason: string): void {
-    this.#runningRouter("hold back").send(routerEvents.pressure(outbound, high, reason));
-  }
-
-  /** Emits an event to the server's listeners (`on`), e.g. a master's `worker.lost`. */
-  notify(event: LivenessEvent): void {
-    this.#emit(event, false);
+  waitForPart(part: string, done: (snapshot: unknown) => boolean, timeoutMs: number): Promise<boolean> {
+    const router = this.#runningRouter("wait for");
+    return new Promise((resolve) => {
+      let watched: AnyActorRef | undefined;
+      let childSubscription: { unsubscribe(): void } | undefined;
+      const finish = (result: boolean) => {
+        clearTimeout(timer);
+        routerSubscription.unsubscribe();
+        childSubscription?.unsubscribe();
+        resolve(result);
+      };
+      const check = () => {
+        if (this.#state !== "running" && this.#state !== "stopping") return finish(false);
+        const child = this.#live(part);
+        if (child !== watched) {
+          // A restarted part is a new actor: follow it.
+          childSubscription?.unsubscribe();
+          watched = child;
+          childSubscription = child?.subscribe({ next: check, error: () => undefined });
+        }
+        if (child && done(child.getSnapshot())) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const routerSubscription = router.subscribe({ next: check, error: () => undefined });
+      check();
+    });
   }
 
   #runningRouter(what: string): RouterActor {

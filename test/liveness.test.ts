@@ -6,19 +6,10 @@ import { Master } from "../actors/servers/master.js";
 import { Worker } from "../actors/worker.js";
 import { msgpackCodec } from "../src/codec/index.js";
 import { isPalmError, RemoteError } from "../src/errors.js";
-import { InFlightLedger } from "../src/inFlight.js";
-import { heartbeatMessage } from "../src/liveness/heartbeat.js";
-import type { LivenessEvent } from "../src/liveness/livenessEvents.js";
 import { PeerCount } from "../src/liveness/peerCount.js";
-import { WorkerRegistry } from "../src/liveness/workerRegistry.js";
-import { WorkerWatch } from "../src/liveness/workerWatch.js";
-import { createLogger } from "../src/logger.js";
-import { createMessage, type PalmMessage } from "../src/message.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-
-const INFO = { name: "w", pid: 1, host: "h", intervalMs: 500, seq: 1 };
-const silent = createLogger({ name: "test", level: "silent" });
+import { deliveryOnSimulatedTime } from "./support/deliveryHarness.js";
 
 async function masterOptions() {
   const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
@@ -33,68 +24,25 @@ async function masterOptions() {
   };
 }
 
-/** A watch over a ledger, on simulated time, recording what it redelivers, answers and holds back. */
-function watchOnSimulatedTime(options: ConstructorParameters<typeof WorkerWatch>[1] = {}) {
-  const clock = { now: 1_000 };
-  const ledger = new InFlightLedger("t:");
-  const record = {
-    redelivered: [] as PalmMessage[],
-    answered: [] as PalmMessage[],
-    held: [] as boolean[],
-    events: [] as LivenessEvent[],
-    listening: true,
-  };
-  const watch = new WorkerWatch(
-    {
-      ledger,
-      logger: silent,
-      now: () => clock.now,
-      listening: () => record.listening,
-      redeliver: (messages) => record.redelivered.push(...messages),
-      answer: (messages) => record.answered.push(...messages),
-      holdBack: (high) => record.held.push(high),
-      notify: (event) => record.events.push(event),
-    },
-    options,
-  );
-  const send = (id: string) => {
-    const message = createMessage({ id, function: "server.f" });
-    ledger.track(message, clock.now);
-    ledger.sent(message, clock.now);
-    return message;
-  };
-  /** Advances the clock in sweep-sized steps, sweeping at each, as the timer would. */
-  const advance = (ms: number) => {
-    for (let t = 0; t < ms; t += 100) {
-      clock.now += 100;
-      watch.tick();
-    }
-  };
-  return { clock, ledger, record, watch, send, advance };
-}
-
 describe("worker liveness, on simulated time", () => {
-  it("declares a silent worker lost after workerTimeoutMs, and back when it heartbeats again", () => {
-    const registry = new WorkerRegistry(2000);
-    assert.equal(registry.heard("a", INFO, 0)?.type, "joined");
-    assert.equal(registry.heard("a", INFO, 500), undefined);
-    assert.deepEqual(registry.sweep(2500), []);
-    const [lost] = registry.sweep(2501);
-    assert.equal(lost?.type, "lost");
-    assert.equal(lost?.worker.lastSeen, 500);
-    assert.equal(registry.alive, 0);
-    const back = registry.heard("a", INFO, 3000);
-    assert.deepEqual([back?.type, back?.type === "joined" && back.rejoined], ["joined", true]);
-    assert.equal(registry.list()[0]?.rejoins, 1);
-  });
-
-  it("holds nobody's silence against them while the master cannot listen", () => {
-    const registry = new WorkerRegistry(2000);
-    registry.heard("a", INFO, 0);
-    assert.deepEqual(registry.sweep(5000, false), []);
-    // Listening again: the silence counts from the last moment the master could not listen.
-    assert.deepEqual(registry.sweep(6000), []);
-    assert.equal(registry.sweep(7001)[0]?.type, "lost");
+  it("declares a silent worker lost after workerTimeoutMs, asks it who it is when it beats again, and takes it back on hello", () => {
+    const d = deliveryOnSimulatedTime({ workerTimeoutMs: 1000 });
+    d.hello("w1", 4);
+    d.beat("w1");
+    d.advance(900);
+    assert.equal(d.ledger.workers()[0]?.state, "alive");
+    d.advance(500);
+    assert.equal(d.ledger.workers()[0]?.state, "lost");
+    d.beat("w1");
+    assert.deepEqual(d.orders("who"), [{ type: "who", worker: "w1" }]);
+    d.hello("w1", 4);
+    const joined = d.notices().filter((e) => e.type === "worker.joined");
+    assert.deepEqual(
+      joined.map((e) => e.type === "worker.joined" && e.rejoined),
+      [false, true],
+    );
+    assert.equal(d.ledger.workers()[0]?.rejoins, 1);
+    d.stop();
   });
 
   it("counts established peers from monitor events, never too few", () => {
@@ -110,75 +58,20 @@ describe("worker liveness, on simulated time", () => {
     assert.equal(peers.connected, 0);
   });
 
-  it("redelivers what a lost worker may hold, then answers with an error after maxAttempts", () => {
-    const { record, watch, send, advance, ledger, clock } = watchOnSimulatedTime({ maxAttempts: 2 });
-    watch.heard(heartbeatMessage("w1", INFO));
-    send("m1");
-    advance(2100);
+  it("does not hand out again a redelivered message whose first result arrived meanwhile", () => {
+    const d = deliveryOnSimulatedTime({ redeliverAfterMs: 500, pushPrefetch: 1 });
+    d.peers(1);
+    d.take("m1", "m2");
+    assert.deepEqual(d.pushed(), ["m1"]);
+    d.advance(700);
+    // m1 went back to the queue behind nothing; its first result arrives before a peer has room for it.
+    d.results(undefined, "m1");
     assert.deepEqual(
-      record.events.map((e) => e.type),
-      ["worker.joined", "worker.lost", "messages.redelivered"],
-    );
-    assert.deepEqual(
-      record.redelivered.map((m) => m.id),
+      d.published().map((m) => m.id),
       ["m1"],
     );
-    // The redelivery goes out (attempt 2) and its worker is lost too: no third attempt, an error result.
-    ledger.sent(record.redelivered[0]!, clock.now);
-    watch.heard(heartbeatMessage("w2", INFO));
-    advance(2100);
-    assert.equal(record.answered.length, 1);
-    assert.match(record.answered[0]!.error ?? "", /no result after 2 attempts/);
-    assert.equal(ledger.size, 0);
-    // A late result for it is a duplicate: the client had its answer.
-    assert.equal(ledger.settle(createMessage({ id: "m1" })), false);
-  });
-
-  it("redelivers on timeout only while a peer that does not heartbeat is connected", () => {
-    const { record, watch, send, advance } = watchOnSimulatedTime({ redeliverAfterMs: 1000 });
-    watch.heard(heartbeatMessage("w1", INFO));
-    watch.peerEvent("accept");
-    watch.peerEvent("handshake");
-    send("slow");
-    // One heartbeating worker, one connection: a slow message is left alone.
-    for (let i = 0; i < 30; i++) {
-      watch.heard(heartbeatMessage("w1", INFO));
-      advance(100);
-    }
-    assert.equal(record.redelivered.length, 0);
-    // A second connection that never heartbeats (a pylm worker): now a timeout redelivers.
-    watch.peerEvent("accept");
-    watch.peerEvent("handshake");
-    watch.heard(heartbeatMessage("w1", INFO));
-    advance(100);
-    assert.deepEqual(
-      record.redelivered.map((m) => m.id),
-      ["slow"],
-    );
-  });
-
-  it("holds the inbound part back at maxInFlight and lets it go below 90%", () => {
-    const { record, watch, send, ledger } = watchOnSimulatedTime({ maxInFlight: 20 });
-    const sent = Array.from({ length: 20 }, (_, i) => send(`m${i}`));
-    watch.taken();
-    assert.deepEqual(record.held, [true]);
-    ledger.settle(sent[0]!);
-    watch.settled();
-    assert.deepEqual(record.held, [true]);
-    ledger.settle(sent[1]!);
-    watch.settled();
-    assert.deepEqual(record.held, [true, false]);
-  });
-
-  it("does not resend a redelivered message whose first result arrived meanwhile", () => {
-    const ledger = new InFlightLedger("t:");
-    const message = createMessage({ id: "m" });
-    ledger.track(message, 0);
-    assert.equal(ledger.sent(message, 1), true);
-    const [entry] = [...ledger.sentBefore(2)];
-    ledger.requeue(entry!, 2);
-    assert.equal(ledger.settle(message), true);
-    assert.equal(ledger.sent(message, 3), false);
+    assert.ok(d.pushed().filter((id) => id === "m1").length <= 2);
+    d.stop();
   });
 });
 
@@ -208,11 +101,13 @@ describe("worker liveness between processes", () => {
     const started = Date.now();
     while (joined.length === 0 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(joined, ["w1"]);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Its heartbeats come from a thread of their own, which takes a moment to start on a loaded machine.
+    while ((master.workers()[0]?.heartbeats ?? 0) < 3 && Date.now() - started < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
     const [info] = master.workers();
     assert.equal(info?.id, worker.id);
     assert.equal(info?.state, "alive");
-    assert.ok((info?.heartbeats ?? 0) >= 3, `${info?.heartbeats} heartbeats in 1.2 s`);
+    assert.ok((info?.heartbeats ?? 0) >= 3, `${info?.heartbeats} heartbeats`);
     assert.ok(Date.now() - (info?.lastSeen ?? 0) < 1000);
   });
 
@@ -296,7 +191,9 @@ describe("worker liveness between processes", () => {
   });
 
   it("workers reconnect to a master restarted on the same ports, and results after the restart arrive", async (t) => {
-    const options = await masterOptions();
+    // Every port the same, the Dispatch one included (by default it is a wildcard port).
+    const [workerDispatchAddress] = await freeEndpoints(1);
+    const options = { ...(await masterOptions()), workerDispatchAddress: workerDispatchAddress! };
     let master = new Master(options);
     await master.start();
     closers.push(() => master.stop());

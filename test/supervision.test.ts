@@ -167,7 +167,7 @@ describe("supervision strategies and restart types on real servers", () => {
     await withMaster(
       { workers: 1, supervision: { ...FAST, strategy: "rest-for-one" } },
       async ({ master, client }) => {
-        // A master registers Cache, Pull, WorkerPush, WorkerPull, Pub, in that order.
+        // A master registers Cache, Pull, Delivery, Dispatch, WorkerPush, WorkerPull, Pub, in that order.
         master.crash("WorkerPush");
         for (const part of ["WorkerPush", "WorkerPull", "Pub"]) await waitForRestarts(master, part, 1);
         assert.deepEqual(
@@ -175,6 +175,8 @@ describe("supervision strategies and restart types on real servers", () => {
           [
             ["Cache", 0],
             ["Pull", 0],
+            ["Delivery", 0],
+            ["Dispatch", 0],
             ["WorkerPush", 1],
             ["WorkerPull", 1],
             ["Pub", 1],
@@ -310,7 +312,7 @@ describe("escalation", () => {
       assert.equal((escalated.error as Error).cause instanceof Error, true);
       assert.deepEqual(
         master.parts().map((p) => p.state),
-        ["stopped", "stopped", "stopped", "stopped", "stopped"],
+        ["stopped", "stopped", "stopped", "stopped", "stopped", "stopped", "stopped"],
       );
       await bindAll(Object.values(addresses));
     } finally {

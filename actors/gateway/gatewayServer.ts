@@ -69,7 +69,7 @@ export class GatewayServer extends DistributingServer {
     for (const key of ["workerPullAddress", "workerPushAddress", "dbAddress"] as const) {
       checkEndpoint(key, checked[key]);
     }
-    super({ ...checked, results: "GatewayDealer" });
+    super({ ...checked, intake: "GatewayRouter", results: "GatewayDealer" });
     this.httpAddress = httpAddress;
     const t = this.template;
     t.registerBypass(HttpGateway, "HttpGateway", checked.httpAddress, {

@@ -49,7 +49,7 @@ export class Hub extends DistributingServer {
     }
     checkName("previous", checked.previous);
     checkOptionalBoolean("pipelined", checked.pipelined);
-    super(checked);
+    super({ ...checked, intake: "Sub" });
     const inbound = this.inboundOptions();
     this.template.registerInbound(SubConnection, "Sub", checked.subAddress, {
       ...inbound,

@@ -1,17 +1,25 @@
+import { deliveryEvents } from "../../machines/delivery.js";
+import { DeliveryLedger } from "../../machines/deliveryLedger.js";
+import type { WorkerInfo } from "../../machines/deliveryTypes.js";
+import { siblingDispatchAddress } from "../../src/bridges/dispatchServiceBridge.js";
 import type { CodecName } from "../../src/codec/index.js";
-import { InFlightLedger } from "../../src/inFlight.js";
 import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
-import type { WorkerInfo } from "../../src/liveness/workerRegistry.js";
-import { WorkerWatch, type WorkerWatchOptions } from "../../src/liveness/workerWatch.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
 import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
 import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
-import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkEndpoint,
+  checkInteger,
+  checkOptionalEndpoint,
+  checkOptionsObject,
+} from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
+import { DeliveryService } from "../services/deliveryService.js";
+import { DispatchService } from "../services/dispatchService.js";
 import { defaultHandleStream, PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
 import { WorkerPullService } from "../services/workerPullService.js";
@@ -55,10 +63,48 @@ export interface DistributingHooks {
 }
 
 /**
- * How a distributing server (Master, Hub) keeps what it hands its workers: liveness, redelivery, retries
- * and flow control (see README, "Guarantees").
+ * How a distributing server (Master, Hub, GatewayServer) keeps what it hands its workers: ownership,
+ * credits, liveness, deadlines, redelivery and flow control (see README, "Guarantees").
  */
-export interface DistributingOptions extends WorkerWatchOptions {
+export interface DistributingOptions {
+  /**
+   * A palm worker silent this long (no heartbeat and no result) is lost; exactly the messages it held go
+   * to other workers. Its heartbeats come from a thread of their own, so a long call does not silence it.
+   * @default 2000
+   */
+  workerTimeoutMs?: number;
+  /**
+   * A call unanswered this long after the server took it in is answered with a `RemoteError` of code
+   * `PALM_ERR_TIMEOUT` (a worker's per-function `timeouts` win for its functions). @default 60000
+   */
+  callTimeoutMs?: number;
+  /** Times a message is handed to workers before it is answered with an error instead. @default 3 */
+  maxAttempts?: number;
+  /** Messages in flight (taken in, not answered) before the server stops reading new ones. @default 10000 */
+  maxInFlight?: number;
+  /**
+   * A message held by a pylm worker (over the worker PUSH; pylm workers send no heartbeats) this long is
+   * handed out again. @default 20000
+   */
+  redeliverAfterMs?: number;
+  /**
+   * A palm worker whose one synchronous call has run this long is stuck: it gets no new work, and the
+   * messages it has not started go to other workers. @default 1000
+   */
+  stuckAfterMs?: number;
+  /** Messages each pylm worker connected to the worker PUSH may hold. @default 100 */
+  pushPrefetch?: number;
+  /**
+   * A call that finds no worker at all (no palm worker alive, no pylm worker connected) for this long is
+   * answered with a `RemoteError` of code `PALM_ERR_NO_WORKERS`. @default 2000
+   */
+  noWorkerTimeoutMs?: number;
+  /**
+   * The address the `Dispatch` ROUTER binds for palm workers. @default a wildcard port on the host of
+   * `workerPushAddress` (`tcp://host:*`), published in the cache as `worker_dispatch_address`; set it
+   * behind NAT or in containers, where workers must reach a fixed port.
+   */
+  workerDispatchAddress?: string;
   /** Messages the worker PUSH and the PUB may queue before the router holds back their feeders. @default 20000 */
   highWater?: number;
   /** ZMQ_SNDHWM/ZMQ_RCVHWM (in frames) of the sockets messages pass through (not the cache's). @default 1000 (libzmq's) */
@@ -77,41 +123,58 @@ export interface MasterOptions extends ServerCommonOptions, DistributingHooks, D
   workerPushAddress: string;
 }
 
+/** The part names a distributing server's delivery actor talks to. */
+const PARTS = {
+  delivery: "Delivery",
+  dispatch: "Dispatch",
+  push: "WorkerPush",
+  workerResults: "WorkerPull",
+} as const;
+
 /**
- * The parts a distributing server shares (Master, Hub): the worker-facing pair, the publisher and the
- * cache, with the in-flight ledger that gives each message an id and passes each result on once.
+ * The parts a distributing server shares (Master, Hub, GatewayServer): the delivery actor that owns what
+ * workers hold, the Dispatch ROUTER for palm workers, the PUSH/PULL pair for pylm workers, the publisher
+ * and the cache.
  */
 export abstract class DistributingServer extends PalmServer {
   readonly template: ServerTemplate;
-  /** Messages the workers hold, by id, and the results already passed on. */
-  readonly ledger: InFlightLedger;
+  /** Messages taken in and not answered, who holds them, the workers and their credits. */
+  readonly ledger: DeliveryLedger;
   readonly #hooks: DistributingHooks;
   readonly #pipelined: boolean;
-  readonly #now: () => number;
-  readonly #watch: WorkerWatch;
   readonly #queues: { highWater?: number; highWaterMark?: number };
+  readonly #dispatchAddress: string | undefined;
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
+  readonly #idPrefix: string;
+  #nextId = 0;
   #stopping: Promise<void> | undefined;
 
   /**
-   * `results` names the outbound part results go to (default "Pub", registered by `registerWorkerParts`);
-   * a server that names another part registers that part itself (the gateway's GatewayDealer).
+   * `intake` names the inbound part clients' messages come from; `results` the outbound part results go
+   * to (default "Pub", registered by `registerWorkerParts`; a server that names another part registers it).
    */
   protected constructor(
-    options: ServerCommonOptions & DistributingHooks & DistributingOptions & { results?: string },
+    options: ServerCommonOptions &
+      DistributingHooks &
+      DistributingOptions & { intake: string; results?: string },
   ) {
     super();
     for (const key of [
       "workerTimeoutMs",
+      "callTimeoutMs",
       "redeliverAfterMs",
       "maxAttempts",
       "maxInFlight",
+      "stuckAfterMs",
+      "pushPrefetch",
+      "noWorkerTimeoutMs",
       "highWater",
     ] as const) {
       if (options[key] !== undefined) checkInteger(key, options[key], 1);
     }
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
+    this.#dispatchAddress = checkOptionalEndpoint("workerDispatchAddress", options.workerDispatchAddress);
     this.template = new ServerTemplate({
       name: options.name,
       codec: options.codec,
@@ -125,47 +188,35 @@ export abstract class DistributingServer extends PalmServer {
     });
     this.#hooks = options;
     this.#pipelined = options.pipelined === true;
-    this.#now = options.now ?? Date.now;
-    this.ledger = new InFlightLedger(
-      `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`,
-    );
+    this.#idPrefix = `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`;
     this.#queues = { highWater: options.highWater, highWaterMark: options.highWaterMark };
     this.#results = options.results ?? "Pub";
-    const results = this.#results;
-    const template = this.template;
-    this.#watch = new WorkerWatch(
+    this.ledger = new DeliveryLedger(
       {
-        ledger: this.ledger,
-        logger: template.logger,
-        now: this.#now,
-        listening: () => {
-          const part = template.parts().find((p) => p.name === "WorkerPull");
-          return part?.status === "ready" && !part.state.endsWith("paused");
-        },
-        redeliver: (messages) => template.deliver("WorkerPush", messages),
-        answer: (messages) => template.deliver(results, messages),
-        holdBack: (high) => template.pressure("WorkerPush", high, "maxInFlight"),
-        notify: (event) => template.notify(event),
+        intake: options.intake,
+        results: this.#results,
+        dispatch: PARTS.dispatch,
+        push: PARTS.push,
+        workerResults: PARTS.workerResults,
       },
       {
         workerTimeoutMs: options.workerTimeoutMs,
-        redeliverAfterMs: options.redeliverAfterMs,
+        callTimeoutMs: options.callTimeoutMs,
         maxAttempts: options.maxAttempts,
         maxInFlight: options.maxInFlight,
+        redeliverAfterMs: options.redeliverAfterMs,
+        stuckAfterMs: options.stuckAfterMs,
+        pushPrefetch: options.pushPrefetch,
+        noWorkerTimeoutMs: options.noWorkerTimeoutMs,
       },
+      options.now,
     );
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
   }
 
-  /** Starts every part, then the watch over the workers; resolves once all parts are ready. */
-  override async start(): Promise<void> {
-    await super.start();
-    this.#watch.start();
-  }
-
   /**
    * Stops taking messages in, waits (up to `supervision.shutdownTimeoutMs`) for the workers to answer what
-   * the server holds, then stops watching them and stops every part. Idempotent.
+   * the server holds (the delivery actor says when it holds nothing), then stops every part. Idempotent.
    */
   override stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -175,25 +226,21 @@ export abstract class DistributingServer extends PalmServer {
   async #stop(): Promise<void> {
     const template = this.template;
     await template.sayStopping();
-    if (template.running && this.ledger.size > 0) {
-      template.pressure("WorkerPush", true, "stopping");
-      const deadline = Date.now() + template.policy.shutdownTimeoutMs;
-      while (this.ledger.size > 0 && template.running && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+    if (template.running && this.ledger.size > 0 && template.send(PARTS.delivery, deliveryEvents.drain())) {
+      const ledger = this.ledger;
+      await template.waitForPart(PARTS.delivery, () => ledger.size === 0, template.policy.shutdownTimeoutMs);
     }
-    this.#watch.stop();
     await super.stop();
   }
 
-  /** The workers this server heard from (by their heartbeats): alive or lost, with last-seen times. */
+  /** The palm workers this server heard from: alive, lost or gone, with last-seen times. */
   workers(): WorkerInfo[] {
-    return this.#watch.workers();
+    return this.ledger.workers();
   }
 
   /**
-   * Registers the worker-facing parts and, if results go to "Pub", the publisher at `pubAddress`; the
-   * inbound part (see `inboundOptions`) feeds `WorkerPush`.
+   * Registers the delivery actor, the worker-facing parts (Dispatch for palm workers, the PUSH/PULL pair for
+   * pylm workers) and, if results go to "Pub", the publisher at `pubAddress`.
    */
   protected registerWorkerParts(options: {
     workerPullAddress: string;
@@ -202,25 +249,28 @@ export abstract class DistributingServer extends PalmServer {
   }): void {
     const t = this.template;
     const queues = this.#queues;
-    const watch = this.#watch;
-    t.registerOutbound(WorkerPushService, "WorkerPush", options.workerPushAddress, {
-      ...queues,
-      // Marks each message sent as it goes out; one whose result came meanwhile is not sent again.
-      gather: (message) => (this.ledger.sent(message, this.#now()) ? [message] : []),
-      observePeers: watch.peerEvent,
+    t.registerOutbound(DeliveryService, PARTS.delivery, "inproc://palm-delivery", {
+      keep: this.ledger,
+      // It routes to these by its own decisions: one that cannot keep up (a slow subscriber's publisher)
+      // holds the intake back, as when results went to the publisher directly.
+      feeds: [PARTS.dispatch, PARTS.push, this.#results],
     });
-    t.registerInbound(WorkerPullService, "WorkerPull", options.workerPullAddress, {
+    const dispatchAddress = this.#dispatchAddress ?? siblingDispatchAddress(options.workerPushAddress);
+    t.registerOutbound(DispatchService, PARTS.dispatch, dispatchAddress, {
       highWaterMark: queues.highWaterMark,
-      route: this.#results,
-      scatter: (message) => {
-        if (isHeartbeat(message)) {
-          watch.heard(message);
-          return [];
-        }
-        if (!this.ledger.settle(message)) return [];
-        watch.settled();
-        return [message];
-      },
+      deliveryPart: PARTS.delivery,
+    });
+    t.registerOutbound(WorkerPushService, PARTS.push, options.workerPushAddress, {
+      ...queues,
+      // Counted, and told to the delivery part: pylm workers' capacity is their number times a prefetch.
+      observePeers: () => undefined,
+      peersTo: PARTS.delivery,
+    });
+    t.registerInbound(WorkerPullService, PARTS.workerResults, options.workerPullAddress, {
+      highWaterMark: queues.highWaterMark,
+      route: PARTS.delivery,
+      // Heartbeats of workers that speak the PUSH/PULL protocol only: they prove nothing about who holds what.
+      scatter: (message) => (isHeartbeat(message) ? [] : [message]),
     });
     if (this.#results !== "Pub") return;
     if (options.pubAddress === undefined) throw new TypeError("registerWorkerParts: pubAddress is required");
@@ -236,15 +286,19 @@ export abstract class DistributingServer extends PalmServer {
     return { ...this.#queues };
   }
 
-  /** The options for the inbound part that feeds the workers: ids, the server check, scatter, tracking. */
+  /** The options for the inbound part clients' messages come through: ids, the server check, scatter. */
   protected inboundOptions() {
     return {
-      route: "WorkerPush",
+      route: PARTS.delivery,
       highWaterMark: this.#queues.highWaterMark,
       scatter: (message: PalmMessage) => this.#fromClient(message),
       // A message answered at once (another server's, or failed) goes straight to where results go.
       divert: (message: PalmMessage) => (message.error !== undefined ? this.#results : undefined),
     };
+  }
+
+  #ensureId(message: PalmMessage): PalmMessage {
+    return message.id ? message : { ...message, id: `${this.#idPrefix}${++this.#nextId}` };
   }
 
   #fromClient(message: PalmMessage): PalmMessage[] {
@@ -256,17 +310,14 @@ export abstract class DistributingServer extends PalmServer {
         { ...message, error: `server "${this.name}" cannot run "${entry}": it names server "${server}"` },
       ];
     }
-    const first = this.ledger.ensureId(message);
+    const first = this.#ensureId(message);
     const out = [...this.scatter(first)];
-    const now = this.#now();
     for (let k = 0; k < out.length; k++) {
       let item = out[k]!;
       if (out.length > 1 && item.id === first.id) item = { ...item, id: `${first.id}/${k}` };
-      else if (!item.id) item = this.ledger.ensureId(item);
+      else if (!item.id) item = this.#ensureId(item);
       out[k] = item;
-      this.ledger.track(item, now);
     }
-    this.#watch.taken();
     return out;
   }
 
@@ -313,7 +364,7 @@ export class Master extends DistributingServer {
     ] as const) {
       checkEndpoint(key, checked[key]);
     }
-    super(checked);
+    super({ ...checked, intake: "Pull" });
     this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.inboundOptions());
     this.registerWorkerParts(checked);
     this.template.presetCache({

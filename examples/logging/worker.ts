@@ -8,8 +8,9 @@ class MyWorker extends Worker {
   ncalls = 0;
 
   async foo(message: Uint8Array): Promise<Uint8Array> {
-    this.ncalls++;
+    // Counted once the awaited value is there: a worker runs several async calls at once (its prefetch).
     const data = await this.get("cached");
+    this.ncalls++;
     if (this.ncalls % 10 === 0) this.template.logger.info(`Processed ${this.ncalls} messages`);
     this.template.logger.debug("not printed at the info level");
     return Buffer.concat([Buffer.from(this.name), data, message]);

@@ -169,6 +169,15 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       }
       ready = true;
       send(partEvents.ready());
+      // A master's worker PUSH tells its delivery part how many pylm workers it can reach.
+      const peersTo = environment.options.peersTo;
+      if (typeof peersTo === "string" && kept.peers !== undefined) {
+        const tell = (connected: number, left: boolean) => {
+          if (open) send(partEvents.received([], peersTo, { type: "peers", connected, left }));
+        };
+        kept.onPeers = tell;
+        tell(kept.peers, false);
+      }
     }, fail);
     const sendFrame: SendFrame = (frames) =>
       open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending"));
@@ -186,6 +195,7 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     });
     return () => {
       open = false;
+      kept.onPeers = undefined;
     };
   });
 }

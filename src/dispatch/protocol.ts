@@ -1,3 +1,13 @@
+// Note for the worker side (from the Master side): ServerTemplate no longer has `deliver`, `pressure` or
+// `notify` (issue 12 removes these back doors). A worker's legacy heartbeats over PUSH need another way
+// (e.g. a PushBypassConnection and `sendBypass`, or no heartbeats at all on the legacy path: a palm Master
+// treats PUSH/PULL peers as pylm workers, redelivered after `redeliverAfterMs` or on disconnect).
+// Nothing in the shapes below changed. The Master answers an unknown or lost worker's `beat` with `who`.
+// The Dispatch address defaults to a wildcard port, so a Master restarted on the same ports may bind
+// another Dispatch port (unless `workerDispatchAddress` is fixed): a worker whose DEALER stays
+// disconnected should look the address up again in the cache (`worker_dispatch_address`).
+// A Master bound on `0.0.0.0` publishes `tcp://0.0.0.0:<port>`: a worker on another host must put the
+// host it reached the cache on in its place (test/netns.test.ts needs this, or a worker option).
 import { pack, unpack } from "msgpackr";
 
 /**

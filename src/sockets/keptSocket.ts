@@ -126,6 +126,11 @@ export class KeptSocket {
    * names lives as long as the socket, so it changes with every start of the server, not with part restarts.
    */
   presence: { readonly server: string; readonly instance: string } | undefined;
+  /**
+   * Told, when the plan observes peers, how many are connected after each monitor event and whether an
+   * established one just left; set by the part attached now (a master's worker PUSH tells its delivery part).
+   */
+  onPeers: ((connected: number, left: boolean) => void) | undefined;
   #listener: BatchListener | undefined;
   #onError: ((error: unknown) => void) | undefined;
   #onBad: BadInputListener | undefined;
@@ -157,8 +162,9 @@ export class KeptSocket {
       const peers = new PeerCount();
       this.#peers = peers;
       observePeers(this.socket, (event) => {
-        peers.take(event);
+        const left = peers.take(event);
         observe(event);
+        this.onPeers?.(peers.connected, left);
       });
     }
     this.ready = this.#open();

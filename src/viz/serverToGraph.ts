@@ -17,6 +17,8 @@ export interface ServerPartDescription {
   readonly block?: boolean;
   /** The outbound part the feedback is rerouted to once (the routed part's own `route`). */
   readonly reroute?: string;
+  /** Outbound parts this part routes to by its own decision (a master's delivery part): edges `feeds`. */
+  readonly feeds?: readonly string[];
 }
 
 /** A server's name and parts: everything {@link serverToGraph} needs to draw it. */
@@ -117,6 +119,7 @@ export function serverToGraph(description: ServerDescription): ServerGraphs {
       routingEdges.push(link(part.name, part.route, event));
     }
     if (part.reroute !== undefined) routingEdges.push(link(part.name, part.reroute, "reroute"));
+    for (const to of part.feeds ?? []) routingEdges.push(link(part.name, to, "feeds"));
   }
   const routing: StateGraph = {
     id: `${description.name} routing`,

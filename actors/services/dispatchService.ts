@@ -1,0 +1,28 @@
+import { outboundPartMachine } from "../../machines/outboundPart.js";
+import { createDispatchServiceBridge } from "../../src/bridges/dispatchServiceBridge.js";
+import { definePart } from "../../src/part.js";
+
+const provided = outboundPartMachine.provide({ actors: { bridge: createDispatchServiceBridge() } });
+
+/**
+ * Binds the ROUTER palm workers connect to (a Master's `Dispatch`): each message goes to one named worker,
+ * and what workers send (hello, results, heartbeats, bye) goes to the delivery part named by the
+ * `deliveryPart` option. The bound address (a wildcard port resolved) is published in the server's cache
+ * under `worker_dispatch_address`; a restart binds it again. No pylm counterpart (pylm workers use PUSH/PULL).
+ */
+export const DispatchService = definePart({
+  partType: "DispatchService",
+  role: "outbound",
+  blocking: false,
+  service: true,
+  scheme: "zmq",
+  // Worker-facing: a CURVE server checks its peers against `curve.workers`.
+  peers: "workers",
+  summary:
+    "Binds the ROUTER palm workers connect to: each message to one named worker, with credit (no pylm counterpart).",
+  machine: outboundPartMachine,
+  build: (environment) => {
+    environment.options.dispatchAddress ??= { resolved: undefined };
+    return provided;
+  },
+});

@@ -1,0 +1,642 @@
+import {
+  DELIVERY_DEFAULTS,
+  type DeliveryCommand,
+  type DeliveryOptions,
+  type DeliveryParts,
+  type DeliveryStats,
+  type DispatchOrder,
+  type HelloInfo,
+  type LivenessEvent,
+  type RedeliveryReason,
+  type WorkerInfo,
+  type WorkerNews,
+} from "./deliveryTypes.js";
+import type { PalmMessage } from "./types.js";
+
+/** The id of the pool of PUSH peers (pylm workers, which neither say hello nor beat). */
+export const PUSH_POOL = "~push";
+/** A worker that has not sent its first heartbeat yet is lost after this many times `workerTimeoutMs`. */
+const FIRST_BEAT_GRACE = 3;
+/** Workers remembered at most: gone ones are forgotten first. */
+const MAX_REMEMBERED = 4096;
+/**
+ * How long after a PUSH connection closed its messages are redelivered: libzmq reports the disconnect
+ * before the PUSH socket has dropped the peer's queue, so a send in between still lands in that queue.
+ */
+const DISCONNECT_GRACE_MS = 50;
+
+/** One message taken in and not answered yet. */
+interface Entry {
+  readonly id: string;
+  readonly message: PalmMessage;
+  /** The function name, for a worker's per-function deadline. */
+  readonly fn: string;
+  readonly takenAt: number;
+  /** The worker holding it (`PUSH_POOL` for pylm workers); undefined while it waits in the queue. */
+  owner: string | undefined;
+  /** Its dispatch sequence number at its owner. */
+  seq: number;
+  attempts: number;
+  sentAt: number;
+  deadline: number;
+}
+
+/** One palm worker. `held` maps the ids it holds (answered or not by others) to their dispatch seq. */
+interface Worker {
+  readonly id: string;
+  name: string;
+  pid: number;
+  host: string;
+  prefetch: number;
+  timeouts: Readonly<Record<string, number>>;
+  state: "alive" | "lost" | "left";
+  readonly firstSeen: number;
+  lastSeen: number;
+  lostAt: number | undefined;
+  rejoins: number;
+  heartbeats: number;
+  readonly held: Map<string, number>;
+  nextSeq: number;
+  /** In one synchronous call for at least `stuckAfterMs`: it gets nothing new. */
+  stuck: boolean;
+}
+
+/** The error text of an answer the master gives itself (`CODE: text`, which `RemoteError` reads its code from). */
+const coded = (code: string, text: string) => `${code}: ${text}`;
+
+/** The function a message names at its stage, without its server. */
+function functionOf(message: PalmMessage): string {
+  const entry =
+    message.function.indexOf(" ") === -1
+      ? message.function
+      : (message.function.split(" ")[message.stage] ?? "");
+  const dot = entry.indexOf(".");
+  return dot === -1 ? "" : entry.slice(dot + 1);
+}
+
+/**
+ * A master's delivery ledger: every message taken in and not answered, which worker holds it, the
+ * workers' credits and liveness, deadlines, and the result ids already passed on. Created once per
+ * server and handed to each incarnation of the delivery actor, so a crash of the actor loses nothing.
+ * Pure: time comes in as arguments; what to do comes out as commands.
+ */
+export class DeliveryLedger {
+  readonly options: DeliveryOptions;
+  readonly parts: DeliveryParts;
+  readonly now: () => number;
+  /** How often the actor sweeps for lost workers and passed deadlines. */
+  readonly sweepMs: number;
+  readonly #entries = new Map<string, Entry>();
+  /** Ids waiting for a worker, oldest first (lazily cleaned: an id may have been answered since). */
+  #queue: string[] = [];
+  #queueHead = 0;
+  readonly #workers = new Map<string, Worker>();
+  /** The PUSH pool: ids held, peers connected, and when a peer left (its messages go again soon). */
+  readonly #pool = { held: new Set<string>(), peers: 0, leftAt: undefined as number | undefined };
+  readonly #settled = new Set<string>();
+  readonly #settledOrder: string[] = [];
+  #oldest = 0;
+  #lastSweep: number;
+  /** The last time a sweep came late (the process was busy): silence counts from then. */
+  #deafAt = Number.NEGATIVE_INFINITY;
+  #holding = false;
+  #draining = false;
+  #out: DeliveryCommand[] = [];
+  redelivered = 0;
+  duplicates = 0;
+  deadlines = 0;
+  failed = 0;
+  revoked = 0;
+
+  constructor(parts: DeliveryParts, options: Partial<DeliveryOptions> = {}, now: () => number = Date.now) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.options = { ...DELIVERY_DEFAULTS, ...given };
+    this.parts = parts;
+    this.now = now;
+    this.sweepMs = Math.max(10, Math.min(250, Math.floor(this.options.workerTimeoutMs / 4)));
+    this.#lastSweep = now();
+  }
+
+  /** Messages taken in and not answered. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Takes in clients' messages (each with its id): queued, then handed to workers with credit. */
+  take(messages: readonly PalmMessage[]): DeliveryCommand[] {
+    const now = this.now();
+    for (const message of messages) {
+      const id = message.id;
+      // Without an id, or one seen already (the router hands a delivery again after the actor restarted).
+      if (!id || this.#entries.has(id) || this.#settled.has(id)) continue;
+      this.#entries.set(id, {
+        id,
+        message,
+        fn: functionOf(message),
+        takenAt: now,
+        owner: undefined,
+        seq: 0,
+        attempts: 0,
+        sentAt: now,
+        deadline: now + this.options.callTimeoutMs,
+      });
+      this.#queue.push(id);
+    }
+    this.#pump(now);
+    this.#checkHold();
+    return this.#flush();
+  }
+
+  /** Takes results from a palm worker (`worker`) or from the worker PULL (undefined: pylm workers). */
+  results(worker: string | undefined, results: readonly PalmMessage[]): DeliveryCommand[] {
+    const now = this.now();
+    const from = worker === undefined ? undefined : this.#workers.get(worker);
+    if (from) this.#heard(from, now);
+    const passed: PalmMessage[] = [];
+    for (const result of results) {
+      const id = result.id;
+      if (!id) {
+        passed.push(result);
+        continue;
+      }
+      const key = this.#entryKey(id);
+      // Credit comes back only to the worker that holds the id, whoever holds the entry now.
+      if (from) from.held.delete(key);
+      else if (worker === undefined) this.#pool.held.delete(key);
+      if (this.#settled.has(id)) {
+        this.duplicates++;
+        continue;
+      }
+      const entry = this.#entries.get(key);
+      // Past its deadline (the sweep has not come round yet): the caller gets the deadline's answer.
+      if (entry && entry.deadline <= now) {
+        passed.push(this.#timedOut(entry, now));
+        this.deadlines++;
+        this.#event({ type: "calls.timedOut", count: 1 });
+        continue;
+      }
+      this.#remember(id);
+      if (entry) this.#entries.delete(key);
+      passed.push(result);
+    }
+    if (passed.length > 0) this.#route(this.parts.results, passed);
+    this.#pump(now);
+    this.#checkHold();
+    return this.#flush();
+  }
+
+  /** Takes what the Dispatch part (or the worker PUSH) reports about workers. */
+  news(news: WorkerNews): DeliveryCommand[] {
+    const now = this.now();
+    switch (news.type) {
+      case "hello":
+        this.#hello(news.hello, now);
+        break;
+      case "results":
+        break;
+      case "beat":
+        this.#beat(news.worker, news.busy, now);
+        break;
+      case "bye":
+      case "gone": {
+        const worker = this.#workers.get(news.worker);
+        if (worker && worker.state === "alive") {
+          worker.state = news.type === "bye" ? "left" : "lost";
+          if (worker.state === "lost") {
+            worker.lostAt = now;
+            this.#event({ type: "worker.lost", worker: info(worker) });
+          }
+          this.#release(worker, "worker.left", now);
+        }
+        break;
+      }
+      case "peers":
+        this.#pool.peers = news.connected;
+        if (news.left && this.#pool.held.size > 0) this.#pool.leftAt ??= now;
+        break;
+    }
+    this.#pump(now);
+    this.#checkHold();
+    return this.#flush();
+  }
+
+  /** One sweep: lost workers, passed deadlines, the PUSH pool's redeliveries, calls with no worker. */
+  sweep(): DeliveryCommand[] {
+    const now = this.now();
+    // A late sweep means the process was busy: heartbeats may be waiting unread, so nobody is judged now.
+    const onTime = now - this.#lastSweep < this.sweepMs * 4 + 100;
+    this.#lastSweep = now;
+    if (!onTime) this.#deafAt = now;
+    else {
+      for (const worker of this.#workers.values()) {
+        if (worker.state !== "alive") continue;
+        // Until its first beat a worker gets longer: its heartbeat thread may take a while to start.
+        const timeout = this.options.workerTimeoutMs * (worker.heartbeats === 0 ? FIRST_BEAT_GRACE : 1);
+        if (now - Math.max(worker.lastSeen, this.#deafAt) <= timeout) continue;
+        worker.state = "lost";
+        worker.lostAt = now;
+        this.#event({ type: "worker.lost", worker: info(worker) });
+        this.#release(worker, "worker.lost", now);
+      }
+    }
+    this.#expire(now);
+    const pool = this.#pool;
+    if (pool.leftAt !== undefined && now - pool.leftAt >= DISCONNECT_GRACE_MS) {
+      pool.leftAt = undefined;
+      this.#releasePool("peer.disconnected", now, now);
+    } else if (pool.held.size > 0) {
+      this.#releasePool("timeout", now - this.options.redeliverAfterMs, now);
+    }
+    this.#noWorkers(now);
+    this.#pump(now);
+    this.#checkHold();
+    return this.#flush();
+  }
+
+  /** Stops taking new messages in (the server stops): the intake stays held. */
+  drain(): DeliveryCommand[] {
+    this.#draining = true;
+    this.#checkHold();
+    return this.#flush();
+  }
+
+  /** Every palm worker heard of (alive, lost or gone), oldest first. */
+  workers(): WorkerInfo[] {
+    return [...this.#workers.values()].map(info);
+  }
+
+  /** The counters the inspector shows. */
+  stats(): DeliveryStats {
+    const workers: Record<string, { held: number; credit: number; state: string }> = {};
+    for (const worker of this.#workers.values()) {
+      if (worker.state === "alive" || worker.held.size > 0)
+        workers[worker.id] = { held: worker.held.size, credit: this.#credit(worker), state: worker.state };
+    }
+    const pool = this.#pool;
+    if (pool.peers > 0 || pool.held.size > 0)
+      workers[PUSH_POOL] = { held: pool.held.size, credit: this.#poolCredit(), state: `${pool.peers} peers` };
+    return {
+      inFlight: this.#entries.size,
+      queued: this.#queue.length - this.#queueHead,
+      workers,
+      redelivered: this.redelivered,
+      duplicates: this.duplicates,
+      deadlines: this.deadlines,
+      failed: this.failed,
+      revoked: this.revoked,
+    };
+  }
+
+  /** The inspector serialises the actor's context: it sees the counters, not the maps. */
+  toJSON(): DeliveryStats {
+    return this.stats();
+  }
+
+  #hello(hello: HelloInfo, now: number): void {
+    let worker = this.#workers.get(hello.id);
+    const rejoined = worker !== undefined && worker.state !== "alive";
+    if (!worker) {
+      if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
+      worker = {
+        id: hello.id,
+        name: hello.name,
+        pid: hello.pid,
+        host: hello.host,
+        prefetch: hello.prefetch,
+        timeouts: hello.timeouts ?? {},
+        state: "alive",
+        firstSeen: now,
+        lastSeen: now,
+        lostAt: undefined,
+        rejoins: 0,
+        heartbeats: 0,
+        held: new Map(),
+        nextSeq: 1,
+        stuck: false,
+      };
+      this.#workers.set(hello.id, worker);
+    } else {
+      worker.name = hello.name;
+      worker.pid = hello.pid;
+      worker.host = hello.host;
+      worker.prefetch = hello.prefetch;
+      worker.timeouts = hello.timeouts ?? {};
+      if (rejoined) worker.rejoins++;
+      worker.state = "alive";
+      worker.stuck = false;
+    }
+    worker.lastSeen = now;
+    // What it still holds from before (a re-announce) costs it credit until it answers.
+    for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
+    if (rejoined || worker.heartbeats === 0)
+      this.#event({ type: "worker.joined", worker: info(worker), rejoined });
+  }
+
+  #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
+    const worker = this.#workers.get(id);
+    // A beat from an id never announced (a master restarted, or a forgery) touches nothing: ask who it is.
+    if (!worker) {
+      this.#order({ type: "who", worker: id });
+      return;
+    }
+    if (worker.state !== "alive") {
+      // Back after it was declared lost (frozen, then thawed): what it held went to others; it says hello again.
+      this.#order({ type: "who", worker: id });
+      return;
+    }
+    this.#heard(worker, now);
+    worker.heartbeats++;
+    const stuck = busy !== undefined && busy.ms >= this.options.stuckAfterMs;
+    if (stuck && !worker.stuck) {
+      worker.stuck = true;
+      this.#revoke(worker, busy.seq, now);
+    } else if (!stuck && worker.stuck) worker.stuck = false;
+  }
+
+  /** A stuck worker's messages after the one it runs were not started: they go to others. */
+  #revoke(worker: Worker, busySeq: number, now: number): void {
+    const seqs: number[] = [];
+    const back: Entry[] = [];
+    for (const [id, seq] of worker.held) {
+      if (seq <= busySeq) continue;
+      const entry = this.#entries.get(id);
+      worker.held.delete(id);
+      seqs.push(seq);
+      if (!entry || entry.owner !== worker.id) continue;
+      // Not started: the attempt does not count.
+      entry.attempts--;
+      back.push(entry);
+    }
+    this.#requeue(back, now);
+    if (seqs.length === 0) return;
+    this.revoked += seqs.length;
+    this.#order({ type: "revoke", worker: worker.id, seqs });
+    this.#event({ type: "messages.redelivered", reason: "worker.stuck", count: seqs.length, failed: 0 });
+  }
+
+  #heard(worker: Worker, now: number): void {
+    if (worker.state === "alive") worker.lastSeen = now;
+  }
+
+  /** A worker lost or gone: exactly the messages it held go to others (or fail past `maxAttempts`). */
+  #release(worker: Worker, reason: RedeliveryReason, now: number): void {
+    const entries: Entry[] = [];
+    for (const id of worker.held.keys()) {
+      const entry = this.#entries.get(id);
+      if (entry && entry.owner === worker.id) entries.push(entry);
+    }
+    worker.held.clear();
+    worker.stuck = false;
+    this.#redeliver(entries, reason, now);
+  }
+
+  #releasePool(reason: RedeliveryReason, sentBefore: number, now: number): void {
+    const pool = this.#pool;
+    const entries: Entry[] = [];
+    for (const id of pool.held) {
+      const entry = this.#entries.get(id);
+      if (!entry || entry.owner !== PUSH_POOL) {
+        pool.held.delete(id);
+        continue;
+      }
+      if (entry.sentAt <= sentBefore) {
+        entries.push(entry);
+        pool.held.delete(id);
+      }
+    }
+    this.#redeliver(entries, reason, now);
+  }
+
+  #redeliver(entries: Entry[], reason: RedeliveryReason, now: number): void {
+    if (entries.length === 0) return;
+    const failed: PalmMessage[] = [];
+    const again: Entry[] = [];
+    for (const entry of entries) {
+      if (entry.attempts >= this.options.maxAttempts) {
+        failed.push(
+          this.#answer(
+            entry,
+            `no result after ${entry.attempts} attempts: the workers holding it were lost or did not answer (${reason})`,
+          ),
+        );
+        this.failed++;
+      } else again.push(entry);
+    }
+    this.#requeue(again, now);
+    this.redelivered += again.length;
+    if (failed.length > 0) this.#route(this.parts.results, failed);
+    this.#event({ type: "messages.redelivered", reason, count: again.length, failed: failed.length });
+  }
+
+  /** Puts entries back at the head of the queue, in their order: they waited longest. */
+  #requeue(entries: Entry[], now: number): void {
+    if (entries.length === 0) return;
+    for (const entry of entries) {
+      entry.owner = undefined;
+      entry.sentAt = now;
+    }
+    const ids = entries.map((entry) => entry.id);
+    if (this.#queueHead >= ids.length) {
+      this.#queueHead -= ids.length;
+      for (let k = 0; k < ids.length; k++) this.#queue[this.#queueHead + k] = ids[k]!;
+    } else {
+      this.#queue = [...ids, ...this.#queue.slice(this.#queueHead)];
+      this.#queueHead = 0;
+    }
+  }
+
+  /** Forgets an entry answered by the master itself; a result that still comes for it is a duplicate. */
+  #answer(entry: Entry, error: string): PalmMessage {
+    this.#entries.delete(entry.id);
+    if (!this.#settled.has(entry.id)) this.#remember(entry.id);
+    return { ...entry.message, payload: new Uint8Array(0), error };
+  }
+
+  /** Calls past their deadline are answered at once; their worker's credit comes back when it answers. */
+  #expire(now: number): void {
+    const late: PalmMessage[] = [];
+    for (const entry of this.#entries.values())
+      if (entry.deadline <= now) late.push(this.#timedOut(entry, now));
+    if (late.length === 0) return;
+    this.deadlines += late.length;
+    this.#route(this.parts.results, late);
+    this.#event({ type: "calls.timedOut", count: late.length });
+  }
+
+  #timedOut(entry: Entry, now: number): PalmMessage {
+    const where = entry.owner === undefined ? "no worker took it" : "a worker holds it";
+    return this.#answer(
+      entry,
+      coded("PALM_ERR_TIMEOUT", `no result within ${now - entry.takenAt} ms (${where})`),
+    );
+  }
+
+  /** Calls that found no worker at all (no palm worker alive, no PUSH peer) for `noWorkerTimeoutMs`. */
+  #noWorkers(now: number): void {
+    if (this.#pool.peers > 0 || this.#queue.length === this.#queueHead) return;
+    for (const worker of this.#workers.values()) if (worker.state === "alive") return;
+    const failed: PalmMessage[] = [];
+    for (let k = this.#queueHead; k < this.#queue.length; k++) {
+      const entry = this.#entries.get(this.#queue[k]!);
+      if (!entry || entry.owner !== undefined || now - entry.takenAt < this.options.noWorkerTimeoutMs)
+        continue;
+      failed.push(
+        this.#answer(
+          entry,
+          coded("PALM_ERR_NO_WORKERS", `no worker connected for ${now - entry.takenAt} ms`),
+        ),
+      );
+    }
+    if (failed.length === 0) return;
+    this.failed += failed.length;
+    this.#route(this.parts.results, failed);
+  }
+
+  #credit(worker: Worker): number {
+    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.prefetch - worker.held.size) : 0;
+  }
+
+  #poolCredit(): number {
+    return Math.max(0, this.#pool.peers * this.options.pushPrefetch - this.#pool.held.size);
+  }
+
+  /** Hands queued messages to workers with credit: palm workers first, most credit first; then the PUSH pool. */
+  #pump(now: number): void {
+    if (this.#queue.length === this.#queueHead) return;
+    const credits: Array<{ worker: Worker; credit: number; batch: Entry[] }> = [];
+    for (const worker of this.#workers.values()) {
+      const credit = this.#credit(worker);
+      if (credit > 0) credits.push({ worker, credit, batch: [] });
+    }
+    let poolCredit = this.#poolCredit();
+    const pool: Entry[] = [];
+    while (this.#queueHead < this.#queue.length) {
+      let best: (typeof credits)[number] | undefined;
+      for (const candidate of credits) if (candidate.credit > (best?.credit ?? 0)) best = candidate;
+      if (!best && poolCredit === 0) break;
+      const id = this.#queue[this.#queueHead++]!;
+      const entry = this.#entries.get(id);
+      // Answered meanwhile, or already handed out again.
+      if (!entry || entry.owner !== undefined) continue;
+      entry.attempts++;
+      entry.sentAt = now;
+      if (best) {
+        best.credit--;
+        const worker = best.worker;
+        entry.owner = worker.id;
+        entry.seq = worker.nextSeq++;
+        const fnTimeout = worker.timeouts[entry.fn];
+        if (fnTimeout !== undefined) entry.deadline = entry.takenAt + fnTimeout;
+        worker.held.set(id, entry.seq);
+        best.batch.push(entry);
+      } else {
+        poolCredit--;
+        entry.owner = PUSH_POOL;
+        this.#pool.held.add(id);
+        pool.push(entry);
+      }
+    }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    for (const { worker, batch } of credits) {
+      if (batch.length === 0) continue;
+      const order: DispatchOrder = {
+        type: "work",
+        worker: worker.id,
+        seq: batch[0]!.seq,
+        deadlines: batch.map((entry) => Math.max(1, entry.deadline - now)),
+      };
+      this.#out.push({
+        type: "route",
+        to: this.parts.dispatch,
+        messages: batch.map((entry) => entry.message),
+        envelope: order,
+      });
+    }
+    if (pool.length > 0)
+      this.#route(
+        this.parts.push,
+        pool.map((entry) => entry.message),
+      );
+  }
+
+  #checkHold(): void {
+    const size = this.#entries.size;
+    const max = this.options.maxInFlight;
+    const high = this.#draining || (this.#holding ? size > Math.floor(max * 0.9) : size >= max);
+    if (high === this.#holding) return;
+    this.#holding = high;
+    this.#out.push({ type: "hold", high });
+  }
+
+  /** The entry a result id settles: the id itself, or its prefix at a `/` (one message, several results). */
+  #entryKey(id: string): string {
+    if (this.#entries.has(id) || id.indexOf("/") === -1) return id;
+    let key = id;
+    for (;;) {
+      const cut = key.lastIndexOf("/");
+      if (cut === -1) return id;
+      key = key.slice(0, cut);
+      if (this.#entries.has(key)) return key;
+    }
+  }
+
+  /** Adds an id to the settled window, forgetting the oldest past the limit (a ring: O(1) per id). */
+  #remember(id: string): void {
+    this.#settled.add(id);
+    const order = this.#settledOrder;
+    if (order.length < this.options.settledLimit) {
+      order.push(id);
+      return;
+    }
+    this.#settled.delete(order[this.#oldest]!);
+    order[this.#oldest] = id;
+    this.#oldest = (this.#oldest + 1) % this.options.settledLimit;
+  }
+
+  /** Forgets the oldest worker that is not alive; false if every one remembered is alive. */
+  #evict(): boolean {
+    for (const [id, worker] of this.#workers) {
+      if (worker.state !== "alive" && worker.held.size === 0) {
+        this.#workers.delete(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #route(to: string, messages: PalmMessage[]): void {
+    if (messages.length > 0) this.#out.push({ type: "route", to, messages });
+  }
+
+  #order(order: DispatchOrder): void {
+    this.#out.push({ type: "route", to: this.parts.dispatch, messages: [], envelope: order });
+  }
+
+  #event(event: LivenessEvent): void {
+    this.#out.push({ type: "event", event });
+  }
+
+  #flush(): DeliveryCommand[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+}
+
+function info(worker: Worker): WorkerInfo {
+  return {
+    id: worker.id,
+    name: worker.name,
+    pid: worker.pid,
+    host: worker.host,
+    state: worker.state,
+    firstSeen: worker.firstSeen,
+    lastSeen: worker.lastSeen,
+    lostAt: worker.lostAt,
+    rejoins: worker.rejoins,
+    heartbeats: worker.heartbeats,
+  };
+}

@@ -1,0 +1,84 @@
+import { fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import { RateLimitedLog } from "../logger.js";
+import type { PartEnvironment } from "../part.js";
+import type { FrameBatch } from "../sockets/keptSocket.js";
+import type { SocketPlan } from "../sockets/socketPlan.js";
+import type { DispatchLink, DispatchRunner } from "../worker/dispatchRunner.js";
+import { socketPlan } from "./socketPlans.js";
+
+const dealerPlan = socketPlan("dealer", false);
+
+/**
+ * The bridge of a worker's dispatch part: a DEALER (routing id = the worker's id) connected to the master's
+ * Dispatch ROUTER. What it reads goes to the worker's `DispatchRunner` (work, revokes, `who`); the runner
+ * sends hello and results through it while it runs. Bad frames are counted and logged at most every 10 s.
+ */
+export function createDispatchConnectionBridge() {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const { keeper, name, logger, options } = environment;
+    const runner = options.dispatch as DispatchRunner;
+    const badLog = new RateLimitedLog();
+    // zeromq.js types socket options per socket class; the plan's are the generic socket's.
+    const dealerOptions = { routingId: runner.id } as unknown as SocketPlan["options"];
+    const kept = keeper.acquire(name, {
+      ...dealerPlan(environment),
+      // Where the master is now (it may have moved since the part was registered).
+      address: runner.address,
+      options: dealerOptions,
+      observePeers: (event) => runner.peer(event),
+    });
+    let open = true;
+    const link: DispatchLink = {
+      send: (frames) =>
+        open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending")),
+      moveTo: (from, to) => {
+        try {
+          kept.socket.disconnect(from);
+        } catch {
+          // Not connected there (any more).
+        }
+        kept.socket.connect(to);
+      },
+    };
+    const onBatch = (batch: FrameBatch): void => {
+      if (!open) return;
+      let bad = 0;
+      let reason = "";
+      for (const frames of batch) {
+        const received = runner.receive(frames);
+        if (received.kind === "work") send(partEvents.received(received.messages));
+        else if (received.kind === "bad") {
+          bad++;
+          reason = received.reason;
+        }
+      }
+      if (bad > 0) {
+        send(partEvents.badFrame(bad, reason));
+        badLog.hit((count) => logger.warn({ count, reason }, "bad frames dropped"), bad);
+      }
+    };
+    const onError = (error: unknown) => {
+      if (!open) return;
+      keeper.discard(name);
+      send(partEvents.fault(error));
+    };
+    kept.ready.then(
+      () => {
+        if (!open) return;
+        kept.attach(onBatch, onError);
+        runner.attach(link).catch(onError);
+        send(partEvents.ready());
+      },
+      (error) => onError(error),
+    );
+    return () => {
+      open = false;
+      runner.detach(link);
+      kept.detach();
+    };
+  });
+}

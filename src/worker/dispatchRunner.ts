@@ -1,0 +1,388 @@
+import { hostname } from "node:os";
+import { frameChunks } from "../bridges/frameChunks.js";
+import type { Codec } from "../codec/codec.js";
+import {
+  DISPATCH_VERSION,
+  decodeRevoke,
+  decodeWorkHeader,
+  dispatchTags,
+  encodeHello,
+  readTag,
+} from "../dispatch/protocol.js";
+import { remoteErrorText } from "../errors.js";
+import type { PeerEvent } from "../liveness/peerCount.js";
+import type { PalmMessage } from "../message.js";
+import type { BusyBoard } from "./busyBoard.js";
+import { DeadlineContext } from "./callContext.js";
+import { limitResultSize } from "./oversized.js";
+
+/** How the runner sends on the worker's DEALER (the dispatch part's socket, while that part runs). */
+export interface DispatchLink {
+  send(frames: Buffer[]): Promise<void>;
+  /** Connects the socket to `to` instead of `from` (the master came back at another address). */
+  moveTo(from: string, to: string): void;
+}
+
+/** Runs the function a message names (the worker's function runner). */
+export type RunMessage = (
+  message: PalmMessage,
+  context: DeadlineContext,
+) => PalmMessage[] | Promise<PalmMessage[]>;
+
+/** What a `DispatchRunner` is set up with. */
+export interface DispatchRunnerOptions {
+  readonly id: string;
+  /** The master's dispatch address (where the worker's DEALER connects). */
+  readonly address: string;
+  /** Told about the DEALER's connection to the master (established, lost). */
+  readonly onPeer?: (event: PeerEvent) => void;
+  readonly name: string;
+  readonly prefetch: number;
+  readonly heartbeatMs: number;
+  readonly timeouts?: Readonly<Record<string, number>>;
+  readonly codec: Codec;
+  readonly maxMessageSize: number;
+  readonly run: RunMessage;
+  /** Where the main thread publishes the synchronous call it is inside (for the heartbeat thread). */
+  readonly board?: BusyBoard;
+}
+
+/** What one received multipart message amounted to. */
+export type Received =
+  | { readonly kind: "work"; readonly messages: PalmMessage[] }
+  | { readonly kind: "control" }
+  | { readonly kind: "bad"; readonly reason: string };
+
+/** A message handed to this worker and not started yet. */
+interface Held {
+  readonly seq: number;
+  readonly message: PalmMessage;
+  /** `Date.now()` at its deadline; 0 for none. */
+  readonly deadlineAt: number;
+}
+
+/** At most this many results go into one `results` frame (and about `MAX_FRAME_BYTES` of payload). */
+const MAX_FRAME_RESULTS = 256;
+const EMPTY = new Uint8Array(0);
+/**
+ * A turn of the event loop runs messages for at most about this long (and at most half the worker's
+ * credit) before it yields, so the socket is read and revokes are seen between messages: quick messages
+ * share a turn and their results a frame (one ZeroMQ send per message would cost several times the
+ * message itself), and a long call has its turn to itself.
+ */
+const TURN_MS = 1;
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * A palm worker's side of the dispatch protocol (see `src/dispatch/protocol.ts`): it keeps the messages the
+ * master handed it, runs them in dispatch order one per turn of the event loop (so the socket is read and
+ * revokes are seen between them; async calls overlap), and sends the results of a turn in one frame. It
+ * outlives restarts of the dispatch part: a restarted part attaches again and re-announces what it holds.
+ */
+export class DispatchRunner {
+  readonly #options: DispatchRunnerOptions;
+  readonly #host = hostname();
+  #link: DispatchLink | undefined;
+  #address: string;
+  /** The connection to the master was lost since the last hello. */
+  #lost = false;
+  #pending: Held[] = [];
+  #head = 0;
+  /** Async calls under way: dispatch seq → message id. */
+  readonly #running = new Map<number, string | undefined>();
+  #out: PalmMessage[] = [];
+  #sending = false;
+  #scheduled = false;
+  #stopping = false;
+  #settledWaiters: Array<() => void> = [];
+  /** Messages handed, started, revoked before they started; results sent. */
+  readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
+
+  readonly #turnMessages: number;
+
+  constructor(options: DispatchRunnerOptions) {
+    this.#options = options;
+    this.#address = options.address;
+    // Half the credit per turn: the results of one half go back (and the master refills) while the other
+    // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
+    this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
+  }
+
+  get id(): string {
+    return this.#options.id;
+  }
+
+  /** The master's dispatch address now. */
+  get address(): string {
+    return this.#address;
+  }
+
+  /**
+   * Takes the DEALER's connection events: once a lost connection is back (the master restarted), the
+   * worker announces itself again at once instead of waiting for the master's `who`.
+   */
+  peer(event: PeerEvent): void {
+    if (event === "disconnect") this.#lost = true;
+    else if (event === "handshake" && this.#lost) {
+      this.#lost = false;
+      this.#link?.send(this.hello()).catch(() => undefined);
+    }
+    this.#options.onPeer?.(event);
+  }
+
+  /** Follows the master to a new dispatch address. */
+  moveTo(address: string): void {
+    const from = this.#address;
+    this.#address = address;
+    this.#link?.moveTo(from, address);
+  }
+
+  /** Ids of the messages this worker holds: not started yet, or running. */
+  holding(): string[] {
+    const ids: string[] = [];
+    for (let i = this.#head; i < this.#pending.length; i++) {
+      const id = this.#pending[i]!.message.id;
+      if (id !== undefined) ids.push(id);
+    }
+    for (const id of this.#running.values()) if (id !== undefined) ids.push(id);
+    return ids;
+  }
+
+  /** A `hello` frame pair announcing this worker (and, after the first, what it still holds). */
+  hello(): Buffer[] {
+    const { id, name, prefetch, heartbeatMs, timeouts } = this.#options;
+    const holding = this.holding();
+    return [
+      dispatchTags.hello,
+      encodeHello({
+        v: DISPATCH_VERSION,
+        id,
+        name,
+        pid: process.pid,
+        host: this.#host,
+        prefetch,
+        heartbeatMs,
+        ...(timeouts && Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+        ...(holding.length > 0 ? { holding } : {}),
+      }),
+    ];
+  }
+
+  /** The dispatch part's socket is ready: announce this worker and send what waited for it. */
+  attach(link: DispatchLink): Promise<void> {
+    this.#link = link;
+    const hello = link.send(this.hello());
+    this.#flush();
+    return hello;
+  }
+
+  /** The dispatch part stopped (or crashed): results wait for the next `attach`. */
+  detach(link: DispatchLink): void {
+    if (this.#link === link) this.#link = undefined;
+  }
+
+  /** Takes one multipart message from the master. Never throws: what it cannot read is `bad`. */
+  receive(frames: Buffer[]): Received {
+    const tag = readTag(frames[0]);
+    switch (tag) {
+      case "work":
+        return this.#work(frames);
+      case "revoke": {
+        const revoke = frames.length === 2 ? decodeRevoke(frames[1]) : undefined;
+        if (!revoke) return { kind: "bad", reason: "malformed revoke" };
+        this.#revoke(revoke.seqs);
+        return { kind: "control" };
+      }
+      case "who":
+        this.#link?.send(this.hello()).catch(() => undefined);
+        return { kind: "control" };
+      default:
+        return { kind: "bad", reason: tag ? `unexpected "${tag}" from the master` : "unknown tag" };
+    }
+  }
+
+  #work(frames: Buffer[]): Received {
+    const header = frames.length === 3 ? decodeWorkHeader(frames[1]) : undefined;
+    if (!header) return { kind: "bad", reason: "malformed work header" };
+    let messages: PalmMessage[];
+    try {
+      messages = this.#options.codec.decode(frames[2]!);
+    } catch (error) {
+      return { kind: "bad", reason: error instanceof Error ? error.message : String(error) };
+    }
+    // A worker that is leaving runs nothing new: its `bye` makes the master hand these to another worker.
+    if (this.#stopping) return { kind: "work", messages };
+    const now = Date.now();
+    for (let k = 0; k < messages.length; k++) {
+      const left = header.deadlines[k] ?? 0;
+      this.#pending.push({
+        seq: header.seq + k,
+        message: messages[k]!,
+        deadlineAt: left > 0 ? now + left : 0,
+      });
+    }
+    this.counts.handed += messages.length;
+    this.#schedule();
+    return { kind: "work", messages };
+  }
+
+  #revoke(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    const revoked = new Set(seqs);
+    const kept: Held[] = [];
+    for (let i = this.#head; i < this.#pending.length; i++) {
+      const held = this.#pending[i]!;
+      if (revoked.has(held.seq)) this.counts.revoked++;
+      else kept.push(held);
+    }
+    this.#pending = kept;
+    this.#head = 0;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#tick);
+  }
+
+  /**
+   * One turn: start messages in dispatch order until the turn has run `TURN_MS` or half the credit (a long
+   * synchronous call ends its turn by itself), then send every result finished since the last turn.
+   */
+  readonly #tick = (): void => {
+    this.#scheduled = false;
+    const turnStarted = Date.now();
+    let ran = 0;
+    while (!this.#stopping && this.#head < this.#pending.length) {
+      const held = this.#pending[this.#head++]!;
+      if (this.#head === this.#pending.length) {
+        this.#pending = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#pending.length) {
+        this.#pending = this.#pending.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#start(held);
+      if (++ran >= this.#turnMessages || Date.now() - turnStarted >= TURN_MS) break;
+    }
+    this.#flush();
+    if (!this.#stopping && this.#head < this.#pending.length) this.#schedule();
+  };
+
+  #start(held: Held): void {
+    const { seq, message, deadlineAt } = held;
+    this.counts.started++;
+    if (deadlineAt > 0 && Date.now() >= deadlineAt) {
+      // Its caller has had its timeout already: running it would only delay the messages behind it.
+      this.#push([
+        {
+          ...message,
+          payload: EMPTY,
+          error: remoteErrorText("PALM_ERR_TIMEOUT", "the call's deadline passed before it started"),
+        },
+      ]);
+      return;
+    }
+    const context = new DeadlineContext(deadlineAt);
+    const board = this.#options.board;
+    board?.enter(seq);
+    let results: PalmMessage[] | Promise<PalmMessage[]>;
+    try {
+      results = this.#options.run(message, context);
+    } finally {
+      board?.leave();
+    }
+    if (!isPromise<PalmMessage[]>(results)) {
+      context.dispose();
+      this.#push(results);
+      return;
+    }
+    this.#running.set(seq, message.id);
+    results
+      .then(
+        (settled) => this.#push(settled),
+        (error) => this.#push([{ ...message, payload: EMPTY, error: String(error) }]),
+      )
+      .finally(() => {
+        context.dispose();
+        this.#running.delete(seq);
+        this.#schedule();
+      });
+  }
+
+  #push(results: PalmMessage[]): void {
+    const { codec, maxMessageSize } = this.#options;
+    for (const result of limitResultSize(results, codec, maxMessageSize)) this.#out.push(result);
+  }
+
+  /** Sends what results wait, one frame after the other; results finished meanwhile go in the next. */
+  #flush(): void {
+    const link = this.#link;
+    if (this.#sending || this.#out.length === 0 || !link) {
+      if (this.#out.length === 0 && !this.#sending) this.#wakeSettled();
+      return;
+    }
+    const batch = this.#out;
+    this.#out = [];
+    this.#sending = true;
+    this.#send(link, batch).then(
+      () => {
+        this.counts.results += batch.length;
+        this.#sending = false;
+        this.#flush();
+      },
+      () => {
+        // The part's socket went away mid-send: these go out again once a part attaches.
+        this.#out = batch.concat(this.#out);
+        this.#sending = false;
+        if (this.#link === link) this.#link = undefined;
+      },
+    );
+  }
+
+  async #send(link: DispatchLink, batch: PalmMessage[]): Promise<void> {
+    const { codec } = this.#options;
+    for (const chunk of frameChunks(batch, MAX_FRAME_RESULTS)) {
+      for (const frame of codec.encode(chunk)) await link.send([dispatchTags.results, frame]);
+    }
+  }
+
+  #wakeSettled(): void {
+    if (this.#running.size > 0 || this.#settledWaiters.length === 0) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Leaves: starts nothing more, waits (at most `waitMs`) for the calls under way and their results to go
+   * out, then says `bye`, so the master hands what this worker did not start to others at once.
+   */
+  async leave(waitMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#pending = [];
+    this.#head = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = new Promise<void>((resolve) => {
+      this.#settledWaiters.push(resolve);
+      timer = setTimeout(resolve, waitMs);
+    });
+    this.#flush();
+    this.#wakeSettled();
+    await settled;
+    clearTimeout(timer);
+    const link = this.#link;
+    if (!link) return;
+    let byeTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      link.send([dispatchTags.bye]).catch(() => undefined),
+      new Promise<void>((resolve) => {
+        byeTimer = setTimeout(resolve, Math.min(waitMs, 1000));
+      }),
+    ]);
+    clearTimeout(byeTimer);
+  }
+}
