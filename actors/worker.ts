@@ -3,6 +3,8 @@ import { CacheClient } from "../src/cacheClient.js";
 import { type CodecName, getCodec } from "../src/codec/index.js";
 import type { PalmError as PalmErrorType } from "../src/errors.js";
 import { invalidOption, PalmError } from "../src/errors.js";
+import type { InspectOptions } from "../src/inspection.js";
+import { checkInspectOptions } from "../src/inspector/inspectOptions.js";
 import { HeartbeatSender } from "../src/liveness/heartbeatSender.js";
 import type { Logger, LogLevel } from "../src/logger.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
@@ -55,6 +57,8 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number;
   /** ZMQ_MAXMSGSIZE of the worker's sockets. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
+  /** Serve a live inspector page for this worker (`{ port, host, record, redact }`; see the Master's). */
+  inspect?: InspectOptions;
 }
 
 /**
@@ -86,6 +90,7 @@ export class Worker {
     if (checked.heartbeatIntervalMs !== undefined)
       checkInteger("heartbeatIntervalMs", checked.heartbeatIntervalMs, 0);
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
+    if (checked.inspect !== undefined) checkInspectOptions(checked.inspect);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -135,6 +140,7 @@ export class Worker {
       logger: options.logger,
       supervision: options.supervision,
       maxMessageSize: options.maxMessageSize,
+      inspect: options.inspect,
     });
     this.#template = template;
     const heartbeat = new HeartbeatSender({
