@@ -278,6 +278,10 @@ export class ServerInspection implements InspectorSource {
 
   /** Closes the inspector, the trace and every open page stream. */
   async close(): Promise<void> {
+    if (this.#skipped > 0) {
+      this.#publish({ type: "messages.sampled", at: Date.now(), detail: `${this.#skipped} message hops not shown` });
+      this.#skipped = 0;
+    }
     this.#unsubscribe?.();
     if (this.#recordTimer) clearInterval(this.#recordTimer);
     if (this.#recorder) {

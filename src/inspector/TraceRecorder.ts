@@ -45,7 +45,7 @@ export class TraceRecorder {
   readonly #file: string;
   readonly #maxBytes: number;
   readonly #statecharts = new Map<string, string>();
-  readonly #lastSnapshot = new Map<string, string>();
+  readonly #lastSnapshot = new Map<string, { json: string; at: number }>();
   #fd: number | undefined;
   #bytes = 0;
   #pending: string[] = [];
@@ -71,8 +71,8 @@ export class TraceRecorder {
 
   /** Queues the live snapshot of `process` (as JSON), unless it is the same as the last one recorded. */
   snapshot(process: string, json: string, at = Date.now()): void {
-    if (this.#fd === undefined || json === this.#lastSnapshot.get(process)) return;
-    this.#lastSnapshot.set(process, json);
+    if (this.#fd === undefined || json === this.#lastSnapshot.get(process)?.json) return;
+    this.#lastSnapshot.set(process, { json, at });
     this.#pending.push(snapshotLine(process, json, at));
   }
 
@@ -99,7 +99,7 @@ export class TraceRecorder {
     const lines = [JSON.stringify({ type: "header", palmTrace: TRACE_VERSION, at: now, pid: process.pid })];
     // A rotated file starts from what the page showed, so it replays on its own.
     lines.push(...this.#statecharts.values());
-    for (const [name, json] of this.#lastSnapshot) lines.push(snapshotLine(name, json, now));
+    for (const [name, { json, at }] of this.#lastSnapshot) lines.push(snapshotLine(name, json, at));
     this.#write(`${lines.join("\n")}\n`);
   }
 
