@@ -218,8 +218,8 @@ async function inspect(args: string[]): Promise<number> {
   if (replay.length > 0) {
     const { readTraces } = await import("./inspector/readTrace.js");
     const { replayStore } = await import("./inspector/replayStore.js");
-    const { records, processes } = readTraces(replay);
-    const source = replayStore(records, processes, replay.join(" "));
+    const { records, processes, sources } = readTraces(replay);
+    const source = replayStore(records, processes, sources);
     page = await createClusterServer({ port, host: values.host, source, trace: records });
     console.log(`palm inspect: replaying ${records.length} records of ${replay.join(", ")} at ${page.url}`);
   } else {

@@ -13,6 +13,7 @@ import type {
   InspectorSource,
   InspectorSupervision,
 } from "./inspector/types.js";
+import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import type { PalmMessage } from "./message.js";
 import type { PartDefinition } from "./part.js";
 import type { PartInfo, ServerEvent } from "./serverTemplate.js";
@@ -28,6 +29,10 @@ export interface InspectedServer {
   parts(): PartInfo[];
   definitions(): ReadonlyArray<{ name: string; part: PartDefinition }>;
   on(type: "*", listener: (event: ServerEvent) => void): () => void;
+  on<T extends LivenessEvent["type"]>(
+    type: T,
+    listener: (event: Extract<LivenessEvent, { type: T }>) => void,
+  ): () => void;
 }
 
 /** Failures kept per part for the supervision view. */
@@ -65,6 +70,7 @@ export class ServerInspection implements InspectorSource {
   readonly #server: InspectedServer;
   readonly #listeners = new Set<(event: InspectorEvent) => void>();
   readonly #lastState = new Map<string, string>();
+  readonly #lastValue = new Map<string, unknown>();
   readonly #partNames: Set<string>;
   readonly #statecharts: Record<string, StateGraph> = {};
   readonly #failures = new Map<string, InspectorFailure[]>();
@@ -111,7 +117,9 @@ export class ServerInspection implements InspectorSource {
     const id = (event.actorRef as { id?: string }).id;
     if (id === undefined || !this.#partNames.has(id) || this.#listeners.size === 0) return;
     const value = (event.snapshot as { value?: unknown }).value;
-    if (value === undefined) return;
+    // xstate keeps the value object while the state stays: most snapshots are dismissed by identity.
+    if (value === undefined || this.#lastValue.get(id) === value) return;
+    this.#lastValue.set(id, value);
     const state = dotted(value);
     const from = this.#lastState.get(id);
     if (from === state) return;
@@ -139,6 +147,10 @@ export class ServerInspection implements InspectorSource {
       this.#windowStart = now;
       this.#hopsLeft = this.#hopsPerWindow;
       this.#skipped = 0;
+    }
+    if (this.#hopsLeft <= 0) {
+      this.#skipped += messages.length;
+      return;
     }
     const redact = this.#options?.redact;
     for (const message of messages) {
@@ -230,7 +242,27 @@ export class ServerInspection implements InspectorSource {
     const options = checkInspectOptions(inspect);
     this.#options = options;
     this.#hopsPerWindow = Math.round(((options.maxHopsPerSecond ?? 1000) * HOP_WINDOW_MS) / 1000);
-    this.#unsubscribe = this.#server.on("*", (event) => {
+    // A Master's worker events are not lifecycle events (`*`): each is asked for by name.
+    const liveness = [
+      this.#server.on("worker.joined", ({ worker, rejoined }) =>
+        this.#publish({
+          type: "worker.joined",
+          at: Date.now(),
+          detail: `${worker.name}${rejoined ? " (again)" : ""}`,
+        }),
+      ),
+      this.#server.on("worker.lost", ({ worker }) =>
+        this.#publish({ type: "worker.lost", at: Date.now(), detail: worker.name }),
+      ),
+      this.#server.on("messages.redelivered", ({ count, failed, reason }) =>
+        this.#publish({
+          type: "messages.redelivered",
+          at: Date.now(),
+          detail: `${count} redelivered (${reason})${failed > 0 ? `, ${failed} failed after maxAttempts` : ""}`,
+        }),
+      ),
+    ];
+    const lifecycle = this.#server.on("*", (event) => {
       const at = Date.now();
       const part = "part" in event ? event.part : undefined;
       if (event.type === "part.failed") this.#failed(event.part, event.error, event.restartInMs, at);
@@ -250,6 +282,10 @@ export class ServerInspection implements InspectorSource {
             : event.type;
       this.#publish({ type, ...(part ? { part } : {}), at, ...(detail ? { detail } : {}) });
     });
+    this.#unsubscribe = () => {
+      lifecycle();
+      for (const off of liveness) off();
+    };
     if (options.record) {
       const recorder = new TraceRecorder({ file: options.record, maxBytes: options.recordMaxBytes });
       const name = this.#server.name;
@@ -279,7 +315,11 @@ export class ServerInspection implements InspectorSource {
   /** Closes the inspector, the trace and every open page stream. */
   async close(): Promise<void> {
     if (this.#skipped > 0) {
-      this.#publish({ type: "messages.sampled", at: Date.now(), detail: `${this.#skipped} message hops not shown` });
+      this.#publish({
+        type: "messages.sampled",
+        at: Date.now(),
+        detail: `${this.#skipped} message hops not shown`,
+      });
       this.#skipped = 0;
     }
     this.#unsubscribe?.();

@@ -281,6 +281,13 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
       (await page.locator('#log li[data-event-type="part.restarted"]').last().textContent()) ?? "",
       /restart 1 after: .*crashed by the cluster test/,
     );
+    await page.waitForFunction(
+      () => document.querySelector("#chart-body svg g[data-state].active"),
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
     await page.screenshot({ path: new URL("inspector-replay.png", ARTIFACTS).pathname, fullPage: true });
   });
 });

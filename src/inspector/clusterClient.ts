@@ -20,9 +20,9 @@ export function clusterClient(): void {
   const RING = 5000;
   const HOPS_SHOWN = 150;
   const LOG_SHOWN = 300;
-  const LANE_WIDTH = 96;
+  const LANE_WIDTH = 74;
   /** Width of the hop labels, left of the lanes. */
-  const LABEL_WIDTH = 400;
+  const LABEL_WIDTH = 330;
   const ROW_HEIGHT = 20;
   const HEADER_HEIGHT = 44;
   const COUNTERS = ["messagesIn", "messagesOut", "restarts", "errors"] as const;
@@ -146,7 +146,7 @@ export function clusterClient(): void {
       }
       const table = make("table");
       const head = make("tr");
-      for (const label of ["part", "state", "in", "out", "restarts", "err", "counters", "last failure"])
+      for (const label of ["part", "state", "in", "out", "restarts", "err", "counted", "last failure"])
         head.append(make("th", {}, label));
       table.append(head);
       for (const part of entry.snapshot?.parts ?? []) {
@@ -503,7 +503,7 @@ export function clusterClient(): void {
     setText(
       byId("chart-transition"),
       transition
-        ? `${clock(transition.at)} ${transition.from ?? "?"} → ${transition.detail ?? part.state} on ${transition.cause ?? "?"}`
+        ? `${clock(transition.at)} ${transition.from ? `${transition.from} ` : ""}→ ${transition.detail ?? part.state} on ${transition.cause ?? "?"}`
         : `now ${part.state}`,
     );
   };

@@ -18,7 +18,7 @@ body[data-mode="replay"] #replay { display: flex; }
 #replay button { font: inherit; padding: 3px 10px; border-radius: 6px; border: 1px solid #475569; background: #334155; color: #f8fafc; cursor: pointer; }
 #replay input[type=range] { flex: 1; }
 #replay-time { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; min-width: 250px; }
-main { display: grid; grid-template-columns: minmax(440px, 600px) 1fr; gap: 14px; padding: 14px 20px; }
+main { display: grid; grid-template-columns: minmax(420px, 540px) 1fr; gap: 14px; padding: 14px 20px; }
 .column { display: flex; flex-direction: column; gap: 14px; min-width: 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; }
 h2 { margin: 0 0 8px; font-size: 12px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); display: flex; gap: 8px; align-items: center; }
@@ -30,7 +30,7 @@ h2 { margin: 0 0 8px; font-size: 12px; text-transform: uppercase; letter-spacing
 .supervision { font-size: 12px; color: var(--muted); margin-bottom: 6px; display: flex; flex-wrap: wrap; gap: 4px 12px; }
 .supervision [data-field="left"][data-low="true"] { color: var(--bad); font-weight: 600; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th, td { text-align: left; padding: 3px 5px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { font-size: 11px; color: var(--muted); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td[data-field="state"] { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
@@ -44,7 +44,7 @@ tr[data-actor] td { color: #6d28d9; }
 .filters { display: flex; gap: 8px; flex-wrap: wrap; margin-bottom: 6px; }
 .filters input { font: inherit; padding: 3px 6px; border: 1px solid var(--line); border-radius: 6px; width: 150px; }
 #lanes-scroll { overflow: auto; max-height: 520px; }
-#lanes text { font: 11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fill: var(--ink); }
+#lanes text { font: 10.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fill: var(--ink); }
 #lanes .lane-line { stroke: #cbd5e1; stroke-dasharray: 3 3; }
 #lanes .group-title { font-weight: 600; fill: var(--accent); }
 #lanes .lane-title { fill: var(--muted); }

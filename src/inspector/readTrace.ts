@@ -6,9 +6,15 @@ import { TRACE_VERSION, type TraceRecord } from "./TraceRecorder.js";
  * Reads palm traces (JSON lines) and merges them by time: one file per process, or one file already
  * holding several. Returns the records and the processes, in the order the files name them. Lines of a later format version, or files that are not palm traces, are refused.
  */
-export function readTraces(files: readonly string[]): { records: TraceRecord[]; processes: string[] } {
+export function readTraces(files: readonly string[]): {
+  records: TraceRecord[];
+  processes: string[];
+  /** The file each process was first read from. */
+  sources: Record<string, string>;
+} {
   const merged: TraceRecord[] = [];
   const processes: string[] = [];
+  const sources: Record<string, string> = {};
   for (const file of files) {
     const lines = readFileSync(file, "utf8").split("\n");
     let header = false;
@@ -38,7 +44,10 @@ export function readTraces(files: readonly string[]): { records: TraceRecord[]; 
           `--replay: ${file} does not start with a palm trace header`,
         );
       if (typeof record.at !== "number" || typeof record.process !== "string") continue;
-      if (!processes.includes(record.process)) processes.push(record.process);
+      if (!processes.includes(record.process)) {
+        processes.push(record.process);
+        sources[record.process] = file;
+      }
       merged.push(record);
     }
   }
@@ -47,5 +56,5 @@ export function readTraces(files: readonly string[]): { records: TraceRecord[]; 
     .map((record, index) => ({ record, index }))
     .sort((a, b) => a.record.at - b.record.at || a.index - b.index)
     .map(({ record }) => record);
-  return { records, processes };
+  return { records, processes, sources };
 }
