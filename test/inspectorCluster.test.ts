@@ -281,12 +281,14 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
       (await page.locator('#log li[data-event-type="part.restarted"]').last().textContent()) ?? "",
       /restart 1 after: .*crashed by the cluster test/,
     );
+    // The crashed part's statechart, as it was then.
+    await page.locator('section.process[data-process="cluster"] tr[data-part="Pub"]').click();
     await page.waitForFunction(
-      () => document.querySelector("#chart-body svg g[data-state].active"),
+      () =>
+        document.querySelector("#chart-title")?.textContent?.includes("cluster / Pub") &&
+        document.querySelector('#chart-body svg g[data-state="running"]'),
       undefined,
-      {
-        timeout: 20_000,
-      },
+      { timeout: 20_000 },
     );
     await page.screenshot({ path: new URL("inspector-replay.png", ARTIFACTS).pathname, fullPage: true });
   });
