@@ -146,7 +146,8 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     assert.deepEqual(results.sort(), ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]);
     await page.locator("#filter-function").fill("cluster.upper");
     await page.waitForFunction(
-      () => document.querySelectorAll('#lanes g.hop[data-lane="cluster/Pub"]').length === 4,
+      // Six hops a message; each process's hops come through its own stream, so wait for all of them.
+      () => document.querySelectorAll("#lanes g.hop").length === 24,
       undefined,
       {
         timeout: 15_000,
