@@ -6,6 +6,8 @@ import { type CodecName, getCodec } from "../src/codec/index.js";
 import { DISPATCH_CACHE_KEY } from "../src/dispatch/protocol.js";
 import type { PalmError as PalmErrorType } from "../src/errors.js";
 import { invalidOption, PalmError } from "../src/errors.js";
+import type { InspectOptions } from "../src/inspection.js";
+import { checkInspectOptions } from "../src/inspector/inspectOptions.js";
 import { HeartbeatSender } from "../src/liveness/heartbeatSender.js";
 import type { Logger, LogLevel } from "../src/logger.js";
 import type { PalmMessage } from "../src/message.js";
@@ -88,6 +90,8 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number;
   /** ZMQ_MAXMSGSIZE of the worker's sockets. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
+  /** Serve a live inspector page for this worker (`{ port, host, record, redact }`; see the Master's). */
+  inspect?: InspectOptions;
 }
 
 /**
@@ -133,6 +137,7 @@ export class Worker {
       checkOptionsObject("timeouts", checked.timeouts);
       for (const [fn, ms] of Object.entries(checked.timeouts)) checkInteger(`timeouts.${fn}`, ms, 1);
     }
+    if (checked.inspect !== undefined) checkInspectOptions(checked.inspect);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -184,6 +189,7 @@ export class Worker {
       logger: options.logger,
       supervision: options.supervision,
       maxMessageSize: options.maxMessageSize,
+      inspect: options.inspect,
     });
     this.#template = template;
     const intervalMs = options.heartbeatIntervalMs ?? 500;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `palm` command line: demo, viz, bench, keygen.
+// The `palm` command line: demo, viz, inspect, bench, keygen.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -26,7 +26,16 @@ Commands:
                        print the results and a summary.
                          --messages N     messages to send (default 10)
                          --workers W      worker processes (default 2)
-                         --inspect PORT   serve the master's live inspector and wait for Ctrl-C
+                         --inspect PORT   serve the cluster inspector (master and workers) on PORT,
+                                          send a job a second, and wait for Ctrl-C
+                         --record FILE    with --inspect: record what the page shows (JSON lines)
+  inspect URL…         Serve one page joining several inspectors (a Master's and its workers',
+                       a pipeline's stages): processes, message lanes, supervision, statecharts.
+                         --port N         port of the page (default 0: any free port)
+                         --host HOST      interface of the page (default 127.0.0.1)
+                         --record FILE    also record what the page shows (JSON lines)
+  inspect --replay FILE…  Serve the same page from recorded traces (merged by time), with a
+                       timeline: play, pause, step, jump to a failure.
   viz <Part|machine>   Draw a part's statechart (default format: Mermaid stateDiagram-v2).
   viz --server FILE    Draw a server module's supervision tree, routing table and statecharts.
   viz --list           List what can be drawn.
@@ -162,6 +171,7 @@ async function demo(args: string[]): Promise<number> {
       messages: { type: "string", default: "10" },
       workers: { type: "string", default: "2" },
       inspect: { type: "string" },
+      record: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -169,11 +179,68 @@ async function demo(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.record !== undefined && values.inspect === undefined) {
+    console.error("palm demo: --record needs --inspect PORT");
+    return 2;
+  }
   const messages = checkInteger("--messages", Number(values.messages), 1);
   const workers = checkInteger("--workers", Number(values.workers), 1, 64);
   const inspect =
     values.inspect === undefined ? undefined : checkInteger("--inspect", Number(values.inspect), 0, 65535);
-  return runDemo({ messages, workers, ...(inspect !== undefined ? { inspect } : {}) });
+  return runDemo({
+    messages,
+    workers,
+    ...(inspect !== undefined ? { inspect } : {}),
+    ...(values.record !== undefined ? { record: values.record } : {}),
+  });
+}
+
+async function inspect(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      port: { type: "string", default: "0" },
+      host: { type: "string", default: "127.0.0.1" },
+      record: { type: "string" },
+      replay: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = checkInteger("--port", Number(values.port), 0, 65535);
+  const { createClusterServer } = await import("./inspector/createClusterServer.js");
+  const replay = [...(values.replay ?? []), ...(values.replay ? positionals : [])];
+  let page: Awaited<ReturnType<typeof createClusterServer>>;
+  let close = async () => {};
+  if (replay.length > 0) {
+    const { readTraces } = await import("./inspector/readTrace.js");
+    const { replayStore } = await import("./inspector/replayStore.js");
+    const { records, processes, sources } = readTraces(replay);
+    const source = replayStore(records, processes, sources);
+    page = await createClusterServer({ port, host: values.host, source, trace: records });
+    console.log(`palm inspect: replaying ${records.length} records of ${replay.join(", ")} at ${page.url}`);
+  } else {
+    if (positionals.length === 0) {
+      console.error("palm inspect: name one or more inspector URLs, or --replay FILE");
+      return 2;
+    }
+    const { joinInspectors } = await import("./inspector/joinInspectors.js");
+    const joined = await joinInspectors(positionals, values.record ? { record: values.record } : {});
+    close = () => joined.close();
+    page = await createClusterServer({ port, host: values.host, source: joined.store });
+    console.log(`palm inspect: ${positionals.length} inspector(s) joined at ${page.url}`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await page.close();
+  await close();
+  return 0;
 }
 
 async function bench(args: string[]): Promise<number> {
@@ -226,6 +293,8 @@ export async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case "viz":
       return viz(rest);
+    case "inspect":
+      return inspect(rest);
     case "bench":
       return bench(rest);
     case "keygen":

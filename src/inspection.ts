@@ -1,23 +1,27 @@
-import type { InspectionEvent } from "xstate";
+import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
+import { checkInspectOptions, type InspectOptions } from "./inspector/inspectOptions.js";
+import { messageHop } from "./inspector/messageHop.js";
+import { TraceRecorder } from "./inspector/TraceRecorder.js";
 import type {
+  InspectorActor,
   InspectorEvent,
   InspectorEventType,
+  InspectorFailure,
   InspectorRoute,
+  InspectorSnapshot,
   InspectorSource,
+  InspectorSupervision,
 } from "./inspector/types.js";
+import type { LivenessEvent } from "./liveness/livenessEvents.js";
+import type { PalmMessage } from "./message.js";
 import type { PartDefinition } from "./part.js";
 import type { PartInfo, ServerEvent } from "./serverTemplate.js";
 import { machineToGraph } from "./viz/machineToGraph.js";
 import type { StateGraph } from "./viz/StateGraph.js";
 
-/** Where a server's live inspector listens. */
-export interface InspectOptions {
-  /** TCP port; 0 picks a free one. */
-  port: number;
-  /** @default "127.0.0.1" */
-  host?: string;
-}
+export type { InspectOptions } from "./inspector/inspectOptions.js";
+export { checkInspectOptions } from "./inspector/inspectOptions.js";
 
 /** What the inspection needs from a server (a `ServerTemplate`). */
 export interface InspectedServer {
@@ -25,26 +29,61 @@ export interface InspectedServer {
   parts(): PartInfo[];
   definitions(): ReadonlyArray<{ name: string; part: PartDefinition }>;
   on(type: "*", listener: (event: ServerEvent) => void): () => void;
+  on<T extends LivenessEvent["type"]>(
+    type: T,
+    listener: (event: Extract<LivenessEvent, { type: T }>) => void,
+  ): () => void;
 }
+
+/** Failures kept per part for the supervision view. */
+const FAILURES_KEPT = 5;
+/** Message hops are budgeted per window of this many milliseconds. */
+const HOP_WINDOW_MS = 200;
 
 function text(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return error instanceof Error ? error.message : String(error);
 }
 
+interface RouterView {
+  readonly context: {
+    readonly policy: {
+      strategy: string;
+      maxRestarts: number;
+      withinMs: number;
+      backoff: { minMs: number; maxMs: number; factor: number };
+    };
+    readonly restartHistory: readonly number[];
+    readonly now: () => number;
+  };
+  readonly children: Record<string, AnyActorRef | undefined>;
+}
+
 /**
- * Feeds a server's live inspector: snapshots from `server.parts()`, lifecycle events from the router,
- * and state changes from xstate's inspection API (`observe`, given to the router's `createActor` only
- * when an inspector is on — with none, nothing is observed and the hot path pays nothing).
+ * Feeds a server's live inspector: snapshots from `server.parts()` and the router, lifecycle events from
+ * the router, state changes and message hops from xstate's inspection API (`observe`, given to the
+ * router's `createActor` only when an inspector is on — with none, nothing is observed and the hot path
+ * pays nothing). Message hops are followed only while a page is connected or a trace is recorded, and at
+ * most `maxHopsPerSecond` of them.
  */
 export class ServerInspection implements InspectorSource {
   readonly #server: InspectedServer;
   readonly #listeners = new Set<(event: InspectorEvent) => void>();
-  readonly #lastState = new Map<string, unknown>();
+  readonly #lastState = new Map<string, string>();
+  readonly #lastValue = new Map<string, unknown>();
   readonly #partNames: Set<string>;
   readonly #statecharts: Record<string, StateGraph> = {};
+  readonly #failures = new Map<string, InspectorFailure[]>();
+  #options: InspectOptions | undefined;
+  #router: AnyActorRef | undefined;
   #inspector: InspectorServer | undefined;
+  #recorder: TraceRecorder | undefined;
+  #recordTimer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
+  #hopsPerWindow = (1000 * HOP_WINDOW_MS) / 1000;
+  #windowStart = 0;
+  #hopsLeft = 0;
+  #skipped = 0;
 
   constructor(server: InspectedServer) {
     this.#server = server;
@@ -53,18 +92,79 @@ export class ServerInspection implements InspectorSource {
     for (const { part } of definitions) this.#statecharts[part.partType] ??= machineToGraph(part.machine);
   }
 
-  /** xstate's inspection callback: turns part snapshots whose state changed into `part.state` events. */
+  /** Whether anyone looks at message hops now: a connected page or a trace. */
+  get #following(): boolean {
+    return this.#recorder !== undefined || (this.#inspector?.pages ?? 0) > 0;
+  }
+
+  /** xstate's inspection callback: part state changes become `part.state` events, part inputs `message.hop`s. */
   readonly observe = (event: InspectionEvent): void => {
+    if (event.type === "@xstate.event") {
+      const type = (event.event as { type: string }).type;
+      if (type !== "part.received" && type !== "part.deliver") return;
+      const id = (event.actorRef as { id?: string }).id;
+      if (id === undefined || !this.#partNames.has(id) || !this.#following) return;
+      const messages =
+        type === "part.received"
+          ? (event.event as unknown as { messages: PalmMessage[] }).messages
+          : (event.event as unknown as { delivery: { messages: PalmMessage[] } }).delivery.messages;
+      this.#hops(id, type === "part.received" ? "in" : "out", messages);
+      return;
+    }
     if (event.type !== "@xstate.snapshot") return;
+    if (this.#router === undefined && event.actorRef.sessionId === event.rootId)
+      this.#router = event.actorRef as AnyActorRef;
     const id = (event.actorRef as { id?: string }).id;
     if (id === undefined || !this.#partNames.has(id) || this.#listeners.size === 0) return;
     const value = (event.snapshot as { value?: unknown }).value;
-    if (value === undefined || this.#lastState.get(id) === value) return;
-    this.#lastState.set(id, value);
-    this.#publish({ type: "part.state", part: id, at: Date.now(), detail: dotted(value) });
+    // xstate keeps the value object while the state stays: most snapshots are dismissed by identity.
+    if (value === undefined || this.#lastValue.get(id) === value) return;
+    this.#lastValue.set(id, value);
+    const state = dotted(value);
+    const from = this.#lastState.get(id);
+    if (from === state) return;
+    this.#lastState.set(id, state);
+    this.#publish({
+      type: "part.state",
+      part: id,
+      at: Date.now(),
+      detail: state,
+      ...(from !== undefined ? { from } : {}),
+      cause: (event.event as { type: string }).type,
+    });
   };
 
-  snapshot() {
+  #hops(part: string, direction: "in" | "out", messages: readonly PalmMessage[]): void {
+    const now = Date.now();
+    if (now - this.#windowStart >= HOP_WINDOW_MS) {
+      if (this.#skipped > 0) {
+        this.#publish({
+          type: "messages.sampled",
+          at: now,
+          detail: `${this.#skipped} message hops not shown`,
+        });
+      }
+      this.#windowStart = now;
+      this.#hopsLeft = this.#hopsPerWindow;
+      this.#skipped = 0;
+    }
+    if (this.#hopsLeft <= 0) {
+      this.#skipped += messages.length;
+      return;
+    }
+    const redact = this.#options?.redact;
+    for (const message of messages) {
+      if (message.function.startsWith("~")) continue; // palm's own traffic (heartbeats)
+      if (this.#hopsLeft <= 0) {
+        this.#skipped++;
+        continue;
+      }
+      this.#hopsLeft--;
+      this.#publish({ type: "message.hop", part, at: now, message: messageHop(message, direction, redact) });
+    }
+  }
+
+  snapshot(): InspectorSnapshot {
     const parts = this.#server.parts();
     const routes: InspectorRoute[] = [];
     for (const part of parts) {
@@ -77,22 +177,42 @@ export class ServerInspection implements InspectorSource {
         ...(target?.route ? { reroute: target.route } : {}),
       });
     }
+    const router = this.#router?.getSnapshot() as RouterView | undefined;
+    const supervision = router ? supervisionOf(router) : undefined;
+    const actors = router ? this.#actorsOf(router) : [];
     return {
       server: this.#server.name,
-      parts: parts.map((p) => ({
-        name: p.name,
-        kind: p.kind,
-        partType: p.partType,
-        state: p.state,
-        restarts: p.restarts,
-        messagesIn: p.messagesIn,
-        messagesOut: p.messagesOut,
-        errors: p.badFrames,
-        ...(p.lastError ? { lastError: p.lastError } : {}),
-      })),
+      parts: parts.map((p) => {
+        const failures = this.#failures.get(p.name);
+        return {
+          name: p.name,
+          kind: p.kind,
+          partType: p.partType,
+          state: p.state,
+          restarts: p.restarts,
+          messagesIn: p.messagesIn,
+          messagesOut: p.messagesOut,
+          errors: p.badFrames,
+          pending: p.pending,
+          ...(p.lastError ? { lastError: p.lastError } : {}),
+          ...(failures ? { failures: [...failures] } : {}),
+        };
+      }),
       routes,
       statecharts: this.#statecharts,
+      ...(supervision ? { supervision } : {}),
+      ...(actors.length > 0 ? { actors } : {}),
     };
+  }
+
+  #actorsOf(router: RouterView): InspectorActor[] {
+    const actors: InspectorActor[] = [];
+    for (const [name, child] of Object.entries(router.children)) {
+      if (!child || this.#partNames.has(name)) continue;
+      const snapshot = child.getSnapshot() as { value?: unknown; context?: unknown };
+      actors.push({ name, state: dotted(snapshot.value), facts: factsOf(snapshot.context) });
+    }
+    return actors;
   }
 
   subscribe(listener: (event: InspectorEvent) => void): () => void {
@@ -104,24 +224,81 @@ export class ServerInspection implements InspectorSource {
     for (const listener of this.#listeners) listener(event);
   }
 
-  /** Starts the HTTP inspector; resolves with its URL. */
-  async listen(options: InspectOptions): Promise<string> {
-    this.#unsubscribe = this.#server.on("*", (event) => {
+  #failed(part: string, error: unknown, restartInMs: number | undefined, at: number): void {
+    const restart = this.#server.parts().find((p) => p.name === part)?.restarts ?? 0;
+    const list = this.#failures.get(part) ?? [];
+    list.push({
+      at,
+      reason: text(error) ?? "failed",
+      restart,
+      ...(restartInMs !== undefined ? { restartInMs } : {}),
+    });
+    if (list.length > FAILURES_KEPT) list.shift();
+    this.#failures.set(part, list);
+  }
+
+  /** Starts the HTTP inspector (and the trace, if asked for); resolves with its URL. */
+  async listen(inspect: InspectOptions): Promise<string> {
+    const options = checkInspectOptions(inspect);
+    this.#options = options;
+    this.#hopsPerWindow = Math.round(((options.maxHopsPerSecond ?? 1000) * HOP_WINDOW_MS) / 1000);
+    // A Master's worker events are not lifecycle events (`*`): each is asked for by name.
+    const liveness = [
+      this.#server.on("worker.joined", ({ worker, rejoined }) =>
+        this.#publish({
+          type: "worker.joined",
+          at: Date.now(),
+          detail: `${worker.name}${rejoined ? " (again)" : ""}`,
+        }),
+      ),
+      this.#server.on("worker.lost", ({ worker }) =>
+        this.#publish({ type: "worker.lost", at: Date.now(), detail: worker.name }),
+      ),
+      this.#server.on("messages.redelivered", ({ count, failed, reason }) =>
+        this.#publish({
+          type: "messages.redelivered",
+          at: Date.now(),
+          detail: `${count} redelivered (${reason})${failed > 0 ? `, ${failed} failed after maxAttempts` : ""}`,
+        }),
+      ),
+    ];
+    const lifecycle = this.#server.on("*", (event) => {
+      const at = Date.now();
       const part = "part" in event ? event.part : undefined;
+      if (event.type === "part.failed") this.#failed(event.part, event.error, event.restartInMs, at);
       const detail =
-        event.type === "part.failed" || event.type === "server.escalated"
-          ? text(event.error)
-          : event.type === "part.restarted"
-            ? `restart ${event.restarts}`
-            : undefined;
+        event.type === "part.failed"
+          ? `${text(event.error)}${event.restartInMs === undefined ? "; not restarted" : `; restart in ${event.restartInMs} ms`}`
+          : event.type === "server.escalated"
+            ? text(event.error)
+            : event.type === "part.restarted"
+              ? `restart ${event.restarts}${this.#lastReason(event.part)}`
+              : undefined;
       const type: InspectorEventType =
         event.type === "server.ready"
           ? "server.started"
           : event.type === "part.exited"
             ? "part.stopped"
             : event.type;
-      this.#publish({ type, ...(part ? { part } : {}), at: Date.now(), ...(detail ? { detail } : {}) });
+      this.#publish({ type, ...(part ? { part } : {}), at, ...(detail ? { detail } : {}) });
     });
+    this.#unsubscribe = () => {
+      lifecycle();
+      for (const off of liveness) off();
+    };
+    if (options.record) {
+      const recorder = new TraceRecorder({ file: options.record, maxBytes: options.recordMaxBytes });
+      const name = this.#server.name;
+      recorder.statecharts(name, this.#statecharts);
+      this.#recorder = recorder;
+      this.#listeners.add((event) => recorder.event(name, event));
+      const tick = () => {
+        recorder.snapshot(name, liveJson(this.snapshot()));
+        recorder.flush();
+      };
+      tick();
+      this.#recordTimer = setInterval(tick, HOP_WINDOW_MS).unref();
+    }
     this.#inspector = await createInspectorServer({
       port: options.port,
       host: options.host ?? "127.0.0.1",
@@ -130,12 +307,68 @@ export class ServerInspection implements InspectorSource {
     return this.#inspector.url;
   }
 
-  /** Closes the inspector and every open page stream. */
+  #lastReason(part: string): string {
+    const last = this.#failures.get(part)?.at(-1);
+    return last ? ` after: ${last.reason}` : "";
+  }
+
+  /** Closes the inspector, the trace and every open page stream. */
   async close(): Promise<void> {
+    if (this.#skipped > 0) {
+      this.#publish({
+        type: "messages.sampled",
+        at: Date.now(),
+        detail: `${this.#skipped} message hops not shown`,
+      });
+      this.#skipped = 0;
+    }
     this.#unsubscribe?.();
+    if (this.#recordTimer) clearInterval(this.#recordTimer);
+    if (this.#recorder) {
+      this.#recorder.snapshot(this.#server.name, liveJson(this.snapshot()));
+      this.#recorder.close();
+    }
     await this.#inspector?.close();
     this.#listeners.clear();
   }
+}
+
+function liveJson(snapshot: InspectorSnapshot): string {
+  const { statecharts: _statecharts, ...live } = snapshot;
+  return JSON.stringify(live);
+}
+
+function supervisionOf(router: RouterView): InspectorSupervision {
+  const { policy, restartHistory, now } = router.context;
+  const at = now();
+  let used = 0;
+  for (const time of restartHistory) if (at - time < policy.withinMs) used++;
+  return {
+    strategy: policy.strategy,
+    intensity: policy.maxRestarts,
+    withinMs: policy.withinMs,
+    used,
+    backoff: { minMs: policy.backoff.minMs, maxMs: policy.backoff.maxMs, factor: policy.backoff.factor },
+  };
+}
+
+/** Small facts of an actor's context: numbers, short strings, sizes of collections (at most 12). */
+function factsOf(context: unknown): Record<string, number | string> {
+  const facts: Record<string, number | string> = {};
+  if (!context || typeof context !== "object") return facts;
+  let count = 0;
+  for (const [key, value] of Object.entries(context)) {
+    if (count >= 12) break;
+    if (typeof value === "number" || typeof value === "boolean") facts[key] = Number(value);
+    else if (typeof value === "string" && value.length <= 60) facts[key] = value;
+    else if (Array.isArray(value)) facts[key] = value.length;
+    else if (value instanceof Map || value instanceof Set) facts[key] = value.size;
+    else if (value && typeof value === "object" && typeof value !== "function")
+      facts[key] = Object.keys(value).length;
+    else continue;
+    count++;
+  }
+  return facts;
 }
 
 function dotted(value: unknown): string {

@@ -10,6 +10,7 @@ import { CacheStore } from "./cacheStore.js";
 import { type Codec, type CodecName, getCodec } from "./codec/index.js";
 import { invalidOption, PalmError } from "./errors.js";
 import type { InspectOptions, ServerInspection } from "./inspection.js";
+import { checkInspectOptions } from "./inspector/inspectOptions.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { PalmMessage } from "./message.js";
@@ -162,9 +163,7 @@ export class ServerTemplate {
     this.policy = resolveSupervision(checked.supervision);
     this.#now = checked.now;
     if (checked.inspect !== undefined) {
-      const inspect = checkOptionsObject("inspect", checked.inspect) as unknown as InspectOptions;
-      checkInteger("inspect.port", inspect.port, 0, 65535);
-      this.#inspect = inspect;
+      this.#inspect = checkInspectOptions(checked.inspect);
     }
     this.#random = checked.random;
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);

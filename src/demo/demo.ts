@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { createClusterServer } from "../inspector/createClusterServer.js";
+import { joinInspectors } from "../inspector/joinInspectors.js";
 import { freeEndpoints } from "../testing/ports.js";
 import type { DemoConfig } from "./role.js";
 
@@ -10,8 +12,13 @@ export interface DemoOptions {
   messages: number;
   /** @default 2 */
   workers: number;
-  /** Serve the master's live inspector on this port and keep running until Ctrl-C. */
+  /**
+   * Serve the cluster inspector (the master's and the workers' joined) on this port, and keep the client
+   * sending a job a second until Ctrl-C.
+   */
   inspect?: number;
+  /** With `inspect`: also record what the page shows to this JSON-lines trace. */
+  record?: string;
   /** Where to print (the CLI's stdout). */
   out?: (line: string) => void;
 }
@@ -73,21 +80,36 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     messages: options.messages,
   };
   const children: ChildProcess[] = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
     const master = start("master", {
       ...base,
-      ...(options.inspect !== undefined ? { inspectPort: options.inspect } : {}),
+      ...(options.inspect !== undefined ? { inspectPort: 0 } : {}),
     });
     children.push(master.child);
     const ready = await master.firstLine;
-    const inspector = ready.slice("ready".length).trim();
+    const inspectors = [ready.slice("ready".length).trim()];
     const workers = Array.from({ length: options.workers }, (_, i) =>
-      start("worker", { ...base, name: `w${i + 1}` }),
+      start("worker", {
+        ...base,
+        name: `w${i + 1}`,
+        ...(options.inspect !== undefined ? { inspectPort: 0 } : {}),
+      }),
     );
     for (const worker of workers) children.push(worker.child);
-    await Promise.all(workers.map((w) => w.firstLine));
+    for (const line of await Promise.all(workers.map((w) => w.firstLine)))
+      inspectors.push(line.slice("ready".length).trim());
+    const looping = options.inspect !== undefined;
+    const joined = looping
+      ? await joinInspectors(inspectors, options.record ? { record: options.record } : {})
+      : undefined;
+    const page = joined
+      ? await createClusterServer({ port: options.inspect!, source: joined.store })
+      : undefined;
+    if (joined) closers.push(() => joined.close());
+    if (page) closers.unshift(() => page.close());
     out(`palm demo: a Master, ${options.workers} Worker(s) and a Client, each its own process, on 127.0.0.1`);
-    const client = start("client", base);
+    const client = start("client", { ...base, loop: looping });
     children.push(client.child);
     const report = JSON.parse(await client.firstLine) as {
       results: string[];
@@ -112,8 +134,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     out(
       `summary: ${options.messages} messages, ${report.results.length} results in ${report.seconds.toFixed(3)} s (${rate} msg/s), ${lost} lost, ${report.results.length - distinct} duplicated; by worker: ${split}`,
     );
-    if (inspector) {
-      out(`inspector: ${inspector} (press Ctrl-C to stop)`);
+    if (page) {
+      out(
+        `inspector: ${page.url} (the master and ${options.workers} worker(s); a job a second; press Ctrl-C to stop)`,
+      );
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
@@ -121,6 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
     return lost === 0 ? 0 : 1;
   } finally {
+    for (const close of closers) await close();
     await Promise.all(children.reverse().map(stopChild));
   }
 }

@@ -13,6 +13,8 @@ export interface DemoConfig {
   messages: number;
   name?: string;
   inspectPort?: number;
+  /** Keep sending a job a second after the first (so an inspector page has something to show). */
+  loop?: boolean;
 }
 
 const [role, json] = process.argv.slice(2);
@@ -50,13 +52,14 @@ async function runWorker(): Promise<void> {
     name,
     dbAddress: config.dbAddress,
     logLevel: "warn",
+    ...(config.inspectPort !== undefined ? { inspect: { port: 0 } } : {}),
     functions: {
       // The demo's function: upper-cases the payload and signs it with the worker's name.
       upper: (payload) => Buffer.from(`${Buffer.from(payload).toString().toUpperCase()} (${name})`),
     },
   });
   await worker.start();
-  console.log("ready");
+  console.log(`ready ${worker.template.inspectorUrl ?? ""}`.trim());
   await untilSignal();
   await worker.stop();
 }
@@ -73,8 +76,19 @@ async function runClient(): Promise<void> {
     results.push(result instanceof Uint8Array ? Buffer.from(result).toString() : `error: ${result.message}`);
   }
   const seconds = (performance.now() - started) / 1000;
-  await client.stop();
   console.log(JSON.stringify({ results, seconds, unexpected: client.unexpectedResults }));
+  if (config.loop) {
+    let stopped = false;
+    void untilSignal().then(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (stopped) break;
+      for await (const _ of client.job("demo.upper", payloads())) if (stopped) break;
+    }
+  }
+  await client.stop();
 }
 
 const run = role === "master" ? runMaster : role === "worker" ? runWorker : runClient;

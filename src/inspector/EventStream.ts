@@ -44,7 +44,10 @@ export class EventStream {
   readonly #heartbeatMs: number;
   readonly #maxPendingEvents: number;
   readonly #onError: (error: unknown) => void;
-  #pending: string[] = [];
+  /** Events queued for the next flush, in a ring: the oldest are overwritten (and counted) when it is full. */
+  #ring: Array<InspectorEvent | undefined>;
+  #head = 0;
+  #count = 0;
   #overflow = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -54,6 +57,7 @@ export class EventStream {
     this.#intervalMs = options.intervalMs ?? 200;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#maxPendingEvents = options.maxPendingEvents ?? 1000;
+    this.#ring = new Array(this.#maxPendingEvents);
     this.#onError = options.onError;
   }
 
@@ -94,11 +98,32 @@ export class EventStream {
   /** Queues an event for the next flush (dropped at once when nobody is listening). */
   push(event: InspectorEvent): void {
     if (this.#clients.size === 0) return;
-    this.#pending.push(`data: ${JSON.stringify(event)}\n\n`);
-    if (this.#pending.length > this.#maxPendingEvents) {
-      this.#pending.shift();
+    // Kept as objects and serialised at the flush: on a busy server most events are overwritten unread,
+    // and those cost no JSON and no copying.
+    const max = this.#maxPendingEvents;
+    if (this.#count < max) {
+      this.#ring[(this.#head + this.#count) % max] = event;
+      this.#count++;
+    } else {
+      this.#ring[this.#head] = event;
+      this.#head = (this.#head + 1) % max;
       this.#overflow++;
     }
+  }
+
+  /** Takes the queued events as one chunk of `data:` lines, oldest first. */
+  #drain(): { text: string; count: number } {
+    const max = this.#maxPendingEvents;
+    let text = "";
+    for (let i = 0; i < this.#count; i++) {
+      const index = (this.#head + i) % max;
+      text += `data: ${JSON.stringify(this.#ring[index])}\n\n`;
+      this.#ring[index] = undefined;
+    }
+    const count = this.#count;
+    this.#head = 0;
+    this.#count = 0;
+    return { text, count };
   }
 
   /** Ends every stream and stops the timer; later `add` calls get 503. Idempotent. */
@@ -107,20 +132,18 @@ export class EventStream {
     this.#stopTimer();
     for (const client of this.#clients) client.response.end();
     this.#clients.clear();
-    this.#pending = [];
+    this.#drain();
   }
 
   #flush(): void {
     if (this.#clients.size === 0) {
       this.#stopTimer();
-      this.#pending = [];
+      this.#drain();
       this.#overflow = 0;
       return;
     }
-    const events = this.#pending.join("");
-    const eventCount = this.#pending.length;
+    const { text: events, count: eventCount } = this.#drain();
     const overflow = this.#overflow;
-    this.#pending = [];
     this.#overflow = 0;
     let snapshot: string | undefined;
     try {

@@ -27,6 +27,8 @@ export interface InspectorServer {
   readonly url: string;
   /** The port actually bound. */
   readonly port: number;
+  /** How many pages follow the live stream now. */
+  readonly pages: number;
   /** Stops listening and ends every open page connection; idempotent. */
   close(): Promise<void>;
 }
@@ -62,9 +64,8 @@ export async function createInspectorServer(options: InspectorServerOptions): Pr
     options.onError ??
     ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error)));
   const liveJson = (): string => {
-    const { server, parts, routes } = source.snapshot();
-    const live: InspectorLiveSnapshot = { server, parts, routes };
-    return JSON.stringify(live);
+    const { statecharts: _statecharts, ...live } = source.snapshot();
+    return JSON.stringify(live satisfies InspectorLiveSnapshot);
   };
   const stream = new EventStream({ snapshotJson: liveJson, intervalMs: options.updateIntervalMs, onError });
   const unsubscribe = source.subscribe((event) => stream.push(event));
@@ -139,6 +140,9 @@ export async function createInspectorServer(options: InspectorServerOptions): Pr
   return {
     url: `http://${shownHost}:${port}/`,
     port,
+    get pages() {
+      return stream.size;
+    },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         unsubscribe();

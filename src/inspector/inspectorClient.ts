@@ -194,6 +194,8 @@ export function inspectorClient(): void {
   });
   events.addEventListener("message", (message) => {
     const event = JSON.parse(message.data as string) as InspectorEvent;
+    // Message hops are drawn as lanes by the cluster page (`palm inspect URL`), not listed here.
+    if (event.type === "message.hop") return;
     appendLog(event.type, event.part ?? "", event.detail ?? "", event.at);
   });
 }

@@ -24,6 +24,46 @@ export interface InspectorPart {
   readonly errors: number;
   /** The most recent error's message, if any. */
   readonly lastError?: string;
+  /** Messages handed to the part that it has not acknowledged yet. */
+  readonly pending?: number;
+  /** The part's latest failures with their reasons, newest last (a few at most). */
+  readonly failures?: readonly InspectorFailure[];
+}
+
+/** One failure of a part, as the supervision view lists it. */
+export interface InspectorFailure {
+  /** When the part failed (milliseconds since the epoch). */
+  readonly at: number;
+  /** The error's message. */
+  readonly reason: string;
+  /** The part's restart count when it failed: its counters were then "since restart N". */
+  readonly restart: number;
+  /** The backoff before the next restart, or undefined when the part is not restarted. */
+  readonly restartInMs?: number;
+}
+
+/** How a server's router supervises its parts, and how much of its restart budget is used. */
+export interface InspectorSupervision {
+  /** `one-for-one`, `one-for-all` or `rest-for-one`. */
+  readonly strategy: string;
+  /** Restarts allowed within `withinMs` before the server escalates. */
+  readonly intensity: number;
+  /** The intensity window in milliseconds. */
+  readonly withinMs: number;
+  /** Restarts decided within the window, now. */
+  readonly used: number;
+  /** The backoff between restarts of a part failing again and again. */
+  readonly backoff: { readonly minMs: number; readonly maxMs: number; readonly factor: number };
+}
+
+/** An actor of the server that is not a part (such as a Master's delivery ledger): its state and context counts. */
+export interface InspectorActor {
+  /** The actor's id in the router (its `systemId`). */
+  readonly name: string;
+  /** Its current state, dotted. */
+  readonly state: string;
+  /** Small facts from its context: numbers, short strings and the sizes of collections. */
+  readonly facts: Readonly<Record<string, number | string>>;
 }
 
 /** One row of the routing table (pylm's `register_inbound(name, route, block)`). */
@@ -48,6 +88,10 @@ export interface InspectorSnapshot {
   readonly routes: readonly InspectorRoute[];
   /** Each part type's statechart (from `machineToGraph`), keyed by `partType`. */
   readonly statecharts: Readonly<Record<string, StateGraph>>;
+  /** The router's supervision policy and restart budget, when known. */
+  readonly supervision?: InspectorSupervision;
+  /** The router's other children (a Master's delivery ledger), drawn like parts. */
+  readonly actors?: readonly InspectorActor[];
 }
 
 /** The lifecycle and state events the inspector logs. */
@@ -64,7 +108,29 @@ export type InspectorEventType =
   | "part.error"
   | "worker.joined"
   | "worker.lost"
-  | "messages.redelivered";
+  | "messages.redelivered"
+  | "messages.sampled"
+  | "message.hop";
+
+/** One hop of one message: a part received it (`in`) or was handed it to send (`out`). */
+export interface InspectorMessageHop {
+  /** The message's delivery id (`id`), or its `cache` key when it has none. */
+  readonly id: string;
+  /** Whether the part received the message or was handed it to send. */
+  readonly direction: "in" | "out";
+  /** The client that started the stream. */
+  readonly client: string;
+  /** The function entry at the message's stage (`server.fn`). */
+  readonly function: string;
+  /** The pipeline stage. */
+  readonly stage: number;
+  /** The payload's size in bytes. */
+  readonly size: number;
+  /** The payload's first bytes as text (or hex when not printable), after the `redact` hook. */
+  readonly preview: string;
+  /** The message's error text, when it carries one. */
+  readonly error?: string;
+}
 
 /** One entry of the inspector's event log. */
 export interface InspectorEvent {
@@ -76,6 +142,14 @@ export interface InspectorEvent {
   readonly at: number;
   /** A human-readable detail: the new state, the error message, the restart count. */
   readonly detail?: string;
+  /** For `part.state`: the state left. */
+  readonly from?: string;
+  /** For `part.state`: the event that caused the transition. */
+  readonly cause?: string;
+  /** For `message.hop`: the message at this hop. */
+  readonly message?: InspectorMessageHop;
+  /** The process (server name) the event comes from, set where several inspectors are joined. */
+  readonly process?: string;
 }
 
 /** Where the inspector reads from: a current snapshot on demand, and a stream of events. */
@@ -91,3 +165,22 @@ export interface InspectorSource {
  * once, as SVG), and so is any timestamp, so that an unchanged server streams nothing.
  */
 export type InspectorLiveSnapshot = Omit<InspectorSnapshot, "statecharts">;
+
+/** One process as a cluster page shows it. */
+export interface ClusterProcess {
+  /** The name the page shows (the server's name, made unique). */
+  readonly process: string;
+  /** Where its inspector is (a URL), or the trace it was read from. */
+  readonly url: string;
+  /** Whether its inspector is reachable now. */
+  readonly connected: boolean;
+  /** Its latest live snapshot, once known. */
+  readonly snapshot?: InspectorLiveSnapshot;
+}
+
+/** What a cluster page shows at one instant: every process joined. */
+export interface ClusterSnapshot {
+  /** `live` for `palm inspect URL…`, `replay` for `palm inspect --replay`. */
+  readonly mode: "live" | "replay";
+  readonly processes: readonly ClusterProcess[];
+}

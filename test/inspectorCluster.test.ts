@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { Client } from "../actors/client.js";
+import { freeEndpoints } from "../src/testing/ports.js";
+import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
+import { chromiumMissing, launchChromium } from "./support/chromium.js";
+
+const ARTIFACTS = new URL("./artifacts/", import.meta.url);
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+/** Runs `palm inspect …` as its own process; resolves with the page's URL once it serves. */
+function palmInspect(args: string[]): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "inspect", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const found = /(http:\/\/\S+\/)/.exec(line);
+      if (found) resolve(found[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`palm inspect exited (${code}): ${stderr}`)));
+  });
+  url.catch(() => undefined);
+  return { child, url };
+}
+
+function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    process.kill(child.pid!, "SIGTERM");
+  });
+}
+
+/** Every hop drawn on the page: message id, lane (`process/part`), direction, mark, label. */
+function hopsOnPage(page: Page) {
+  return page.locator("#lanes g.hop").evaluateAll((nodes) =>
+    nodes.map((node) => ({
+      id: node.getAttribute("data-hop-id") ?? "",
+      lane: node.getAttribute("data-lane") ?? "",
+      direction: node.getAttribute("data-direction") ?? "",
+      error: node.classList.contains("error"),
+      label: node.querySelector("text")?.textContent ?? "",
+    })),
+  );
+}
+
+describe("palm inspect: a Master and two workers on one page, in headless Chromium", {
+  skip: chromiumMissing(),
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "palm-inspect-"));
+  const traces = ["master", "w1", "w2"].map((name) => join(dir, `${name}.jsonl`));
+  let master: FixtureProcess;
+  let workers: FixtureProcess[] = [];
+  let inspectCli: ChildProcess | undefined;
+  let replayCli: ChildProcess | undefined;
+  let client: Client;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
+    master = startFixture(
+      "inspectedProcess.ts",
+      {
+        role: "master",
+        name: "cluster",
+        pullAddress: pull,
+        pubAddress: pub,
+        workerPullAddress: workerPull,
+        workerPushAddress: workerPush,
+        dbAddress: db,
+        record: traces[0],
+        redactSecrets: true,
+      },
+      { name: "master" },
+    );
+    const ready = await master.waitFor((line) => line.event === "ready");
+    workers = ["w1", "w2"].map((name, i) =>
+      startFixture(
+        "inspectedProcess.ts",
+        { role: "worker", name, dbAddress: db, record: traces[i + 1], redactSecrets: true },
+        { name },
+      ),
+    );
+    const urls = [String(ready.inspector)];
+    for (const worker of workers)
+      urls.push(String((await worker.waitFor((line) => line.event === "ready")).inspector));
+    const cli = palmInspect([...urls, "--port", "0"]);
+    inspectCli = cli.child;
+    client = new Client({ serverName: "cluster", dbAddress: db!, logLevel: "silent" });
+    await client.start();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+    await page.goto(await cli.url);
+    await page.locator('#connection[data-connection="live"]').waitFor({ timeout: 15_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await client?.stop();
+    await stopProcess(inspectCli);
+    await stopProcess(replayCli);
+    await Promise.all([master, ...workers].map((p) => p?.kill("SIGTERM")));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows the three processes, each with its parts and its supervisor", async () => {
+    await page.waitForFunction(
+      () => document.querySelectorAll("section.process tr[data-part]").length >= 9,
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
+    const names = await page
+      .locator("section.process")
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-process")));
+    assert.deepEqual(names, ["cluster", "w1", "w2"]);
+    for (const name of ["cluster", "w1", "w2"]) {
+      const strategy = page.locator(`section.process[data-process="${name}"] [data-field="strategy"]`);
+      assert.equal(await strategy.textContent(), "one-for-one");
+    }
+    const masterParts = await page.locator('section.process[data-process="cluster"] tr[data-part]').count();
+    assert.ok(masterParts >= 4, `the master shows its parts (${masterParts})`);
+  });
+
+  it("draws each message's hops in time order, from the master to a worker and back", async () => {
+    const payloads = ["alpha", "bravo", "charlie", "delta"].map((word) => Buffer.from(word));
+    const results: string[] = [];
+    for await (const result of client.job("cluster.upper", payloads)) {
+      assert.ok(result instanceof Uint8Array);
+      results.push(Buffer.from(result).toString());
+    }
+    assert.deepEqual(results.sort(), ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]);
+    await page.locator("#filter-function").fill("cluster.upper");
+    await page.waitForFunction(
+      // Six hops a message; each process's hops come through its own stream, so wait for all of them.
+      () => document.querySelectorAll("#lanes g.hop").length === 24,
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
+    const hops = await hopsOnPage(page);
+    const ids = [...new Set(hops.map((hop) => hop.id))];
+    assert.equal(ids.length, 4);
+    for (const id of ids) {
+      const path = hops.filter((hop) => hop.id === id).map((hop) => `${hop.lane}:${hop.direction}`);
+      const worker = /^(w\d)\//.exec(path[2] ?? "")?.[1];
+      assert.ok(worker, `hop 3 of ${id} is on a worker: ${path.join(" ")}`);
+      assert.deepEqual(path, [
+        "cluster/Pull:in",
+        "cluster/WorkerPush:out",
+        `${worker}/Pull:in`,
+        `${worker}/Push:out`,
+        "cluster/WorkerPull:in",
+        "cluster/Pub:out",
+      ]);
+    }
+    const first = hops.find((hop) => hop.lane === "cluster/Pull")!;
+    assert.match(first.label, /cluster\.upper \d+ B (alpha|bravo|charlie|delta)/);
+    assert.ok(
+      (await page.locator("#lanes path.hop-link.cross").count()) >= 8,
+      "hops are linked across processes",
+    );
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator("#lanes g.hop circle").first().click();
+    assert.match(
+      (await page.locator("#hop-detail").textContent()) ?? "",
+      /client .* function cluster\.upper/,
+    );
+    await page.screenshot({ path: new URL("inspector-cluster.png", ARTIFACTS).pathname, fullPage: true });
+    await page
+      .locator("#lanes-scroll")
+      .screenshot({ path: new URL("inspector-lanes.png", ARTIFACTS).pathname });
+  });
+
+  it("keeps what the redact hook hides off the page", async () => {
+    const payloads = [Buffer.from("my secret token"), Buffer.from("public words")];
+    for await (const _ of client.job("cluster.upper", payloads));
+    await page.locator("#filter-function").fill("");
+    await page.waitForFunction(
+      () => document.querySelectorAll('#lanes g.hop[data-lane="cluster/Pub"]').length === 6,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const labels = (await hopsOnPage(page)).map((hop) => hop.label).join("\n");
+    assert.doesNotMatch(labels, /secret/i);
+    assert.match(labels, /\[redacted\]/);
+    assert.match(labels, /public words/);
+    assert.match(labels, /PUBLIC WORDS/);
+    assert.doesNotMatch(await page.content(), /secret token/i);
+  });
+
+  it("shows a crash and the restart with its reason, and counters since that restart", async () => {
+    master.command({ cmd: "crash", part: "Pub", reason: "crashed by the cluster test" });
+    const row = 'section.process[data-process="cluster"] tr[data-part="Pub"]';
+    await page.waitForFunction(
+      (selector) => document.querySelector(`${selector} [data-field="restarts"]`)?.textContent === "1",
+      row,
+      { timeout: 15_000 },
+    );
+    assert.equal(await page.locator(`${row} [data-field="since"]`).textContent(), "since restart 1");
+    assert.match(
+      (await page.locator(`${row} [data-field="failure"]`).textContent()) ?? "",
+      /crashed by the cluster test/,
+    );
+    await page
+      .locator('#log li[data-event-type="part.restarted"][data-process="cluster"]')
+      .waitFor({ timeout: 10_000 });
+    assert.match(
+      (await page.locator('#log li[data-event-type="part.failed"][data-process="cluster"]').textContent()) ??
+        "",
+      /Pub.*crashed by the cluster test/,
+    );
+    assert.match(
+      (await page
+        .locator('#log li[data-event-type="part.restarted"][data-process="cluster"]')
+        .textContent()) ?? "",
+      /restart 1 after: .*crashed by the cluster test/,
+    );
+    assert.match(
+      (await page
+        .locator('section.process[data-process="cluster"] [data-field="intensity"]')
+        .textContent()) ?? "",
+      /^restarts 1\/10 in 10 s$/,
+    );
+    await page.locator(row).click();
+    await page.waitForFunction(
+      () => document.querySelector("#chart-body svg g[data-state].active"),
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page.screenshot({ path: new URL("inspector-crash.png", ARTIFACTS).pathname, fullPage: true });
+  });
+
+  it("replays the recorded traces, merged by time, and steps to the crash", async () => {
+    await Promise.all([master, ...workers].map((p) => p.kill("SIGTERM")));
+    for (const trace of traces) assert.match(readFileSync(trace, "utf8").split("\n")[0]!, /"palmTrace":1/);
+    const cli = palmInspect(["--replay", ...traces, "--port", "0"]);
+    replayCli = cli.child;
+    await page.goto(await cli.url);
+    await page.locator('#connection[data-connection="replay"]').waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector("#scrubber")?.getAttribute("max")) > 0);
+    const names = await page
+      .locator("section.process")
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-process")));
+    assert.deepEqual(names, ["cluster", "w1", "w2"]);
+    await page.locator("#jump-failure").click();
+    await page
+      .locator('#log li[data-event-type="part.failed"][data-process="cluster"]')
+      .waitFor({ timeout: 10_000 });
+    assert.match(
+      (await page.locator('#log li[data-event-type="part.failed"]').last().textContent()) ?? "",
+      /Pub.*crashed by the cluster test/,
+    );
+    assert.equal(await page.locator('#log li[data-event-type="part.restarted"]').count(), 0);
+    // The hops before the crash are there: every message of both jobs reached the clients.
+    assert.equal(await page.locator('#lanes g.hop[data-lane="cluster/Pub"]').count(), 6);
+    for (
+      let step = 0;
+      step < 50 && (await page.locator('#log li[data-event-type="part.restarted"]').count()) === 0;
+      step++
+    ) {
+      await page.locator("#step").click();
+    }
+    assert.match(
+      (await page.locator('#log li[data-event-type="part.restarted"]').last().textContent()) ?? "",
+      /restart 1 after: .*crashed by the cluster test/,
+    );
+    // The crashed part's statechart, as it was then.
+    await page.locator('section.process[data-process="cluster"] tr[data-part="Pub"]').click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector("#chart-title")?.textContent?.includes("cluster / Pub") &&
+        document.querySelector('#chart-body svg g[data-state="running"]'),
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.screenshot({ path: new URL("inspector-replay.png", ARTIFACTS).pathname, fullPage: true });
+  });
+});
