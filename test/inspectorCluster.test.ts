@@ -146,8 +146,8 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     assert.deepEqual(results.sort(), ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]);
     await page.locator("#filter-function").fill("cluster.upper");
     await page.waitForFunction(
-      // Six hops a message; each process's hops come through its own stream, so wait for all of them.
-      () => document.querySelectorAll("#lanes g.hop").length === 24,
+      // Seven hops a message; each process's hops come through its own stream, so wait for all of them.
+      () => document.querySelectorAll("#lanes g.hop").length === 28,
       undefined,
       {
         timeout: 15_000,
@@ -158,14 +158,17 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     assert.equal(ids.length, 4);
     for (const id of ids) {
       const path = hops.filter((hop) => hop.id === id).map((hop) => `${hop.lane}:${hop.direction}`);
-      const worker = /^(w\d)\//.exec(path[2] ?? "")?.[1];
-      assert.ok(worker, `hop 3 of ${id} is on a worker: ${path.join(" ")}`);
+      const worker = /^(w\d)\//.exec(path[3] ?? "")?.[1];
+      assert.ok(worker, `hop 4 of ${id} is on a worker: ${path.join(" ")}`);
+      // In through Pull, to the delivery part, out of Dispatch to the worker that has credit, its result
+      // back into Dispatch, to the delivery part again (settled once), out on the PUB.
       assert.deepEqual(path, [
         "cluster/Pull:in",
-        "cluster/WorkerPush:out",
-        `${worker}/Pull:in`,
-        `${worker}/Push:out`,
-        "cluster/WorkerPull:in",
+        "cluster/Delivery:out",
+        "cluster/Dispatch:out",
+        `${worker}/Dispatch:in`,
+        "cluster/Dispatch:in",
+        "cluster/Delivery:out",
         "cluster/Pub:out",
       ]);
     }
