@@ -18,6 +18,13 @@ export {
 export { pacePayloads } from "./pacePayloads.js";
 export { freeEndpoints, freePort, freePorts } from "./ports.js";
 export {
+  type SimulatedPart,
+  type SimulatedPartKind,
+  type SimulatedRouter,
+  type SimulateRouterOptions,
+  simulateRouter,
+} from "./simulatedRouter.js";
+export {
   type MasterAddresses,
   type MasterCluster,
   type StartMasterOptions,
