@@ -59,7 +59,7 @@ async function main(): Promise<number> {
         if (code !== 0) {
           caught++;
           console.log(
-            `CAUGHT  ${label} by ${mutant.tests.join(", ")}${timedOut ? " (timed out)" : ""} in ${seconds} s`,
+            `CAUGHT  ${label} by ${tests.join(", ")}${timedOut ? " (timed out)" : ""} in ${seconds} s`,
           );
         } else console.log(`MISSED  ${label}: ${tests.join(", ")} passed`);
       } finally {

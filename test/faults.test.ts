@@ -1,7 +1,8 @@
 // Randomised fault schedules: fast-check draws a schedule of commands (send, crash a part, fail a socket,
 // end a part, restart the server), runs it against a real server and a model of what must come out, and
 // on a failure shrinks it to a minimal schedule and prints the seed and path that replay it exactly:
-//   PALM_FAULT_SEED=<seed> PALM_FAULT_PATH=<path> node --import tsx --test test/faults.test.ts
+//   PALM_FAULT_SEED=<seed> PALM_FAULT_PATH=<path> PALM_FAULT_REPLAY=<replayPath> \
+//     node --import tsx --test test/faults.test.ts
 // PALM_FAULT_BUDGET sets how many schedules to draw (a few by default, so the suite stays quick).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -17,6 +18,8 @@ import { until } from "../src/testing/until.js";
 const BUDGET = Number(process.env.PALM_FAULT_BUDGET) || 4;
 const SEED = process.env.PALM_FAULT_SEED === undefined ? undefined : Number(process.env.PALM_FAULT_SEED);
 const PATH = process.env.PALM_FAULT_PATH;
+/** fast-check's `replayPath` of the shrunk schedule (printed with the counterexample). */
+const REPLAY = process.env.PALM_FAULT_REPLAY;
 const TIMEOUT_MS = 10_000;
 const PARTS = ["Pull", "Push"] as const;
 type Part = (typeof PARTS)[number];
@@ -159,33 +162,50 @@ const commands = [
   fc.constant(new RestartServer()),
 ];
 
+/** `fc.assert`, with the failure of the shrunk schedule in the message (fast-check keeps it as the cause). */
+async function check(
+  property: fc.IAsyncProperty<[Iterable<fc.AsyncCommand<Model, Real>>]>,
+  parameters: fc.Parameters<[Iterable<fc.AsyncCommand<Model, Real>>]>,
+) {
+  try {
+    await fc.assert(property, parameters);
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error) (error as Error).message += `\nFailure: ${cause.message}`;
+    throw error;
+  }
+}
+
 describe("randomised fault schedules", () => {
   it("a Pull → Push server loses and duplicates nothing under any schedule of crashes, socket failures, exits and restarts", async (t) => {
     let schedules = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (schedule) => {
-        schedules++;
-        const [pull, push] = await freeEndpoints(2);
-        const real = new Real(pull!, push!);
-        const model: Model = { sent: [], restarts: { Pull: 0, Push: 0 } };
-        try {
-          await real.open();
-          await fc.asyncModelRun(() => ({ model, real }), schedule);
-          await real.settled(model.sent);
-          const duplicated = [...real.arrived].filter(([, n]) => n > 1).map(([tag]) => tag);
-          assert.deepEqual(duplicated, [], "duplicated");
-          assert.equal(real.arrived.size, model.sent.length);
-          for (const part of PARTS) {
-            assert.equal(
-              real.server!.parts().find((p) => p.name === part)!.restarts,
-              model.restarts[part],
-              part,
-            );
+    await check(
+      fc.asyncProperty(
+        fc.commands(commands, { maxCommands: 12, ...(REPLAY ? { replayPath: REPLAY } : {}) }),
+        async (schedule) => {
+          schedules++;
+          const [pull, push] = await freeEndpoints(2);
+          const real = new Real(pull!, push!);
+          const model: Model = { sent: [], restarts: { Pull: 0, Push: 0 } };
+          try {
+            await real.open();
+            await fc.asyncModelRun(() => ({ model, real }), schedule);
+            await real.settled(model.sent);
+            const duplicated = [...real.arrived].filter(([, n]) => n > 1).map(([tag]) => tag);
+            assert.deepEqual(duplicated, [], "duplicated");
+            assert.equal(real.arrived.size, model.sent.length);
+            for (const part of PARTS) {
+              assert.equal(
+                real.server!.parts().find((p) => p.name === part)!.restarts,
+                model.restarts[part],
+                part,
+              );
+            }
+          } finally {
+            await real.close();
           }
-        } finally {
-          await real.close();
-        }
-      }),
+        },
+      ),
       { numRuns: BUDGET, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH ? { path: PATH } : {}) },
     );
     t.diagnostic(`${schedules} schedules run (PALM_FAULT_BUDGET=${BUDGET})`);

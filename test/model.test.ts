@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ReqConnection } from "../actors/connections/reqConnection.js";
 import { PullService } from "../actors/services/pullService.js";
 import { PushService } from "../actors/services/pushService.js";
+import { RepService } from "../actors/services/repService.js";
 import { machines } from "../machines/index.js";
 import { ServerTemplate } from "../src/serverTemplate.js";
 import { partModel } from "../src/testing/partModel.js";
@@ -34,6 +36,29 @@ describe("generated path tests", () => {
       });
       server.registerInbound(PullService, "Pull", pull!, { route: "Push" });
       server.registerOutbound(PushService, "Push", push!);
+      return server;
+    });
+    t.diagnostic(report.summary());
+    for (const part of report.parts)
+      t.diagnostic(
+        `${part.part} missing: ${[...part.states.missing, ...part.transitions.missing].join(", ")}; unreachable: ${part.unreachable.join(", ")}`,
+      );
+    assert.deepEqual(
+      report.parts.flatMap((p) => p.failures),
+      [],
+    );
+  });
+
+  it("runs every path of a RepService and the ReqConnection it waits on, on real sockets, as the model says", async (t) => {
+    const [rep, req] = await freeEndpoints(2);
+    const report = await testServerModel((probe) => {
+      const server = new ServerTemplate({
+        name: "model",
+        logger: probe.logger,
+        supervision: { maxRestarts: 100, backoff: { minMs: 1, maxMs: 5 } },
+      });
+      server.registerInbound(RepService, "Rep", rep!, { route: "Req", block: true });
+      server.registerOutbound(ReqConnection, "Req", req!);
       return server;
     });
     t.diagnostic(report.summary());

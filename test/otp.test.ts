@@ -167,6 +167,19 @@ describe("OTP supervisor_SUITE: restart strategies, intensity and escalation", (
     assert.equal(r.record("child1").restarts, 4);
   });
 
+  it("multiple_restarts at the period's edge: a restart exactly the period ago no longer counts (palm differs)", () => {
+    // OTP keeps restarts with Now - T =< Period (whole seconds); palm's window is exclusive, in milliseconds.
+    const r = simulateRouter(children("permanent"), { policy: otp("one-for-one", 1, 1) });
+    r.crash("child1");
+    r.clock.increment(1000);
+    r.crash("child1");
+    settle(r);
+    assert.equal(r.state(), "running");
+    r.clock.increment(998);
+    r.crash("child1");
+    assert.equal(r.state(), "escalated", "a restart 999 ms ago is inside a 1000 ms window");
+  });
+
   it("one_for_one: only the failed child restarts; the third failure within the period escalates", () => {
     const r = simulateRouter(children("permanent", "permanent"), { policy: otp("one-for-one", 2, 3600) });
     r.crash("child1");
@@ -214,6 +227,22 @@ describe("OTP supervisor_SUITE: restart strategies, intensity and escalation", (
     assert.equal(r.state(), "running");
     r.crash("child2");
     assert.equal(r.state(), "escalated");
+  });
+
+  it("one_for_all: the failed child's siblings stop in reverse start order and start again in start order", () => {
+    const r = simulateRouter(children("permanent", "permanent", "permanent"), {
+      policy: otp("one-for-all", 2, 3600),
+    });
+    r.crash("child1");
+    settle(r);
+    assert.deepEqual(r.fake.log.slice(3), [
+      "close:child1#1",
+      "close:child3#1",
+      "close:child2#1",
+      "open:child1#2",
+      "open:child2#2",
+      "open:child3#2",
+    ]);
   });
 
   it("one_for_all_escalation: a sibling failing at every restart escalates", () => {

@@ -10,8 +10,12 @@ export interface DriverEnvironment {
   readonly part: PartInfo;
   /** New messages with unique tags, recorded as sent by the test (for the loss and duplicate check). */
   inject(count: number): PalmMessage[];
-  /** Records messages a peer of the test received. */
-  arrived(messages: readonly PalmMessage[]): void;
+  /**
+   * Records messages a peer of the test received at `sink` (a message may reach several sinks: a request
+   * both at the service a REQ part asks and, answered, back at the REP part's client; but each only once).
+   * @default "peer"
+   */
+  arrived(messages: readonly PalmMessage[], sink?: string): void;
   /** Whether every injected message arrived (so a peer may go away without taking any with it). */
   allArrived(): boolean;
   /** How long to wait for anything. */
@@ -94,7 +98,7 @@ export const pushServiceDriver: PartDriverFactory = (environment) => {
     peer = socket;
     reading = (async () => {
       for await (const [frame] of socket) {
-        if (frame) environment.arrived(environment.server.codec.decode(frame));
+        if (frame) environment.arrived(environment.server.codec.decode(frame), "peer");
       }
     })().catch(() => undefined);
   };
@@ -147,8 +151,96 @@ export const pushServiceDriver: PartDriverFactory = (environment) => {
   };
 };
 
+/**
+ * The peer of a bound REP part (`RepService`): a REQ socket that sends a tagged request when the path asks
+ * for one and records the answer (an answer owed by a crashed instance is an error, which says so).
+ */
+export const repServiceDriver: PartDriverFactory = (environment) => {
+  let peer: zmq.Request | undefined;
+  const answers: Array<Promise<void>> = [];
+  return {
+    stimuli: new Set(["part.received", "part.badFrame"]),
+    can: (_event, state) => state === "running.listening",
+    async open() {
+      peer = new zmq.Request({ linger: 0 });
+      peer.connect(environment.part.address);
+    },
+    async stimulate(event) {
+      const socket = peer!;
+      // A request that is not a palm message is answered at once with an error.
+      if (event.type === "part.badFrame") await socket.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+      else await socket.send(environment.server.codec.encodeOne(environment.inject(1)[0]!));
+      answers.push(
+        socket.receive().then(
+          ([frame]) => environment.arrived(environment.server.codec.decode(frame!), "peer"),
+          () => undefined,
+        ),
+      );
+    },
+    async close() {
+      peer?.close();
+      await Promise.all(answers);
+    },
+  };
+};
+
+/**
+ * The peer of a REQ part (`ReqConnection`): a REP socket bound where the part connects, that records each
+ * request and answers it with itself — at once, or, while a path tests the part, only when the path needs
+ * the answer (`part.sent`), so the part waits in `awaitingPeer` as long as the path says.
+ */
+export const reqConnectionDriver: PartDriverFactory = (environment) => {
+  let peer: zmq.Reply | undefined;
+  let controlled = false;
+  let allowed = 0;
+  const requests: Buffer[] = [];
+  let serving: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  const pump = async () => {
+    const socket = peer!;
+    for await (const [frame] of socket) {
+      environment.arrived(environment.server.codec.decode(frame!), "peer");
+      requests.push(frame!);
+      while (controlled && allowed === 0) await new Promise<void>((resolve) => (wake = resolve));
+      if (controlled) allowed--;
+      await socket.send(requests.shift()!);
+    }
+  };
+  const release = (count: number) => {
+    allowed += count;
+    wake?.();
+    wake = undefined;
+  };
+  return {
+    stimuli: NO_STIMULI,
+    async open() {
+      peer = new zmq.Reply({ linger: 0 });
+      await peer.bind(environment.part.address);
+      serving = pump().catch(() => undefined);
+    },
+    async prepare() {
+      controlled = true;
+    },
+    async stimulate() {},
+    async follow(expected) {
+      release(expected.filter((type) => type === "part.sent").length);
+    },
+    async drain() {
+      controlled = false;
+      release(1);
+    },
+    async close() {
+      peer?.close();
+      release(1);
+      await serving;
+    },
+  };
+};
+
 /** palm's built-in drivers, by part type. */
 export const builtInDrivers: Readonly<Record<string, PartDriverFactory>> = {
   PullService: pullServiceDriver,
   PushService: pushServiceDriver,
+  RepService: repServiceDriver,
+  ReqConnection: reqConnectionDriver,
 };
