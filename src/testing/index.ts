@@ -23,9 +23,12 @@ export {
   type DriverEnvironment,
   type PartDriver,
   type PartDriverFactory,
+  PathNotDrivable,
   peerlessDriver,
   pullServiceDriver,
   pushServiceDriver,
+  repServiceDriver,
+  reqConnectionDriver,
 } from "./partDrivers.js";
 export {
   type ModelPath,
