@@ -45,7 +45,8 @@ export function modelEvents(snapshot: { value: unknown; context: any }): AnyEven
     events.push(httpPartEvents.answered(ticket - 1));
     const open = context.open?.[0] as { seq: number; answers: unknown[] } | undefined;
     if (open) {
-      const index = open.answers.findIndex((answer) => answer === undefined);
+      // Spread, so the holes of a fresh answers array count as unanswered.
+      const index = [...open.answers].indexOf(undefined);
       if (index >= 0) events.push(httpPartEvents.posted(open.seq, index, one("posted")));
     }
   }
