@@ -40,6 +40,15 @@ async function main(): Promise<number> {
       },
     });
     symlinkSync(join(root, "node_modules"), join(copy, "node_modules"), "dir");
+    // A bug only counts as caught if the same tests pass without it.
+    const all = [...new Set(mutants.flatMap((m) => process.env.PALM_MUTANT_TESTS?.split(",") ?? m.tests))];
+    const baseline = await run(copy, all);
+    if (baseline.code !== 0) {
+      console.log(`BASELINE FAILED: ${all.join(", ")} fail without any planted bug`);
+      console.log(`0/${mutants.length} planted bugs caught`);
+      return 1;
+    }
+    console.log(`baseline: ${all.join(", ")} pass without planted bugs`);
     let caught = 0;
     for (const [i, mutant] of mutants.entries()) {
       const file = join(copy, mutant.file);
