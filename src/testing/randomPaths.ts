@@ -27,6 +27,7 @@ export function randomPaths(
   input: unknown = { name: "Part", role: "outbound", partType: "Part", highWater: 1 },
   filter: (state: string, event: AnyEventObject) => boolean = () => true,
   maxSteps = 8,
+  eventsOf: (snapshot: { value: unknown; context: any }) => AnyEventObject[] = modelEvents,
 ): ModelPath[] {
   const random = generator(seed);
   const logic = machine as AnyActorLogic;
@@ -40,7 +41,7 @@ export function randomPaths(
       const candidates =
         snapshot.value === "failed"
           ? [{ type: "xstate.after.0.part.failed" }]
-          : modelEvents(snapshot as { value: unknown; context: any });
+          : eventsOf(snapshot as { value: unknown; context: any });
       // Try candidates from a random start until one is taken.
       const start = Math.floor(random() * candidates.length);
       let taken = false;

@@ -22,6 +22,10 @@ export interface ServerModelOptions {
   readonly drivers?: Readonly<Record<string, PartDriverFactory>>;
   /** Machines to model a part by instead of its part type's (a part without a socket, say), by part name. */
   readonly machines?: Readonly<Record<string, AnyStateMachine>>;
+  /** The events to try on a part's machine, by part name, when palm's part events (`modelEvents`) do not fit. */
+  readonly events?: Readonly<
+    Record<string, (snapshot: { value: unknown; context: any }) => AnyEventObject[]>
+  >;
   /**
    * Random paths run per part on top of those that cover every state and transition.
    * @default `PALM_MODEL_BUDGET` from the environment, else 0
@@ -154,9 +158,10 @@ export async function testServerModel(
       if (causedByServer(event.type, info)) return true;
       return capabilities.stimuli.has(event.type) && (capabilities.can?.(event, state) ?? true);
     };
-    const model = partModel(machine, { input, filter });
-    const everything = partModel(machine, { input });
-    const paths = [...model.paths, ...randomPaths(machine, budget, seed, input, filter)];
+    const events = options.events?.[name];
+    const model = partModel(machine, { input, filter, ...(events ? { events } : {}) });
+    const everything = partModel(machine, { input, ...(events ? { events } : {}) });
+    const paths = [...model.paths, ...randomPaths(machine, budget, seed, input, filter, 8, events)];
     const covered = { states: new Set<string>(), transitions: new Set<string>() };
     const failures: string[] = [];
     let cutShort = 0;
