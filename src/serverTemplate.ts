@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from "xstate";
-import { partEvents } from "../machines/events.js";
+import { partEvents, type RouterEvent } from "../machines/events.js";
 import type { PartContext } from "../machines/partSetup.js";
 import { type RouterEmitted, type RouterPartSpec, routerMachine } from "../machines/router.js";
 import type { SupervisionPolicy } from "../machines/supervision.js";
@@ -561,6 +561,18 @@ export class ServerTemplate {
     }
     const child = this.#child(part);
     child?.send(partEvents.deliver({ seq: 0, messages, origin: undefined, ticket: 0 }));
+  }
+
+  /**
+   * Sends an event to the router, as one of its parts would (fault injection for `palm/testing`: hold back
+   * feeders, hand a part messages). Returns false when the server is not running.
+   * @internal
+   */
+  sendRouter(event: RouterEvent): boolean {
+    const router = this.#router;
+    if (!router || (this.#state !== "running" && this.#state !== "stopping")) return false;
+    router.send(event);
+    return true;
   }
 
   /**

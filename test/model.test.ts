@@ -18,6 +18,8 @@ function checkReport(
   t: { diagnostic(message: string): void },
   report: ServerModelReport,
   unreachable: Record<string, string[]>,
+  /** Transitions a part's own provision switches off (a PushService does not heartbeat as a publisher does). */
+  switchedOff: Record<string, string[]> = {},
 ): void {
   for (const line of report.summary().split("\n")) t.diagnostic(line);
   assert.deepEqual(
@@ -29,7 +31,7 @@ function checkReport(
     assert.deepEqual([...part.unreachable].sort(), unreachable[part.part], `${part.part}: unreachable`);
     assert.deepEqual(
       [...part.transitions.missing].sort(),
-      unreachable[part.part],
+      [...(unreachable[part.part] ?? []), ...(switchedOff[part.part] ?? [])].sort(),
       `${part.part}: transitions`,
     );
   }
@@ -39,8 +41,15 @@ describe("generated path tests", () => {
   it("covers every state and transition of every part machine in the model", (t) => {
     const lines: string[] = [];
     for (const [name, machine] of Object.entries(machines)) {
-      if (name === "router") continue;
-      const model = partModel(machine);
+      // The router is the supervisor, not a part; the delivery machine (a Master's ledger) takes worker news,
+      // not a socket's events: test/delivery.test.ts drives it event by event on a simulated clock.
+      if (name === "router" || name === "delivery") continue;
+      // A publisher's outbound part says it is alive on a timer; the model explores that variant.
+      const model = partModel(
+        name === "outboundPart"
+          ? machine.provide({ guards: { heartbeats: () => true }, delays: { heartbeat: 1000 } })
+          : machine,
+      );
       const missing = model.transitions.map((tr) => tr.id).filter((id) => !model.coveredTransitions.has(id));
       const missingStates = model.states.filter((s) => !model.coveredStates.has(s));
       assert.deepEqual([name, missingStates, missing], [name, [], []]);
@@ -63,10 +72,21 @@ describe("generated path tests", () => {
       server.registerOutbound(PushService, "Push", push!);
       return server;
     });
-    checkReport(t, report, {
-      Pull: [],
-      Push: ["running.connecting|part.ready|0", "running.connecting|part.ready|1", "running|part.badFrame|0"],
-    });
+    checkReport(
+      t,
+      report,
+      {
+        Pull: [],
+        // A PUSH never receives, so neither a bad frame nor what a two-way part (a Dispatch ROUTER) passes on.
+        Push: [
+          "running.connecting|part.ready|0",
+          "running.connecting|part.ready|1",
+          "running|part.badFrame|0",
+          "running|part.received|0",
+        ].sort(),
+      },
+      { Push: ["running|part.heartbeat|0"] },
+    );
   });
 
   it("runs every path of a RepService and the ReqConnection it waits on, on real sockets, as the model says", async (t) => {

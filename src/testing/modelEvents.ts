@@ -13,7 +13,7 @@ function two(tag: string): PalmMessage[] {
 
 /**
  * The events `partModel` tries on palm's part machines, with payloads that fit the part's context: the
- * bridge's (ready, received, sent, blocked, replied, bad frames, faults; an HTTP part's open, request,
+ * bridge's (ready, received, sent, blocked, replied, bad frames, faults, a publisher's heartbeat timer; an HTTP part's open, request,
  * answered, posted), the router's (deliver, feedback for the current and for a stale ticket, pause,
  * resume) and the faults a test injects (crash, exit).
  */
@@ -36,6 +36,8 @@ export function modelEvents(snapshot: { value: unknown; context: any }): AnyEven
     partEvents.crash(new Error("crashed by the model")),
     partEvents.fault(new Error("socket failed in the model")),
     partEvents.exit(),
+    // A publisher's heartbeat timer firing (a delayed event on the actor clock).
+    partEvents.heartbeat(),
   ];
   if ("slots" in context) {
     events.push(httpPartEvents.open(1), httpPartEvents.open(2));

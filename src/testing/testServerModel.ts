@@ -1,4 +1,5 @@
 import type { AnyEventObject, AnyStateMachine } from "xstate";
+import { routerEvents } from "../../machines/events.js";
 import { createMessage, type PalmMessage } from "../message.js";
 import type { PartInfo, ServerTemplate } from "../serverTemplate.js";
 import { createModelProbe, type ModelProbe, type ObservedTransition } from "./modelProbe.js";
@@ -339,7 +340,7 @@ async function runPath(
           `waiting for "${name}" to be restarted ${ends} time(s) (restarts ${info().restarts}, ${info().status})`,
       );
     }
-    if (pressured) server.pressure(info().route!, false, PRESSURE_REASON);
+    if (pressured) server.sendRouter(routerEvents.pressure(info().route!, false, PRESSURE_REASON));
     for (const d of drivers.values()) await d.drain?.();
     await until(
       () => ([...injected.keys()].every((tag) => reached.has(tag)) ? true : undefined),
@@ -386,11 +387,12 @@ async function cause(
       return;
     case "part.pause":
     case "part.resume":
-      server.pressure(info.route!, event.type === "part.pause", PRESSURE_REASON);
+      server.sendRouter(routerEvents.pressure(info.route!, event.type === "part.pause", PRESSURE_REASON));
       return;
     case "part.deliver": {
       const count = (event as { delivery?: { messages: unknown[] } }).delivery?.messages.length ?? 1;
-      server.deliver(name, inject(count));
+      // As if an inbound part had routed them: recorded in the router's ledger like any delivery.
+      server.sendRouter(routerEvents.route(name, inject(count), undefined, name));
       return;
     }
     default:
