@@ -3,13 +3,16 @@
 export { Client, type JobOptions, type JobResult } from "../actors/client.js";
 export type { ClientOptions } from "../actors/clientOptions.js";
 export { HttpConnection, type HttpConnectionOptions } from "../actors/connections/httpConnection.js";
-export { PullBypassConnection } from "../actors/connections/pullBypassConnection.js";
+export {
+  PullBypassConnection,
+  type PullBypassConnectionOptions,
+} from "../actors/connections/pullBypassConnection.js";
 export { PullConnection } from "../actors/connections/pullConnection.js";
 export { PushBypassConnection } from "../actors/connections/pushBypassConnection.js";
 export { PushConnection } from "../actors/connections/pushConnection.js";
 export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
-export { SubConnection } from "../actors/connections/subConnection.js";
+export { SubConnection, type SubConnectionOptions } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
 export { GatewayDealer } from "../actors/gateway/gatewayDealer.js";
 export { GatewayRouter } from "../actors/gateway/gatewayRouter.js";
@@ -36,14 +39,18 @@ export {
 export { Sink, type SinkOptions } from "../actors/servers/sink.js";
 export { CacheService } from "../actors/services/cacheService.js";
 export { HttpService, type HttpServiceOptions } from "../actors/services/httpService.js";
-export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
+export { defaultHandleStream, PubService, type PubServiceOptions } from "../actors/services/pubService.js";
 export { PullService } from "../actors/services/pullService.js";
-export { PushPullService } from "../actors/services/pushPullService.js";
+export { PushPullService, type PushPullServiceOptions } from "../actors/services/pushPullService.js";
 export { PushService } from "../actors/services/pushService.js";
-export { type BypassRequestHandler, RepBypassService } from "../actors/services/repBypassService.js";
+export {
+  type BypassRequestHandler,
+  RepBypassService,
+  type RepBypassServiceOptions,
+} from "../actors/services/repBypassService.js";
 export { RepService } from "../actors/services/repService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
-export { WorkerPushService } from "../actors/services/workerPushService.js";
+export { WorkerPushService, type WorkerPushServiceOptions } from "../actors/services/workerPushService.js";
 export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
 export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "../machines/supervision.js";
 export type { Delivery, PartRole, RestartType } from "../machines/types.js";
@@ -64,6 +71,7 @@ export {
   type PartEnvironment,
   type PartHooks,
   type PartOptions,
+  type RegisteredPartOptions,
   type StreamItem,
 } from "./part.js";
 export {
@@ -81,5 +89,6 @@ export {
   ServerTemplate,
   type ServerTemplateOptions,
 } from "./serverTemplate.js";
+export { type Stoppable, shutdownOnSignal } from "./shutdownOnSignal.js";
 export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";

@@ -12,7 +12,8 @@ import type { InspectOptions, ServerInspection } from "./inspection.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { PalmMessage } from "./message.js";
-import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
+import type { PartDefinition, PartEnvironment, PartOptions, RegisteredPartOptions } from "./part.js";
+import { checkPartOptionKeys } from "./partOptions.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import { zapHandler } from "./security/zapHandler.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
@@ -56,7 +57,7 @@ interface Registration {
   readonly name: string;
   readonly address: string;
   readonly role: PartRole;
-  readonly options: PartOptions;
+  readonly options: RegisteredPartOptions;
 }
 
 /** What `server.parts()` reports for each part. */
@@ -174,18 +175,33 @@ export class ServerTemplate {
   }
 
   /** Registers a part that receives messages from outside and routes them to `options.route`. */
-  registerInbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("inbound", part, name, address, options);
+  registerInbound<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("inbound", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Registers a part that sends what the router hands it; `options.route` reroutes its feedback once. */
-  registerOutbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("outbound", part, name, address, options);
+  registerOutbound<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("outbound", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Registers a part that ignores the router (the cache service, bypass sockets). */
-  registerBypass(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("bypass", part, name, address, options);
+  registerBypass<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("bypass", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Stores values in the server's cache before it starts (strings are stored as UTF-8). */
@@ -194,7 +210,6 @@ export class ServerTemplate {
     return this;
   }
 
-  /** The registered parts' names, in registration order. */
   /** The URL of the live inspector, once started with the `inspect` option. */
   get inspectorUrl(): string | undefined {
     return this.#inspectorUrl;
@@ -205,6 +220,7 @@ export class ServerTemplate {
     return this.#registrations.map((r) => ({ name: r.name, part: r.part }));
   }
 
+  /** The registered parts' names, in registration order. */
   get partNames(): string[] {
     return this.#registrations.map((r) => r.name);
   }
@@ -234,7 +250,7 @@ export class ServerTemplate {
     };
   }
 
-  #register(role: PartRole, part: PartDefinition, name: string, address: string, options: PartOptions): this {
+  #register(role: PartRole, part: PartDefinition, name: string, address: string, options: object): this {
     if (this.#state !== "new") {
       throw new PalmError(
         "PALM_ERR_SERVER_STATE",
@@ -261,6 +277,7 @@ export class ServerTemplate {
     if (part.scheme === "http") checkHttpUrl(`address (part "${name}")`, address);
     else checkEndpoint(`address (part "${name}")`, address);
     const checked = checkOptionsObject(`options (part "${name}")`, options) as PartOptions;
+    checkPartOptionKeys(part, name, checked);
     if (checked.block && (role !== "inbound" || !part.blocking)) {
       throw invalidOption(
         `block (part "${name}")`,

@@ -16,6 +16,14 @@ export function defaultHandleStream(
   return (message) => ({ topic: server, message: { ...message, stage: message.stage + 1 } });
 }
 
+/** Options PubService reads from its registration, besides the common part options. */
+export interface PubServiceOptions {
+  /** Publish under the server's name for the next stage (pylm's pipelined servers). @default false */
+  pipelined?: boolean;
+  /** Answer palm subscribers' greetings, so none joins late. @default true */
+  greet?: boolean;
+}
+
 const bridge = createWriterBridge(socketPlan("pub", true));
 const provided = outboundPartMachine.provide({ actors: { bridge } });
 
@@ -25,8 +33,9 @@ const provided = outboundPartMachine.provide({ actors: { bridge } });
  * dropping (ZMQ_XPUB_NODROP), and greets palm subscribers so none joins late. Options: `pipelined`,
  * `handleStream`, `greet`.
  */
-export const PubService = definePart({
+export const PubService = definePart<PubServiceOptions>({
   partType: "PubService",
+  optionKeys: ["pipelined", "greet"],
   role: "outbound",
   blocking: false,
   service: true,

@@ -7,12 +7,19 @@ const provided = outboundPartMachine.provide({
   actors: { bridge: createWriterBridge(socketPlan("push", true)) },
 });
 
+/** Options WorkerPushService reads from its registration, besides the common part options. */
+export interface WorkerPushServiceOptions {
+  /** Cut a burst into several frames, so it is shared among the workers. @default true */
+  spread?: boolean;
+}
+
 /**
  * Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).
  * A burst is cut into several frames (option `spread`, on by default) so it is shared among the workers.
  */
-export const WorkerPushService = definePart({
+export const WorkerPushService = definePart<WorkerPushServiceOptions>({
   partType: "WorkerPushService",
+  optionKeys: ["spread"],
   role: "outbound",
   blocking: false,
   service: true,
