@@ -55,6 +55,7 @@ export type RouterEvent =
   | { type: "router.stop" }
   | { type: "router.escalate" };
 
+/** Builds the events a part machine receives: from its bridge (`part.ready`, …) and from the router (`part.deliver`, …). */
 export const partEvents = {
   ready: (): BridgeEvent => ({ type: "part.ready" }),
   received: (messages: PalmMessage[], to?: string): BridgeEvent => ({ type: "part.received", messages, to }),
@@ -80,6 +81,7 @@ export const partEvents = {
   exit: (): ControlEvent => ({ type: "part.exit" }),
 };
 
+/** Builds the commands a part machine sends its bridge (`bridge.send`, …). */
 export const bridgeCommands = {
   send: (deliveries: Delivery[]): BridgeCommand => ({ type: "bridge.send", deliveries }),
   reply: (messages: PalmMessage[]): BridgeCommand => ({ type: "bridge.reply", messages }),
@@ -87,6 +89,7 @@ export const bridgeCommands = {
   resume: (): BridgeCommand => ({ type: "bridge.resume" }),
 };
 
+/** Builds the events the router receives from its parts (`router.route`, …). */
 export const routerEvents = {
   ready: (part: string): RouterEvent => ({ type: "router.ready", part }),
   route: (part: string, messages: PalmMessage[], ticket?: number, to?: string): RouterEvent => ({

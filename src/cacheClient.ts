@@ -97,6 +97,7 @@ export class CacheClient {
     return (await this.request("delete", Buffer.from(key))).toString();
   }
 
+  /** Closes the client's socket; pending requests fail. */
   close(): void {
     this.#closed = true;
     this.#socket?.close();

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 export class CacheStore {
   readonly #values = new Map<string, Uint8Array>();
 
+  /** The value stored under `key`, if any. */
   get(key: string): Uint8Array | undefined {
     return this.#values.get(key);
   }
@@ -15,6 +16,7 @@ export class CacheStore {
     return used;
   }
 
+  /** Removes `key`; returns whether it was there. */
   delete(key: string): boolean {
     return this.#values.delete(key);
   }

@@ -1,3 +1,8 @@
+/**
+ * palm-actors: servers, workers, the client, every part, ServerTemplate, codecs and errors.
+ *
+ * @module palm-actors
+ */
 // palm's public API: an explicit list of what users may import from "palm".
 
 export { Client, type JobOptions, type JobResult } from "../actors/client.js";
@@ -59,8 +64,10 @@ export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
 export { type ErrorCode, ErrorCodes, isPalmError, PalmError, RemoteError } from "./errors.js";
 export type { InFlightEntry, InFlightLedger } from "./inFlight.js";
+export type { InspectOptions } from "./inspection.js";
 export { HEARTBEAT_FUNCTION } from "./liveness/heartbeat.js";
 export type { LivenessEvent, RedeliveryReason } from "./liveness/livenessEvents.js";
+export type { PeerEvent } from "./liveness/peerCount.js";
 export type { WorkerInfo } from "./liveness/workerRegistry.js";
 export { WORKER_WATCH_DEFAULTS, type WorkerWatchOptions } from "./liveness/workerWatch.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
@@ -90,5 +97,7 @@ export {
   type ServerTemplateOptions,
 } from "./serverTemplate.js";
 export { type Stoppable, shutdownOnSignal } from "./shutdownOnSignal.js";
-export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
+export type { BatchListener, FrameBatch, KeptSocket } from "./sockets/keptSocket.js";
+export type { SocketKeeper } from "./sockets/socketKeeper.js";
+export type { CurveSocketOptions, SocketKind, SocketPlan } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";

@@ -82,6 +82,7 @@ export interface PartInfo {
 
 /** Lifecycle events a server emits (what `on("*")` receives). */
 export type ServerEvent = RouterEmitted;
+/** The `type` of a lifecycle event (`part.restarted`, `server.escalated`, …). */
 export type ServerEventType = ServerEvent["type"];
 /** Every event a server emits by name: the lifecycle events and a Master's or Hub's worker events. */
 export type AnyServerEvent = ServerEvent | LivenessEvent;
@@ -560,6 +561,7 @@ export class ServerTemplate {
    * Hands messages to an outbound part through the router, as if an inbound part had routed them: they are
    * recorded in the router's ledger like any delivery (held while the part restarts, redelivered if it
    * fails). A master uses it to redeliver what a lost worker held.
+   * @internal
    */
   deliver(part: string, messages: PalmMessage[]): void {
     const registration = this.#registrations.find((r) => r.name === part);
@@ -576,12 +578,13 @@ export class ServerTemplate {
   /**
    * Holds back (`high`) or lets go the inbound parts that route to `outbound`, for `reason`; they read again
    * once no reason (their route's own queue included) holds them. A master caps its in-flight messages so.
+   * @internal
    */
   pressure(outbound: string, high: boolean, reason: string): void {
     this.#runningRouter("hold back").send(routerEvents.pressure(outbound, high, reason));
   }
 
-  /** Emits an event to the server's listeners (`on`), e.g. a master's `worker.lost`. */
+  /** Emits an event to the server's listeners (`on`), e.g. a master's `worker.lost`. @internal */
   notify(event: LivenessEvent): void {
     this.#emit(event, false);
   }

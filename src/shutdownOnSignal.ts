@@ -2,6 +2,7 @@
 
 /** Anything palm can stop: a server, a worker, a client. */
 export interface Stoppable {
+  /** Stops it; resolves once it has stopped. */
   stop(): Promise<void>;
 }
 

@@ -1,4 +1,8 @@
-/** palm's live inspector: an offline web page showing a running server's parts, states and counters. */
+/**
+ * palm-actors/inspector: the live inspector, an offline web page showing a running server's parts, states and counters.
+ *
+ * @module palm-actors/inspector
+ */
 export type { InspectorServer, InspectorServerOptions } from "./createInspectorServer.js";
 export { createInspectorServer } from "./createInspectorServer.js";
 export type { InspectorCounter, InspectorStoreOptions } from "./InspectorStore.js";
