@@ -109,10 +109,12 @@ class Role {
   }
 }
 
-/** The role a program plays: its file name, and its arguments (`worker w1`). */
+/** The role a program plays: its file name and its arguments up to the first option (`worker w1`, `cli viz`). */
 function roleName(program: Program): string {
   const [file, ...args] = program;
-  return [basename(file, ".ts"), ...args].join(" ");
+  const firstOption = args.findIndex((arg) => arg.startsWith("-"));
+  const words = firstOption === -1 ? args : args.slice(0, firstOption);
+  return [basename(file).replace(/\.[jt]s$/, ""), ...words].join(" ");
 }
 
 /** Free loopback addresses for the plan's address groups and ports, unless the environment sets them. */

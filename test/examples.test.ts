@@ -306,7 +306,7 @@ describe("examples: `npm run example -- <name>` runs every example's processes",
     const rounds = run.stdout.get("live")!.filter((line) => line.startsWith("round "));
     assert.ok(rounds.length >= 2);
     for (const line of rounds) assert.match(line, /^round \d+: 100 results$/);
-    const drawing = run.stdout.get("cli")!;
+    const drawing = run.stdout.get("cli viz")!;
     assert.ok(drawing.includes("%% supervision") && drawing.includes("%% routing"), drawing.join("\n"));
   });
 });
