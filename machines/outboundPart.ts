@@ -1,12 +1,6 @@
 import { sendParent, sendTo } from "xstate";
 import { bridgeCommands, type PartEvent, routerEvents } from "./events.js";
-import {
-  endStates,
-  initialPartContext,
-  type PartContext,
-  partSetup,
-  runningTransitions,
-} from "./partSetup.js";
+import { createPartMachine, initialPartContext, type PartContext, partSetup } from "./partSetup.js";
 
 type Args = { context: PartContext; event: PartEvent };
 
@@ -14,6 +8,46 @@ type Args = { context: PartContext; event: PartEvent };
 function delivered(event: PartEvent): number {
   return event.type === "part.deliver" ? event.delivery.messages.length : 0;
 }
+
+/** The actions and guards of the non-blocking outbound part, on top of `partSetup`. */
+const outboundSetup = partSetup.extend({
+  actions: {
+    enqueue: ({ context, event }: Args) => {
+      if (event.type !== "part.deliver") return;
+      context.queue.push(event.delivery);
+      context.queuedMessages += event.delivery.messages.length;
+    },
+    holdBack: ({ context }: Args) => {
+      context.pressured = true;
+    },
+    askHoldBack: sendParent(({ context }: Args) => routerEvents.pressure(context.name, true)),
+    send: sendTo("bridge", ({ context }: Args) => bridgeCommands.send(context.queue)),
+    emptyQueue: ({ context }: Args) => {
+      // A new array: the one just handed to the bridge belongs to it now.
+      context.queue = [];
+      context.queuedMessages = 0;
+    },
+    letGo: ({ context }: Args) => {
+      context.pressured = false;
+    },
+    tellLetGo: sendParent(({ context }: Args) => routerEvents.pressure(context.name, false)),
+    countSent: ({ context, event }: Args) => {
+      if (event.type === "part.sent") context.messagesOut += event.count;
+    },
+    acknowledge: sendParent(({ context, event }: Args) =>
+      event.type === "part.sent"
+        ? routerEvents.ack(context.name, event.seq, event.feedback)
+        : routerEvents.ack(context.name, 0),
+    ),
+  },
+  guards: {
+    hasQueued: ({ context }: Args) => context.queue.length > 0,
+    hasQueuedPressured: ({ context }: Args) => context.queue.length > 0 && context.pressured,
+    /** The delivery takes the queue past `highWater` while the router is not held back yet. */
+    overflows: ({ context, event }: Args) =>
+      !context.pressured && context.queuedMessages + delivered(event) > context.highWater,
+  },
+});
 
 /**
  * A non-blocking outbound part (PUSH, PUB): deliveries queue while a send is pending (zeromq.js allows one
@@ -26,113 +60,64 @@ function delivered(event: PartEvent): number {
  * the counters are changed in place, as the router's ledger is: copying the context for every batch would
  * cost more than the rest of the transition.
  */
-export const outboundPartMachine = partSetup
-  .extend({
-    actions: {
-      enqueue: ({ context, event }: Args) => {
-        if (event.type !== "part.deliver") return;
-        context.queue.push(event.delivery);
-        context.queuedMessages += event.delivery.messages.length;
-      },
-      holdBack: ({ context }: Args) => {
-        context.pressured = true;
-      },
-      askHoldBack: sendParent(({ context }: Args) => routerEvents.pressure(context.name, true)),
-      send: sendTo("bridge", ({ context }: Args) => bridgeCommands.send(context.queue)),
-      emptyQueue: ({ context }: Args) => {
-        // A new array: the one just handed to the bridge belongs to it now.
-        context.queue = [];
-        context.queuedMessages = 0;
-      },
-      letGo: ({ context }: Args) => {
-        context.pressured = false;
-      },
-      tellLetGo: sendParent(({ context }: Args) => routerEvents.pressure(context.name, false)),
-      countSent: ({ context, event }: Args) => {
-        if (event.type === "part.sent") context.messagesOut += event.count;
-      },
-      acknowledge: sendParent(({ context, event }: Args) =>
-        event.type === "part.sent"
-          ? routerEvents.ack(context.name, event.seq, event.feedback)
-          : routerEvents.ack(context.name, 0),
-      ),
-    },
-    guards: {
-      hasQueued: ({ context }: Args) => context.queue.length > 0,
-      hasQueuedPressured: ({ context }: Args) => context.queue.length > 0 && context.pressured,
-      /** The delivery takes the queue past `highWater` while the router is not held back yet. */
-      overflows: ({ context, event }: Args) =>
-        !context.pressured && context.queuedMessages + delivered(event) > context.highWater,
-    },
-  })
-  .createMachine({
-    id: "part",
-    context: ({ input }) => initialPartContext(input),
-    initial: "running",
-    states: {
-      running: {
-        invoke: { id: "bridge", src: "bridge", input: ({ context }) => context },
-        on: {
-          ...runningTransitions,
-          "part.deliver": [
-            { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
-            { actions: "enqueue" },
-          ],
-        },
-        initial: "connecting",
-        states: {
-          connecting: {
-            on: {
-              "part.ready": [
-                {
-                  guard: "hasQueuedPressured",
-                  target: "sending",
-                  actions: ["notifyReady", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                { guard: "hasQueued", target: "sending", actions: ["notifyReady", "send", "emptyQueue"] },
-                { target: "idle", actions: "notifyReady" },
-              ],
-            },
+export const outboundPartMachine = createPartMachine<typeof outboundSetup>(outboundSetup, {
+  context: ({ input }) => initialPartContext(input),
+  on: {
+    "part.deliver": [
+      { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
+      { actions: "enqueue" },
+    ],
+  },
+  states: {
+    connecting: {
+      on: {
+        "part.ready": [
+          {
+            guard: "hasQueuedPressured",
+            target: "sending",
+            actions: ["notifyReady", "send", "emptyQueue", "letGo", "tellLetGo"],
           },
-          idle: {
-            on: {
-              "part.deliver": [
-                // The queue was empty: it goes out at once, so the pressure it would raise is let go at once.
-                {
-                  guard: "overflows",
-                  target: "sending",
-                  actions: ["enqueue", "holdBack", "askHoldBack", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
-              ],
-            },
-          },
-          sending: {
-            initial: "writing",
-            on: {
-              "part.sent": [
-                {
-                  guard: "hasQueuedPressured",
-                  target: "sending",
-                  reenter: true,
-                  actions: ["countSent", "acknowledge", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                {
-                  guard: "hasQueued",
-                  target: "sending",
-                  reenter: true,
-                  actions: ["countSent", "acknowledge", "send", "emptyQueue"],
-                },
-                { target: "idle", actions: ["countSent", "acknowledge"] },
-              ],
-            },
-            states: {
-              writing: { on: { "part.blocked": { target: "blocked" } } },
-              blocked: {},
-            },
-          },
-        },
+          { guard: "hasQueued", target: "sending", actions: ["notifyReady", "send", "emptyQueue"] },
+          { target: "idle", actions: "notifyReady" },
+        ],
       },
-      ...endStates,
     },
-  });
+    idle: {
+      on: {
+        "part.deliver": [
+          // The queue was empty: it goes out at once, so the pressure it would raise is let go at once.
+          {
+            guard: "overflows",
+            target: "sending",
+            actions: ["enqueue", "holdBack", "askHoldBack", "send", "emptyQueue", "letGo", "tellLetGo"],
+          },
+          { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
+        ],
+      },
+    },
+    sending: {
+      initial: "writing",
+      on: {
+        "part.sent": [
+          {
+            guard: "hasQueuedPressured",
+            target: "sending",
+            reenter: true,
+            actions: ["countSent", "acknowledge", "send", "emptyQueue", "letGo", "tellLetGo"],
+          },
+          {
+            guard: "hasQueued",
+            target: "sending",
+            reenter: true,
+            actions: ["countSent", "acknowledge", "send", "emptyQueue"],
+          },
+          { target: "idle", actions: ["countSent", "acknowledge"] },
+        ],
+      },
+      states: {
+        writing: { on: { "part.blocked": { target: "blocked" } } },
+        blocked: {},
+      },
+    },
+  },
+});
