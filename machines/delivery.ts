@@ -25,6 +25,7 @@ export interface DeliveryContext {
 /** Events the delivery actor takes besides a part's: the server stops and drains what workers hold. */
 export type DeliveryEvent = PartEvent | { type: "delivery.drain" };
 
+/** Builds the events the delivery actor takes besides a part's. */
 export const deliveryEvents = {
   drain: (): DeliveryEvent => ({ type: "delivery.drain" }),
 };

@@ -64,6 +64,7 @@ export type RouterEvent =
   | { type: "router.stop" }
   | { type: "router.escalate" };
 
+/** Builds the events a part machine receives: from its bridge (`part.ready`, …) and from the router (`part.deliver`, …). */
 export const partEvents = {
   ready: (): BridgeEvent => ({ type: "part.ready" }),
   received: (messages: PalmMessage[], to?: string, envelope?: unknown): BridgeEvent =>
@@ -93,6 +94,7 @@ export const partEvents = {
   heartbeat: (): ControlEvent => ({ type: "part.heartbeat" }),
 };
 
+/** Builds the commands a part machine sends its bridge (`bridge.send`, …). */
 export const bridgeCommands = {
   send: (deliveries: Delivery[]): BridgeCommand => ({ type: "bridge.send", deliveries }),
   reply: (messages: PalmMessage[]): BridgeCommand => ({ type: "bridge.reply", messages }),
@@ -101,6 +103,7 @@ export const bridgeCommands = {
   heartbeat: (): BridgeCommand => ({ type: "bridge.heartbeat" }),
 };
 
+/** Builds the events the router receives from its parts (`router.route`, …). */
 export const routerEvents = {
   ready: (part: string): RouterEvent => ({ type: "router.ready", part }),
   route: (

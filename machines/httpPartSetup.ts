@@ -28,6 +28,7 @@ export type HttpBridgeCommand =
 /** Everything an HTTP part's machine can receive. */
 export type HttpPartEvent = PartEvent | HttpBridgeEvent;
 
+/** Builds the events an HTTP part machine receives from its bridge (`part.request`, …). */
 export const httpPartEvents = {
   open: (slots: number): HttpBridgeEvent => ({ type: "part.open", slots }),
   request: (ticket: number, messages: PalmMessage[]): HttpBridgeEvent => ({
@@ -44,6 +45,7 @@ export const httpPartEvents = {
   }),
 };
 
+/** Builds the commands an HTTP part machine sends its bridge (`bridge.answer`, `bridge.post`). */
 export const httpBridgeCommands = {
   answer: (ticket: number, messages: PalmMessage[]): HttpBridgeCommand => ({
     type: "bridge.answer",

@@ -1,3 +1,8 @@
+/**
+ * palm-actors/machines: the pure statecharts every part and the router run (xstate v5).
+ *
+ * @module palm-actors/machines
+ */
 export { blockingInboundPartMachine } from "./blockingInboundPart.js";
 export { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 export { bypassPartMachine } from "./bypassPart.js";
@@ -26,7 +31,13 @@ export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent }
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";
 export { httpOutboundPartMachine } from "./httpOutboundPart.js";
-export type { HttpBridgeCommand, HttpBridgeEvent, HttpPartContext, HttpPartEvent } from "./httpPartSetup.js";
+export type {
+  HttpBridgeCommand,
+  HttpBridgeEvent,
+  HttpPartContext,
+  HttpPartEvent,
+  OpenDelivery,
+} from "./httpPartSetup.js";
 export { httpBridgeCommands, httpPartEvents } from "./httpPartSetup.js";
 export { inboundPartMachine } from "./inboundPart.js";
 export { outboundPartMachine } from "./outboundPart.js";

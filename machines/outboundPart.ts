@@ -1,12 +1,6 @@
 import { enqueueActions, raise, sendParent, sendTo } from "xstate";
 import { bridgeCommands, type PartEvent, partEvents, routerEvents } from "./events.js";
-import {
-  endStates,
-  initialPartContext,
-  type PartContext,
-  partSetup,
-  runningTransitions,
-} from "./partSetup.js";
+import { createPartMachine, initialPartContext, type PartContext, partSetup } from "./partSetup.js";
 
 type Args = { context: PartContext; event: PartEvent };
 
@@ -14,6 +8,54 @@ type Args = { context: PartContext; event: PartEvent };
 function delivered(event: PartEvent): number {
   return event.type === "part.deliver" ? event.delivery.messages.length : 0;
 }
+
+/** The actions and guards of the non-blocking outbound part, on top of `partSetup`. */
+const outboundSetup = partSetup.extend({
+  actions: {
+    enqueue: ({ context, event }: Args) => {
+      if (event.type !== "part.deliver") return;
+      context.queue.push(event.delivery);
+      context.queuedMessages += event.delivery.messages.length;
+    },
+    holdBack: ({ context }: Args) => {
+      context.pressured = true;
+    },
+    askHoldBack: sendParent(({ context }: Args) => routerEvents.pressure(context.name, true)),
+    send: sendTo("bridge", ({ context }: Args) => bridgeCommands.send(context.queue)),
+    emptyQueue: ({ context }: Args) => {
+      // A new array: the one just handed to the bridge belongs to it now.
+      context.queue = [];
+      context.queuedMessages = 0;
+    },
+    letGo: ({ context }: Args) => {
+      context.pressured = false;
+    },
+    tellLetGo: sendParent(({ context }: Args) => routerEvents.pressure(context.name, false)),
+    countSent: ({ context, event }: Args) => {
+      if (event.type === "part.sent") context.messagesOut += event.count;
+    },
+    acknowledge: sendParent(({ context, event }: Args) =>
+      event.type === "part.sent"
+        ? routerEvents.ack(context.name, event.seq, event.feedback)
+        : routerEvents.ack(context.name, 0),
+    ),
+    beat: sendTo("bridge", () => bridgeCommands.heartbeat()),
+    scheduleHeartbeat: raise(() => partEvents.heartbeat(), { delay: "heartbeat", id: "heartbeat" }),
+  },
+  delays: {
+    // Placeholder: a publisher provides its period (PubService's `heartbeatMs`).
+    heartbeat: 1000,
+  },
+  guards: {
+    /** Placeholder: only a publisher that announces itself provides `() => true`. */
+    heartbeats: () => false,
+    hasQueued: ({ context }: Args) => context.queue.length > 0,
+    hasQueuedPressured: ({ context }: Args) => context.queue.length > 0 && context.pressured,
+    /** The delivery takes the queue past `highWater` while the router is not held back yet. */
+    overflows: ({ context, event }: Args) =>
+      !context.pressured && context.queuedMessages + delivered(event) > context.highWater,
+  },
+});
 
 /**
  * A non-blocking outbound part (PUSH, PUB): deliveries queue while a send is pending (zeromq.js allows one
@@ -30,134 +72,77 @@ function delivered(event: PartEvent): number {
  * `heartbeat` delay: from ready on, a delayed `part.heartbeat` on the actor clock asks the bridge to say the
  * server is alive, every period, whatever the part is doing.
  */
-export const outboundPartMachine = partSetup
-  .extend({
-    actions: {
-      enqueue: ({ context, event }: Args) => {
-        if (event.type !== "part.deliver") return;
-        context.queue.push(event.delivery);
-        context.queuedMessages += event.delivery.messages.length;
-      },
-      holdBack: ({ context }: Args) => {
-        context.pressured = true;
-      },
-      askHoldBack: sendParent(({ context }: Args) => routerEvents.pressure(context.name, true)),
-      send: sendTo("bridge", ({ context }: Args) => bridgeCommands.send(context.queue)),
-      emptyQueue: ({ context }: Args) => {
-        // A new array: the one just handed to the bridge belongs to it now.
-        context.queue = [];
-        context.queuedMessages = 0;
-      },
-      letGo: ({ context }: Args) => {
-        context.pressured = false;
-      },
-      tellLetGo: sendParent(({ context }: Args) => routerEvents.pressure(context.name, false)),
-      countSent: ({ context, event }: Args) => {
-        if (event.type === "part.sent") context.messagesOut += event.count;
-      },
-      beat: sendTo("bridge", () => bridgeCommands.heartbeat()),
-      scheduleHeartbeat: raise(() => partEvents.heartbeat(), { delay: "heartbeat", id: "heartbeat" }),
-      acknowledge: sendParent(({ context, event }: Args) =>
-        event.type === "part.sent"
-          ? routerEvents.ack(context.name, event.seq, event.feedback)
+export const outboundPartMachine = createPartMachine<typeof outboundSetup>(outboundSetup, {
+  context: ({ input }) => initialPartContext(input),
+  on: {
+    "part.heartbeat": { guard: "heartbeats", actions: ["beat", "scheduleHeartbeat"] },
+    // A two-way part (a master's Dispatch ROUTER) passes what its peers send on to the part it names.
+    "part.received": {
+      actions: sendParent(({ context, event }: Args) =>
+        event.type === "part.received"
+          ? routerEvents.route(context.name, event.messages, undefined, event.to, event.envelope)
           : routerEvents.ack(context.name, 0),
       ),
     },
-    delays: {
-      // Placeholder: a publisher provides its period (PubService's `heartbeatMs`).
-      heartbeat: 1000,
-    },
-    guards: {
-      /** Placeholder: only a publisher that announces itself provides `() => true`. */
-      heartbeats: () => false,
-      hasQueued: ({ context }: Args) => context.queue.length > 0,
-      hasQueuedPressured: ({ context }: Args) => context.queue.length > 0 && context.pressured,
-      /** The delivery takes the queue past `highWater` while the router is not held back yet. */
-      overflows: ({ context, event }: Args) =>
-        !context.pressured && context.queuedMessages + delivered(event) > context.highWater,
-    },
-  })
-  .createMachine({
-    id: "part",
-    context: ({ input }) => initialPartContext(input),
-    initial: "running",
-    states: {
-      running: {
-        invoke: { id: "bridge", src: "bridge", input: ({ context }) => context },
-        on: {
-          ...runningTransitions,
-          "part.heartbeat": { guard: "heartbeats", actions: ["beat", "scheduleHeartbeat"] },
-          // A two-way part (a master's Dispatch ROUTER) passes what its peers send on to the part it names.
-          "part.received": {
-            actions: sendParent(({ context, event }: Args) =>
-              event.type === "part.received"
-                ? routerEvents.route(context.name, event.messages, undefined, event.to, event.envelope)
-                : routerEvents.ack(context.name, 0),
-            ),
+    "part.deliver": [
+      { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
+      { actions: "enqueue" },
+    ],
+  },
+  states: {
+    connecting: {
+      // The first heartbeat one period after the part is ready; the greeting says it sooner.
+      exit: enqueueActions(({ check, enqueue }) => {
+        if (check("heartbeats")) enqueue("scheduleHeartbeat");
+      }),
+      on: {
+        "part.ready": [
+          {
+            guard: "hasQueuedPressured",
+            target: "sending",
+            actions: ["notifyReady", "send", "emptyQueue", "letGo", "tellLetGo"],
           },
-          "part.deliver": [
-            { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
-            { actions: "enqueue" },
-          ],
-        },
-        initial: "connecting",
-        states: {
-          connecting: {
-            // The first heartbeat one period after the part is ready; the greeting says it sooner.
-            exit: enqueueActions(({ check, enqueue }) => {
-              if (check("heartbeats")) enqueue("scheduleHeartbeat");
-            }),
-            on: {
-              "part.ready": [
-                {
-                  guard: "hasQueuedPressured",
-                  target: "sending",
-                  actions: ["notifyReady", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                { guard: "hasQueued", target: "sending", actions: ["notifyReady", "send", "emptyQueue"] },
-                { target: "idle", actions: "notifyReady" },
-              ],
-            },
-          },
-          idle: {
-            on: {
-              "part.deliver": [
-                // The queue was empty: it goes out at once, so the pressure it would raise is let go at once.
-                {
-                  guard: "overflows",
-                  target: "sending",
-                  actions: ["enqueue", "holdBack", "askHoldBack", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
-              ],
-            },
-          },
-          sending: {
-            initial: "writing",
-            on: {
-              "part.sent": [
-                {
-                  guard: "hasQueuedPressured",
-                  target: "sending",
-                  reenter: true,
-                  actions: ["countSent", "acknowledge", "send", "emptyQueue", "letGo", "tellLetGo"],
-                },
-                {
-                  guard: "hasQueued",
-                  target: "sending",
-                  reenter: true,
-                  actions: ["countSent", "acknowledge", "send", "emptyQueue"],
-                },
-                { target: "idle", actions: ["countSent", "acknowledge"] },
-              ],
-            },
-            states: {
-              writing: { on: { "part.blocked": { target: "blocked" } } },
-              blocked: {},
-            },
-          },
-        },
+          { guard: "hasQueued", target: "sending", actions: ["notifyReady", "send", "emptyQueue"] },
+          { target: "idle", actions: "notifyReady" },
+        ],
       },
-      ...endStates,
     },
-  });
+    idle: {
+      on: {
+        "part.deliver": [
+          // The queue was empty: it goes out at once, so the pressure it would raise is let go at once.
+          {
+            guard: "overflows",
+            target: "sending",
+            actions: ["enqueue", "holdBack", "askHoldBack", "send", "emptyQueue", "letGo", "tellLetGo"],
+          },
+          { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
+        ],
+      },
+    },
+    sending: {
+      initial: "writing",
+      on: {
+        "part.sent": [
+          {
+            guard: "hasQueuedPressured",
+            target: "sending",
+            reenter: true,
+            actions: ["countSent", "acknowledge", "send", "emptyQueue", "letGo", "tellLetGo"],
+          },
+          {
+            guard: "hasQueued",
+            target: "sending",
+            reenter: true,
+            actions: ["countSent", "acknowledge", "send", "emptyQueue"],
+          },
+          { target: "idle", actions: ["countSent", "acknowledge"] },
+        ],
+      },
+      states: {
+        writing: { on: { "part.blocked": { target: "blocked" } } },
+        blocked: {},
+      },
+    },
+  },
+});

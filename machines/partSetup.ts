@@ -1,5 +1,5 @@
 import { assign, enqueueActions, fromCallback, sendParent, setup } from "xstate";
-import { type BridgeCommand, type PartEvent, routerEvents } from "./events.js";
+import { type BridgeCommand, type PartEvent, type RouterEvent, routerEvents } from "./events.js";
 import type { Delivery, PartRole } from "./types.js";
 
 /** What every part machine is started with. `bridge` is opaque here: only the provided bridge reads it. */
@@ -46,17 +46,34 @@ export function describe(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** What `queueDelivery` needs of `enqueueActions`' `enqueue`: an assignment and a send to the router. */
+export interface QueueEnqueue {
+  assign(values: { queuedMessages: number; pressured?: boolean }): void;
+  sendParent(event: RouterEvent): void;
+}
+
 /**
  * Appends a delivery to a part's queue in place (copying it per delivery would be quadratic under load)
- * and says whether the queue just went past `highWater`, so the part asks the router to hold back.
+ * and, when the queue just went past `highWater`, asks the router to hold back (the part's enqueue action).
  */
 export function queueDelivery(
-  context: { queue: Delivery[]; queuedMessages: number; pressured: boolean; readonly highWater: number },
+  context: {
+    readonly name: string;
+    queue: Delivery[];
+    queuedMessages: number;
+    pressured: boolean;
+    readonly highWater: number;
+  },
   delivery: Delivery,
-): { queuedMessages: number; pressure: boolean } {
+  enqueue: QueueEnqueue,
+): void {
   const queuedMessages = context.queuedMessages + delivery.messages.length;
   context.queue.push(delivery);
-  return { queuedMessages, pressure: !context.pressured && queuedMessages > context.highWater };
+  enqueue.assign({ queuedMessages });
+  if (!context.pressured && queuedMessages > context.highWater) {
+    enqueue.assign({ queuedMessages, pressured: true });
+    enqueue.sendParent(routerEvents.pressure(context.name, true));
+  }
 }
 
 /**
@@ -126,3 +143,60 @@ export const endStates = {
   failed: { after: { 0: { actions: "escalate" } } },
   exited: { type: "final" },
 } as const;
+
+/** A setup part machines are made from: `partSetup`, an extension of it, or `httpPartSetup`. */
+interface PartMachineSetup {
+  createMachine(config: never): unknown;
+}
+
+/** The machine config `setup.createMachine` takes, typed for that setup's context, events and actions. */
+type ConfigOf<S extends PartMachineSetup> = S["createMachine"] extends (config: infer C) => unknown
+  ? C
+  : never;
+
+/** A state config under `setup` (what `running` is), with its transitions and child states. */
+type StateOf<S extends PartMachineSetup> =
+  ConfigOf<S> extends { states?: infer X }
+    ? NonNullable<X> extends Record<string, infer State>
+      ? State
+      : never
+    : never;
+
+/** What differs between part machines: the context they start with, `running`'s extra transitions and its states. */
+export interface PartMachineParts<S extends PartMachineSetup> {
+  readonly context: (args: { input: PartInput }) => unknown;
+  /** Transitions of `running` besides the shared `runningTransitions` (faults, crashes, bad frames, exit). */
+  readonly on?: StateOf<S> extends { on?: infer On } ? On : never;
+  /** The states of `running`, `connecting` (the first: waits for the bridge) included. */
+  readonly states: StateOf<S> extends { states?: infer States } ? States : never;
+}
+
+/**
+ * Builds a part machine on the skeleton every part shares: `running` (the bridge invoked with the part's
+ * context; faults and crashes to `failed`, bad frames counted, `part.exit` to `exited`) starting in
+ * `connecting`, then `failed` (escalates to the router) and `exited`. Each part machine gives only what
+ * differs: its setup (actions and guards), its context, `running`'s extra transitions and its states.
+ */
+export function createPartMachine<S extends PartMachineSetup>(
+  setup: S,
+  parts: PartMachineParts<S>,
+): ReturnType<S["createMachine"]> {
+  const on = parts.on as object | undefined;
+  const config = {
+    id: "part",
+    context: parts.context,
+    initial: "running",
+    states: {
+      running: {
+        invoke: { id: "bridge", src: "bridge", input: ({ context }: { context: unknown }) => context },
+        on: { ...runningTransitions, ...on },
+        initial: "connecting",
+        states: parts.states,
+      },
+      ...endStates,
+    },
+  };
+  // The pieces are typed against `setup` by `PartMachineParts<S>`; TypeScript cannot follow that through
+  // the generic `S`, so the assembled config is handed over as what `createMachine` takes.
+  return setup.createMachine(config as never) as ReturnType<S["createMachine"]>;
+}

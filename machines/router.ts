@@ -68,6 +68,7 @@ export interface PartRecord {
 /** Why the router gave up: a part could not start, or restarts exceeded the intensity. */
 export type EscalationReason = "start" | "intensity";
 
+/** The router's state: the routing table, each part's ledger and restart history. */
 export interface RouterContext {
   readonly server: string;
   readonly policy: SupervisionPolicy;

@@ -126,6 +126,7 @@ export class CacheClient {
     return this.#keyAnswer(await this.request("delete", Buffer.from(checkKey(key))), key);
   }
 
+  /** Closes the client's socket; pending requests fail. */
   close(): void {
     this.#closed = true;
     this.#socket?.close();

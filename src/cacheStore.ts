@@ -20,6 +20,7 @@ export class CacheStore {
   readonly #values = new Map<string, Uint8Array>();
   readonly #protected = new Set<string>();
 
+  /** The value stored under `key`, if any. */
   get(key: string): Uint8Array | undefined {
     return this.#values.get(key);
   }
@@ -32,7 +33,7 @@ export class CacheStore {
     return used;
   }
 
-  /** Removes `key`; refuses a protected key. */
+  /** Removes `key` and returns whether it was there; refuses a protected key. */
   delete(key: string): boolean {
     this.#checkWritable(key, "delete");
     return this.#values.delete(key);

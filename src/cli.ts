@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // The `palm` command line: demo, viz, inspect, bench, keygen.
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { machines } from "../machines/index.js";
 import { runDemo } from "./demo/demo.js";
 import { isPalmError } from "./errors.js";
 import * as palm from "./index.js";
+import { loadUserModule } from "./loadUserModule.js";
 import type { PartDefinition } from "./part.js";
 import { keygen } from "./security/curveKeys.js";
 import { ServerTemplate } from "./serverTemplate.js";
@@ -76,11 +75,27 @@ async function emit(text: string, output: string | undefined): Promise<void> {
 /** Finds the server a module exports: a ServerTemplate, or a server whose `.template` is one. */
 function findTemplate(module: Record<string, unknown>): ServerTemplate | undefined {
   for (const value of [module.default, ...Object.values(module)]) {
-    if (value instanceof ServerTemplate) return value;
+    if (isTemplate(value)) return value;
     const template = (value as { template?: unknown } | null)?.template;
-    if (template instanceof ServerTemplate) return template;
+    if (isTemplate(template)) return template;
   }
   return undefined;
+}
+
+/**
+ * Whether `value` is a ServerTemplate — by shape, not `instanceof`: the module may load palm through
+ * another path than this CLI (the package's `dist/` while the CLI runs from source, or a second copy).
+ */
+function isTemplate(value: unknown): value is ServerTemplate {
+  if (value instanceof ServerTemplate) return true;
+  const candidate = value as Partial<ServerTemplate> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.describe === "function" &&
+    typeof candidate.definitions === "function" &&
+    typeof candidate.registerInbound === "function"
+  );
 }
 
 async function viz(args: string[]): Promise<number> {
@@ -112,7 +127,7 @@ async function viz(args: string[]): Promise<number> {
   }
   const graphs: Array<[string, StateGraph]> = [];
   if (values.server) {
-    const module = (await import(pathToFileURL(resolve(values.server)).href)) as Record<string, unknown>;
+    const module = await loadUserModule(values.server);
     const template = findTemplate(module);
     if (!template) {
       console.error(`palm viz: ${values.server} exports no server (a ServerTemplate, Master, Server, …)`);

@@ -1,6 +1,6 @@
 /**
  * palm's error catalog: every error palm raises is a `PalmError` with one of these stable codes.
- * Each code is documented in README.md ("Errors"); a test keeps the two in step.
+ * Each code is documented in docs/errors.md; a test keeps the two in step.
  */
 export const ErrorCodes = {
   /** An option given to a constructor or a registration is missing or has the wrong shape. */

@@ -1,15 +1,23 @@
+/**
+ * palm-actors: servers, workers, the client, every part, ServerTemplate, codecs and errors.
+ *
+ * @module palm-actors
+ */
 // palm's public API: an explicit list of what users may import from "palm".
 
 export { Client, type JobOptions, type JobResult } from "../actors/client.js";
 export type { ClientOptions } from "../actors/clientOptions.js";
 export { HttpConnection, type HttpConnectionOptions } from "../actors/connections/httpConnection.js";
-export { PullBypassConnection } from "../actors/connections/pullBypassConnection.js";
+export {
+  PullBypassConnection,
+  type PullBypassConnectionOptions,
+} from "../actors/connections/pullBypassConnection.js";
 export { PullConnection } from "../actors/connections/pullConnection.js";
 export { PushBypassConnection } from "../actors/connections/pushBypassConnection.js";
 export { PushConnection } from "../actors/connections/pushConnection.js";
 export { RepConnection } from "../actors/connections/repConnection.js";
 export { ReqConnection } from "../actors/connections/reqConnection.js";
-export { SubConnection } from "../actors/connections/subConnection.js";
+export { SubConnection, type SubConnectionOptions } from "../actors/connections/subConnection.js";
 export type { UserFunction } from "../actors/functionRunner.js";
 export { GatewayDealer } from "../actors/gateway/gatewayDealer.js";
 export { GatewayRouter } from "../actors/gateway/gatewayRouter.js";
@@ -35,17 +43,21 @@ export {
 } from "../actors/servers/server.js";
 export { Sink, type SinkOptions } from "../actors/servers/sink.js";
 export { CacheService } from "../actors/services/cacheService.js";
-export { DeliveryService } from "../actors/services/deliveryService.js";
-export { DispatchService } from "../actors/services/dispatchService.js";
+export { DeliveryService, type DeliveryServiceOptions } from "../actors/services/deliveryService.js";
+export { DispatchService, type DispatchServiceOptions } from "../actors/services/dispatchService.js";
 export { HttpService, type HttpServiceOptions } from "../actors/services/httpService.js";
-export { defaultHandleStream, PubService } from "../actors/services/pubService.js";
+export { defaultHandleStream, PubService, type PubServiceOptions } from "../actors/services/pubService.js";
 export { PullService } from "../actors/services/pullService.js";
-export { PushPullService } from "../actors/services/pushPullService.js";
+export { PushPullService, type PushPullServiceOptions } from "../actors/services/pushPullService.js";
 export { PushService } from "../actors/services/pushService.js";
-export { type BypassRequestHandler, RepBypassService } from "../actors/services/repBypassService.js";
+export {
+  type BypassRequestHandler,
+  RepBypassService,
+  type RepBypassServiceOptions,
+} from "../actors/services/repBypassService.js";
 export { RepService } from "../actors/services/repService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
-export { WorkerPushService } from "../actors/services/workerPushService.js";
+export { WorkerPushService, type WorkerPushServiceOptions } from "../actors/services/workerPushService.js";
 export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
 export { DeliveryLedger } from "../machines/deliveryLedger.js";
 export {
@@ -60,8 +72,10 @@ export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
 export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
 export { type ErrorCode, ErrorCodes, isPalmError, PalmError, RemoteError } from "./errors.js";
+export type { InspectOptions } from "./inspection.js";
 export { HEARTBEAT_FUNCTION } from "./liveness/heartbeat.js";
 export type { LivenessEvent, RedeliveryReason } from "./liveness/livenessEvents.js";
+export type { PeerEvent } from "./liveness/peerCount.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { changePayload, createMessage, currentFunction, type PalmMessage, splitFunction } from "./message.js";
 export {
@@ -70,13 +84,16 @@ export {
   type PartEnvironment,
   type PartHooks,
   type PartOptions,
+  type RegisteredPartOptions,
   type StreamItem,
 } from "./part.js";
 export {
+  type AllowList,
   type CurveKeyPair,
   type CurveServerOptions,
   generateKeyPair,
   keygen,
+  type PeerGroup,
 } from "./security/curveKeys.js";
 export {
   type AnyServerEvent,
@@ -87,6 +104,9 @@ export {
   ServerTemplate,
   type ServerTemplateOptions,
 } from "./serverTemplate.js";
-export type { CurveSocketOptions, SocketKind } from "./sockets/socketPlan.js";
+export { type Stoppable, shutdownOnSignal } from "./shutdownOnSignal.js";
+export type { BadInputListener, BatchListener, FrameBatch, KeptSocket } from "./sockets/keptSocket.js";
+export type { SocketKeeper } from "./sockets/socketKeeper.js";
+export type { CurveSocketOptions, SocketKind, SocketPlan } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";
 export type { CallContext } from "./worker/callContext.js";

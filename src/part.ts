@@ -33,7 +33,7 @@ export interface PartHooks {
   handleStream?: (message: PalmMessage) => StreamItem;
 }
 
-/** Options every part accepts when it is registered. */
+/** Options every part accepts when it is registered; a part kind adds its own (see `PartDefinition.optionKeys`). */
 export interface PartOptions extends PartHooks {
   /** The outbound part this part's messages (inbound) or feedback (outbound: a reroute) go to. */
   route?: string;
@@ -47,8 +47,6 @@ export interface PartOptions extends PartHooks {
   highWaterMark?: number;
   /** ZMQ_MAXMSGSIZE: larger incoming frames disconnect their peer. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
-  /** SUB topics (`SubConnection`). @default [""] */
-  subscribe?: string[];
   /** CURVE keys of this part's socket (servers set these for every tcp part). */
   curve?: CurveSocketOptions;
   /** Told about peers connecting to and leaving the part's bound socket (a master's worker PUSH). */
@@ -58,7 +56,21 @@ export interface PartOptions extends PartHooks {
    * and `curve.workers`); overrides the part definition's `peers`. @default the definition's, else "clients"
    */
   peers?: PeerGroup;
-  /** Any option a particular part defines. */
+  /**
+   * Outbound parts this part routes to by its own decisions (a Master's delivery part feeds the Dispatch
+   * part, the worker PUSH and the publisher), so their backpressure reaches the inbound parts feeding it.
+   */
+  feeds?: string[];
+}
+
+/**
+ * The options a part's `build` and bridge read: the common ones, the part's own, and what `build` itself
+ * adds (a subscriber's greeting topic).
+ */
+export interface RegisteredPartOptions extends PartOptions {
+  /** SUB topics (`SubConnection`). @default [""] */
+  subscribe?: string[];
+  /** The options a particular part defines. */
   [option: string]: unknown;
 }
 
@@ -71,7 +83,7 @@ export interface PartEnvironment {
   readonly logger: Logger;
   readonly keeper: SocketKeeper;
   readonly cache: CacheStore;
-  readonly options: PartOptions;
+  readonly options: RegisteredPartOptions;
   /** ZAP domain of the server's CURVE authenticator, when CURVE is on. */
   readonly zapDomain?: string;
   /** The server's CURVE keys for this part's socket (tcp parts of a CURVE server); the part's `curve` option wins. */
@@ -84,7 +96,7 @@ export interface PartEnvironment {
  * A kind of part (`PullService`, `ReqConnection`, …): its classification, its pure machine, and how to
  * build the running actor (the machine with its socket bridge provided) for one registration.
  */
-export interface PartDefinition {
+export interface PartDefinition<Options extends object = Record<string, unknown>> {
   readonly partType: string;
   readonly role: PartRole;
   /** Blocking parts expect their peer to answer (REP, REQ, HTTP). */
@@ -102,11 +114,24 @@ export interface PartDefinition {
   readonly summary: string;
   /** The pure machine definition, as drawn by `palm viz`. */
   readonly machine: AnyStateMachine;
+  /**
+   * The option keys this part accepts besides the common `PartOptions` (typed by `Options`): registration
+   * rejects any other key, naming the part and the key. @default []
+   */
+  readonly optionKeys?: readonly (keyof Options & string)[];
   /** The machine with its bridge provided for one registration. */
   build(environment: PartEnvironment): AnyActorLogic;
 }
 
-/** Declares a part kind; `actors/` uses it once per part. */
-export function definePart(definition: PartDefinition): PartDefinition {
+/**
+ * Declares a part kind; `actors/` uses it once per part. `Options` types the part's own options, and
+ * `optionKeys` lists them for the check at registration.
+ *
+ * @example
+ * export const MyService = definePart<{ greeting?: string }>({ ..., optionKeys: ["greeting"], ... });
+ */
+export function definePart<Options extends object = object>(
+  definition: PartDefinition<Options>,
+): PartDefinition<Options> {
   return Object.freeze(definition);
 }

@@ -14,7 +14,8 @@ import { checkInspectOptions } from "./inspector/inspectOptions.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { PalmMessage } from "./message.js";
-import type { PartDefinition, PartEnvironment, PartOptions } from "./part.js";
+import type { PartDefinition, PartEnvironment, PartOptions, RegisteredPartOptions } from "./part.js";
+import { checkPartOptionKeys } from "./partOptions.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import { peerZapDomain, zapHandler } from "./security/zapHandler.js";
 import { SocketKeeper } from "./sockets/socketKeeper.js";
@@ -58,7 +59,7 @@ interface Registration {
   readonly name: string;
   readonly address: string;
   readonly role: PartRole;
-  readonly options: PartOptions;
+  readonly options: RegisteredPartOptions;
 }
 
 /** What `server.parts()` reports for each part. */
@@ -83,6 +84,7 @@ export interface PartInfo {
 
 /** Lifecycle events a server emits (what `on("*")` receives). */
 export type ServerEvent = Exclude<RouterEmitted, { type: "server.notice" }>;
+/** The `type` of a lifecycle event (`part.restarted`, `server.escalated`, …). */
 export type ServerEventType = ServerEvent["type"];
 /** Every event a server emits by name: the lifecycle events and a Master's or Hub's worker events. */
 export type AnyServerEvent = ServerEvent | LivenessEvent;
@@ -175,18 +177,33 @@ export class ServerTemplate {
   }
 
   /** Registers a part that receives messages from outside and routes them to `options.route`. */
-  registerInbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("inbound", part, name, address, options);
+  registerInbound<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("inbound", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Registers a part that sends what the router hands it; `options.route` reroutes its feedback once. */
-  registerOutbound(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("outbound", part, name, address, options);
+  registerOutbound<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("outbound", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Registers a part that ignores the router (the cache service, bypass sockets). */
-  registerBypass(part: PartDefinition, name: string, address: string, options: PartOptions = {}): this {
-    return this.#register("bypass", part, name, address, options);
+  registerBypass<Options extends object>(
+    part: PartDefinition<Options>,
+    name: string,
+    address: string,
+    options?: PartOptions & Options,
+  ): this {
+    return this.#register("bypass", part as PartDefinition, name, address, options ?? {});
   }
 
   /** Stores values in the server's cache before it starts (strings are stored as UTF-8). */
@@ -195,7 +212,6 @@ export class ServerTemplate {
     return this;
   }
 
-  /** The registered parts' names, in registration order. */
   /** The URL of the live inspector, once started with the `inspect` option. */
   get inspectorUrl(): string | undefined {
     return this.#inspectorUrl;
@@ -206,6 +222,7 @@ export class ServerTemplate {
     return this.#registrations.map((r) => ({ name: r.name, part: r.part }));
   }
 
+  /** The registered parts' names, in registration order. */
   get partNames(): string[] {
     return this.#registrations.map((r) => r.name);
   }
@@ -237,7 +254,7 @@ export class ServerTemplate {
     };
   }
 
-  #register(role: PartRole, part: PartDefinition, name: string, address: string, options: PartOptions): this {
+  #register(role: PartRole, part: PartDefinition, name: string, address: string, options: object): this {
     if (this.#state !== "new") {
       throw new PalmError(
         "PALM_ERR_SERVER_STATE",
@@ -264,6 +281,7 @@ export class ServerTemplate {
     if (part.scheme === "http") checkHttpUrl(`address (part "${name}")`, address);
     else checkEndpoint(`address (part "${name}")`, address);
     const checked = checkOptionsObject(`options (part "${name}")`, options) as PartOptions;
+    checkPartOptionKeys(part, name, checked);
     if (checked.block && (role !== "inbound" || !part.blocking)) {
       throw invalidOption(
         `block (part "${name}")`,
@@ -578,6 +596,7 @@ export class ServerTemplate {
   /**
    * Sends an event to a part's running actor (a Master asks its delivery actor to drain before it stops).
    * Returns false when the part has no running instance.
+   * @internal
    */
   send(part: string, event: { type: string }): boolean {
     const child = this.#live(part);
@@ -588,6 +607,7 @@ export class ServerTemplate {
   /**
    * Resolves true once `done` holds for the snapshot of a part's running actor (checked at every change
    * of the part or of the router), or false after `timeoutMs` or when the server is no longer running.
+   * @internal
    */
   waitForPart(part: string, done: (snapshot: unknown) => boolean, timeoutMs: number): Promise<boolean> {
     const router = this.#runningRouter("wait for");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,9 +14,10 @@ interface Run {
 }
 
 /** Runs a command to completion (killed after `timeoutMs`) and collects its output. */
-function run(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
+function run(command: string, args: string[], timeoutMs = 60_000, cwd = process.cwd()): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
+      cwd,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, FORCE_COLOR: "0" },
     });
@@ -74,6 +75,31 @@ describe("the palm CLI", () => {
       assert.match(text, /%% routing/);
       for (const part of ["Pull", "WorkerPush", "WorkerPull", "Pub", "Cache"])
         assert.ok(text.includes(part), part);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("viz --server loads a .ts module through the project's tsx when the built CLI runs on plain node", async () => {
+    // As from an installed package: `node dist/src/cli.js` has no TypeScript loader of its own.
+    const cli = join(process.cwd(), "dist/src/cli.js");
+    const result = await run(process.execPath, [cli, "viz", "--server", "examples/visualisation/server.ts"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^%% supervision\n/);
+    assert.match(result.stdout, /%% routing/);
+  });
+
+  it("viz --server on a .ts module names what to install when the project has no tsx", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palm-viz-ts-"));
+    try {
+      writeFileSync(join(dir, "app.ts"), "export const port: number = 5555;\n");
+      const cli = join(process.cwd(), "dist/src/cli.js");
+      const result = await run(process.execPath, [cli, "viz", "--server", "app.ts"], 60_000, dir);
+      assert.equal(result.code, 1);
+      assert.equal(
+        result.stderr,
+        "palm: cannot load app.ts: Node does not run TypeScript files by itself. Install tsx in your project (npm install --save-dev tsx), or run node with --experimental-strip-types (Node 22.6 or later), or point at the compiled .js file\n",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -212,7 +212,7 @@ describe("parts", () => {
     await sourcePeer.bind(source!);
     const server = new ServerTemplate({ name: "s", logLevel: "silent" });
     server.registerInbound(RepService, "Rep", rep!, { route: "Workers", block: true });
-    server.registerOutbound(PushPullService, "Workers", workPush!, { pullAddress: workPull });
+    server.registerOutbound(PushPullService, "Workers", workPush!, { pullAddress: workPull! });
     server.registerBypass(RepBypassService, "Echo", bypassRep!, {
       handle: (m: PalmMessage) => Buffer.from(`echo:${text(m.payload)}`),
     });

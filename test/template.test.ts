@@ -99,3 +99,32 @@ describe("ServerTemplate: the seed's master", () => {
     assert.equal(parts.WorkerPush!.pending, 0);
   });
 });
+
+describe("ServerTemplate: typed part options", () => {
+  it("rejects an unknown option key at registration, naming the part and the key", () => {
+    const server = new ServerTemplate({ name: "typo", logLevel: "silent" });
+    server.registerOutbound(PubService, "Out", "tcp://127.0.0.1:5556");
+    // `rout` is a typo for `route`: the types reject it, and so does the server at run time.
+    const typo = { rout: "Out" } as Parameters<typeof server.registerInbound>[3];
+    assert.throws(() => server.registerInbound(PullService, "Pull", "tcp://127.0.0.1:5555", typo), {
+      code: "PALM_ERR_OPTION_INVALID",
+      message:
+        /^Unknown option `rout` for part "Pull" \(PullService\); it accepts the common part options \(route, /,
+    });
+    assert.deepEqual(server.partNames, ["Out"]);
+  });
+
+  it("accepts the common options and the part's own keys, and rejects another part's keys", () => {
+    const server = new ServerTemplate({ name: "keys", logLevel: "silent" });
+    server.registerOutbound(WorkerPushService, "WorkerPush", "tcp://127.0.0.1:5558", {
+      spread: false,
+      highWater: 10,
+    });
+    server.registerOutbound(PubService, "Pub", "tcp://127.0.0.1:5556", { pipelined: true, greet: false });
+    const foreign = { spread: true } as Parameters<typeof server.registerOutbound>[3];
+    assert.throws(() => server.registerOutbound(PubService, "Pub2", "tcp://127.0.0.1:5560", foreign), {
+      code: "PALM_ERR_OPTION_INVALID",
+      message: /^Unknown option `spread` for part "Pub2" \(PubService\); .*, or its own: pipelined, greet$/,
+    });
+  });
+});

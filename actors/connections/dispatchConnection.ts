@@ -4,6 +4,12 @@ import { invalidOption } from "../../src/errors.js";
 import { definePart } from "../../src/part.js";
 import { DispatchRunner } from "../../src/worker/dispatchRunner.js";
 
+/** Options DispatchConnection reads from its registration, besides the common part options. */
+export interface DispatchConnectionOptions {
+  /** Runs the messages handed to the worker and keeps what it holds across restarts of the part. */
+  dispatch?: DispatchRunner;
+}
+
 const provided = bypassPartMachine.provide({ actors: { bridge: createDispatchConnectionBridge() } });
 
 /**
@@ -11,8 +17,9 @@ const provided = bypassPartMachine.provide({ actors: { bridge: createDispatchCon
  * takes the messages handed to it, and sends their results back (the `dispatch` option, a
  * `DispatchRunner`, runs them). No pylm counterpart: pylm's workers use PULL and PUSH.
  */
-export const DispatchConnection = definePart({
+export const DispatchConnection = definePart<DispatchConnectionOptions>({
   partType: "DispatchConnection",
+  optionKeys: ["dispatch"],
   role: "bypass",
   blocking: false,
   service: false,

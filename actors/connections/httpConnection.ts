@@ -28,8 +28,9 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerOutbound(HttpConnection, "Http", "http://127.0.0.1:8888", { route: "Pub", maxWorkers: 4 });
  */
-export const HttpConnection = definePart({
+export const HttpConnection = definePart<HttpConnectionOptions>({
   partType: "HttpConnection",
+  optionKeys: ["maxWorkers", "timeoutMs"],
   role: "outbound",
   blocking: true,
   service: false,

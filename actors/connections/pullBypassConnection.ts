@@ -5,6 +5,12 @@ import { invalidOption } from "../../src/errors.js";
 import type { PalmMessage } from "../../src/message.js";
 import { definePart } from "../../src/part.js";
 
+/** Options PullBypassConnection reads from its registration. */
+export interface PullBypassConnectionOptions {
+  /** Consumes each message. */
+  handle: (message: PalmMessage) => void;
+}
+
 const provided = bypassPartMachine.provide({
   actors: { bridge: createReaderBridge(socketPlan("pull", false), 1) },
 });
@@ -13,8 +19,9 @@ const provided = bypassPartMachine.provide({
  * Connects a PULL socket and hands each message to its `handle` option, bypassing the router (pylm's
  * `PullBypassConnection`): for side channels such as logs or metrics.
  */
-export const PullBypassConnection = definePart({
+export const PullBypassConnection = definePart<PullBypassConnectionOptions>({
   partType: "PullBypassConnection",
+  optionKeys: ["handle"],
   role: "bypass",
   blocking: false,
   service: false,

@@ -5,6 +5,18 @@ import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
 
+/** Options SubConnection reads from its registration, besides the common part options. */
+export interface SubConnectionOptions {
+  /** The topic to subscribe to: the previous stage's server name (pylm's `previous`). */
+  previous?: string;
+  /** The topics to subscribe to, instead of `previous`. @default [""] (everything) */
+  subscribe?: string[];
+  /** Greet the publisher so `start()` resolves once the subscription is live. @default true */
+  greet?: boolean;
+  /** How long to wait for the publisher's answer to the greeting. @default 3000 */
+  greetTimeoutMs?: number;
+}
+
 const provided = inboundPartMachine.provide({
   actors: { bridge: createReaderBridge(socketPlan("sub", false), 2) },
 });
@@ -13,8 +25,9 @@ const provided = inboundPartMachine.provide({
  * Connects a SUB socket to a publisher and subscribes to the topic named by its `previous` option (or the
  * `subscribe` list; everything when neither is given); messages go to the router (pylm's `SubConnection`).
  */
-export const SubConnection = definePart({
+export const SubConnection = definePart<SubConnectionOptions>({
   partType: "SubConnection",
+  optionKeys: ["previous", "subscribe", "greet", "greetTimeoutMs"],
   role: "inbound",
   blocking: false,
   service: false,

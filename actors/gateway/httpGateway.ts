@@ -36,8 +36,9 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerBypass(HttpGateway, "HttpGateway", "http://127.0.0.1:8888", { listenAddress: "inproc://gateway_router" });
  */
-export const HttpGateway = definePart({
+export const HttpGateway = definePart<HttpGatewayOptions>({
   partType: "HttpGateway",
+  optionKeys: ["listenAddress", "timeoutMs", "maxBodyBytes", "maxPending"],
   role: "bypass",
   blocking: true,
   service: true,

@@ -67,8 +67,8 @@ export abstract class InProcessServer extends PalmServer {
   readonly #run: (message: PalmMessage) => PalmMessage[] | Promise<PalmMessage[]>;
 
   /**
-   * @param base the ready-made class's prototype (`Server.prototype`, …): methods a subclass adds below
-   * it are callable by name; the framework's own (`start`, `handleStream`, …) never are.
+   * @param settings.base the ready-made class's prototype (`Server.prototype`, …): methods a subclass adds
+   * below it are callable by name; the framework's own (`start`, `handleStream`, …) never are.
    */
   protected constructor(
     options: InProcessServerOptions,

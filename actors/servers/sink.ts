@@ -49,7 +49,7 @@ export class Sink extends InProcessServer {
     for (let i = 0; i < subAddresses.length; i++) {
       this.template.registerInbound(SubConnection, `Sub${i}`, subAddresses[i] as string, {
         ...this.runOptions(),
-        previous: previous[i],
+        previous: previous[i] as string,
       });
     }
     this.registerPublisher(checked.pubAddress);

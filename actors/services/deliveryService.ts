@@ -1,5 +1,12 @@
 import { deliveryMachine } from "../../machines/delivery.js";
+import type { DeliveryLedger } from "../../machines/deliveryLedger.js";
 import { definePart } from "../../src/part.js";
+
+/** Options DeliveryService reads from its registration, besides the common part options. */
+export interface DeliveryServiceOptions {
+  /** The ledger the part keeps across its restarts (created by the server). */
+  keep?: DeliveryLedger;
+}
 
 /**
  * A Master's delivery guarantees as a part without a socket: the in-flight ledger (passed as the `keep`
@@ -7,8 +14,9 @@ import { definePart } from "../../src/part.js";
  * messages and workers' results and news are routed to it; it routes work to `Dispatch` (palm workers)
  * or the worker PUSH (pylm workers), and results to the publisher. No pylm counterpart.
  */
-export const DeliveryService = definePart({
+export const DeliveryService = definePart<DeliveryServiceOptions>({
   partType: "DeliveryService",
+  optionKeys: ["keep"],
   role: "outbound",
   blocking: false,
   service: true,

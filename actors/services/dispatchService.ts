@@ -2,6 +2,14 @@ import { outboundPartMachine } from "../../machines/outboundPart.js";
 import { createDispatchServiceBridge } from "../../src/bridges/dispatchServiceBridge.js";
 import { definePart } from "../../src/part.js";
 
+/** Options DispatchService reads from its registration, besides the common part options. */
+export interface DispatchServiceOptions {
+  /** The part workers' news (hello, results, beats, bye) goes to. */
+  deliveryPart?: string;
+  /** Where the part keeps its address once bound, so a restart binds the same one (set by `build`). */
+  dispatchAddress?: { resolved: string | undefined };
+}
+
 const provided = outboundPartMachine.provide({ actors: { bridge: createDispatchServiceBridge() } });
 
 /**
@@ -10,8 +18,9 @@ const provided = outboundPartMachine.provide({ actors: { bridge: createDispatchS
  * `deliveryPart` option. The bound address (a wildcard port resolved) is published in the server's cache
  * under `worker_dispatch_address`; a restart binds it again. No pylm counterpart (pylm workers use PUSH/PULL).
  */
-export const DispatchService = definePart({
+export const DispatchService = definePart<DispatchServiceOptions>({
   partType: "DispatchService",
+  optionKeys: ["deliveryPart", "dispatchAddress"],
   role: "outbound",
   blocking: false,
   service: true,

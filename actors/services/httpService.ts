@@ -32,8 +32,9 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerInbound(HttpService, "Http", "http://127.0.0.1:8080", { route: "Req", block: true });
  */
-export const HttpService = definePart({
+export const HttpService = definePart<HttpServiceOptions>({
   partType: "HttpService",
+  optionKeys: ["maxRequests", "timeoutMs"],
   role: "inbound",
   blocking: true,
   service: true,

@@ -18,6 +18,16 @@ export function defaultHandleStream(
   return (message) => ({ topic: server, message: { ...message, stage: message.stage + 1 } });
 }
 
+/** Options PubService reads from its registration, besides the common part options. */
+export interface PubServiceOptions {
+  /** Publish under the server's name for the next stage (pylm's pipelined servers). @default false */
+  pipelined?: boolean;
+  /** Answer palm subscribers' greetings, so none joins late. @default true */
+  greet?: boolean;
+  /** How often a greeting publisher tells palm clients the server is alive (ms; 0: never). @default 1000 */
+  heartbeatMs?: number;
+}
+
 const bridge = createWriterBridge(socketPlan("pub", true));
 const quiet = outboundPartMachine.provide({ actors: { bridge } });
 
@@ -29,8 +39,9 @@ const quiet = outboundPartMachine.provide({ actors: { bridge } });
  * topic of palm's own that pylm subscribers never see (`PRESENCE_TOPIC`). Options: `pipelined`,
  * `handleStream`, `greet`, `heartbeatMs`.
  */
-export const PubService = definePart({
+export const PubService = definePart<PubServiceOptions>({
   partType: "PubService",
+  optionKeys: ["pipelined", "greet", "heartbeatMs"],
   role: "outbound",
   blocking: false,
   service: true,

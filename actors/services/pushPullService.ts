@@ -9,6 +9,12 @@ import type { PalmMessage } from "../../src/message.js";
 import { definePart, type PartEnvironment } from "../../src/part.js";
 import { checkEndpoint } from "../../src/validate.js";
 
+/** Options PushPullService reads from its registration, besides the common part options. */
+export interface PushPullServiceOptions {
+  /** Where its PULL socket binds for the workers' answers. */
+  pullAddress: string;
+}
+
 const pushPlan = socketPlan("push", true);
 const pullPlan = socketPlan("pull", true);
 
@@ -75,8 +81,9 @@ const provided = blockingOutboundPartMachine.provide({ actors: { bridge } });
  * socket (pylm's `PushPullService`): blocking, so its feedback is the workers' answer. Binds its PUSH at
  * the part's address and its PULL at the `pullAddress` option.
  */
-export const PushPullService = definePart({
+export const PushPullService = definePart<PushPullServiceOptions>({
   partType: "PushPullService",
+  optionKeys: ["pullAddress"],
   role: "outbound",
   blocking: true,
   service: true,

@@ -10,6 +10,12 @@ export type BypassRequestHandler = (
   message: PalmMessage,
 ) => PalmMessage | Uint8Array | Promise<PalmMessage | Uint8Array>;
 
+/** Options RepBypassService reads from its registration. */
+export interface RepBypassServiceOptions {
+  /** Answers each request. @default echo */
+  handle?: BypassRequestHandler;
+}
+
 const bridge = createBypassReplyBridge(socketPlan("rep", true), async (frame, environment) => {
   const [request] = environment.codec.decode(frame);
   if (!request) throw new Error("empty request");
@@ -24,8 +30,9 @@ const provided = bypassPartMachine.provide({ actors: { bridge } });
  * Binds a REP socket and answers each request itself with its `handle` option (echo by default), never
  * involving the router (pylm's `RepBypassService`). A handler that throws answers an empty frame.
  */
-export const RepBypassService = definePart({
+export const RepBypassService = definePart<RepBypassServiceOptions>({
   partType: "RepBypassService",
+  optionKeys: ["handle"],
   role: "bypass",
   blocking: true,
   service: true,

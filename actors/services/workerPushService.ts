@@ -7,12 +7,21 @@ const provided = outboundPartMachine.provide({
   actors: { bridge: createWriterBridge(socketPlan("push", true)) },
 });
 
+/** Options WorkerPushService reads from its registration, besides the common part options. */
+export interface WorkerPushServiceOptions {
+  /** Cut a burst into several frames, so it is shared among the workers. @default true */
+  spread?: boolean;
+  /** The part told how many peers are connected (a Master's delivery part: pylm workers' capacity). */
+  peersTo?: string;
+}
+
 /**
  * Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).
  * A burst is cut into several frames (option `spread`, on by default) so it is shared among the workers.
  */
-export const WorkerPushService = definePart({
+export const WorkerPushService = definePart<WorkerPushServiceOptions>({
   partType: "WorkerPushService",
+  optionKeys: ["spread", "peersTo"],
   role: "outbound",
   blocking: false,
   service: true,

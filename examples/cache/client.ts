@@ -1,5 +1,5 @@
 // Stores a value in the master's cache, reads it back, then runs a job whose workers read it too.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

@@ -1,5 +1,5 @@
 // A Master whose cache service clients and workers share (pylm's examples/cache).
-import { Master } from "../../src/index.js";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

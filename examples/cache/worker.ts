@@ -1,5 +1,5 @@
 // A worker that reads the value the client stored under `cached` in the master's cache. Usage: worker.ts <name>
-import { Worker } from "../../src/index.js";
+import { Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // Calls the failing function, prints the RemoteError, then shows that the server still answers.
-import { Client, RemoteError } from "../../src/index.js";
+import { Client, RemoteError } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "my_server", dbAddress: addresses().db });

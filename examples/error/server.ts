@@ -1,6 +1,6 @@
 // A server whose function has a bug (pylm's examples/error): the error is logged with its stack, the
 // client gets a RemoteError, and the server keeps serving.
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

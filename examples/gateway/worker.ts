@@ -1,6 +1,6 @@
 // A worker for the gateway example: `echo` answers its payload, `foo` tags it with the worker's name.
 // It learns the master's worker addresses from its cache. Usage: worker.ts <name>
-import { Worker } from "../../src/index.js";
+import { Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // Sends ten messages, waits for the thirty results and shows that the last one was changed by `gather`.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

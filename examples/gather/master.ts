@@ -1,7 +1,7 @@
 // A Master that scatters each message into three and, in `gather`, replaces the payload of the thirtieth
 // result it returns (pylm's examples/gather).
-import type { PalmMessage } from "../../src/index.js";
-import { changePayload, Master } from "../../src/index.js";
+import type { PalmMessage } from "palm-actors";
+import { changePayload, Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // pylm's client for the http example: a job of 10 messages through the master and its HTTP worker.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

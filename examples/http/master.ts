@@ -1,7 +1,7 @@
 // pylm's http example: a master whose work is done by an HTTP worker. Clients push to its PULL; each
 // message is POSTed to the worker (HttpConnection, at most 4 at once) and the answer is published back.
 // Run it with examples/http/worker.ts, then examples/http/client.ts.
-import { CacheService, HttpConnection, PubService, PullService, ServerTemplate } from "../../src/index.js";
+import { CacheService, HttpConnection, PubService, PullService, ServerTemplate } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

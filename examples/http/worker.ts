@@ -1,7 +1,7 @@
 // pylm's web worker: an HTTP server that takes a serialised message by POST, runs the function it names
 // and answers the message with the result as payload. Standalone, one command (PALM_HTTP changes where):
 //   npx tsx examples/http/worker.ts            # listens on http://127.0.0.1:8888
-import { HttpWorker } from "../../src/index.js";
+import { HttpWorker } from "palm-actors";
 import { serve } from "../serve.js";
 
 class MyWorker extends HttpWorker {

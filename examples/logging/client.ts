@@ -1,5 +1,5 @@
 // Stores the value the workers read, sends ten messages and waits for the thirty results.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

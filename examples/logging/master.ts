@@ -1,7 +1,7 @@
 // Log levels (pylm's examples/logging): this master logs at `warn` and above only, so its start-up
 // `info` lines are not printed but the `fatal` line from `gather` is. Logs are pino JSON lines on stderr.
-import type { PalmMessage } from "../../src/index.js";
-import { changePayload, Master } from "../../src/index.js";
+import type { PalmMessage } from "palm-actors";
+import { changePayload, Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,6 +1,6 @@
 // A worker that logs at `info` every ten messages it processes (the default level, so they are printed;
 // its `debug` lines are not). Usage: worker.ts <name>
-import { Worker } from "../../src/index.js";
+import { Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

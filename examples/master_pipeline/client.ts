@@ -1,5 +1,5 @@
 // Ten messages through the master's workers and then the pipeline.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses(1).db, subAddress: addresses(2).pub });

@@ -1,5 +1,5 @@
 // A pipelined Master (pylm's examples/master_pipeline): its workers' results go to a Pipeline, not to the client.
-import { Master } from "../../src/index.js";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

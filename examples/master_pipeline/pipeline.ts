@@ -1,5 +1,5 @@
 // The serial step after the parallel one: subscribes to `server` and publishes to the client.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // A worker: runs `foo` for the master and tags each result with its own name. Usage: worker.ts <name>
-import { Worker } from "../../src/index.js";
+import { Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

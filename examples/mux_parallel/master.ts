@@ -1,5 +1,5 @@
 // A plain Master; its MuxWorkers send two results per message (pylm's examples/mux_parallel).
-import { Master } from "../../src/index.js";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // A MuxWorker: `foo` yields two results per message, each sent back on its own. Usage: worker.ts <name>
-import { MuxWorker } from "../../src/index.js";
+import { MuxWorker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

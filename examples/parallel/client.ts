@@ -1,5 +1,5 @@
 // Sends ten messages to `server.foo` as one job and prints the ten results.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

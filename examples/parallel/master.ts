@@ -1,5 +1,5 @@
 // A Master that hands work to any number of workers and returns their results (pylm's examples/parallel).
-import { Master } from "../../src/index.js";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

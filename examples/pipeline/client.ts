@@ -1,5 +1,5 @@
 // Pushes to `my_server` and listens to the pipeline's publisher: one call, two steps.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({

@@ -1,5 +1,5 @@
 // The second step: subscribes to `my_server`, runs `my_pipeline.foo` and publishes to the client.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,6 +1,6 @@
 // The first step of a pipeline (pylm's examples/pipeline): a pipelined Server publishes its results under
 // its own name, stage + 1, for the Pipeline to pick up.
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

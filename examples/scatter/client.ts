@@ -1,5 +1,5 @@
 // Sends ten messages; the master scatters each into three, so the job waits for thirty results.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses().db });

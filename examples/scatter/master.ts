@@ -1,6 +1,6 @@
 // A Master whose `scatter` turns every client message into three messages for the workers (pylm's examples/scatter).
-import type { PalmMessage } from "../../src/index.js";
-import { Master } from "../../src/index.js";
+import type { PalmMessage } from "palm-actors";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // One call, two steps: `server.foo` in the server, then `hub.foo` in one of the hub's workers.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "server", dbAddress: addresses(1).db, subAddress: addresses(2).pub });

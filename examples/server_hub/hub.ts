@@ -1,6 +1,6 @@
 // A Hub: a master fed by the server's publisher (topic `server`) instead of by clients; its workers run
 // `hub.foo` and the results go to the client.
-import { Hub } from "../../src/index.js";
+import { Hub } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

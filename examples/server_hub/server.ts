@@ -1,5 +1,5 @@
 // The first step (pylm's examples/server_hub): a pipelined Server whose results go to the Hub.
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // A worker of the Hub (it finds the hub's worker addresses in the hub's cache). Usage: worker.ts <name>
-import { Worker } from "../../src/index.js";
+import { Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

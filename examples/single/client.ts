@@ -1,5 +1,5 @@
 // Calls `my_server.foo` once and prints the result.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({ serverName: "my_server", dbAddress: addresses().db });

@@ -1,5 +1,5 @@
 // A Server runs the functions clients call in its own process (pylm's examples/single).
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

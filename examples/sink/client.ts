@@ -1,6 +1,6 @@
 // Two clients, one per stream, both listening to the sink: five messages through each stream, ten
 // results out of one sink.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const sinkPub = addresses(4).pub;

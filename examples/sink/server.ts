@@ -1,6 +1,6 @@
 // One of the two pipelined Servers a Sink gathers from. Usage: server.ts <1|2> — the server is named
 // `stream1` or `stream2` and uses address group 1 or 2 (see ../addresses.ts).
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

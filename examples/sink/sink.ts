@@ -1,6 +1,6 @@
 // A Sink (pylm's examples/sink) gathers two streams into one: it subscribes to `stream1` and `stream2`
 // (the addresses and topics are zipped), runs `my_sink.foo` and publishes to the clients.
-import { Sink } from "../../src/index.js";
+import { Sink } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,5 +1,5 @@
 // Sends ten messages through `my_server`; only the five even ones come back, through pipeline_close.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({

@@ -1,5 +1,5 @@
 // Takes the even messages and closes the loop: its results go to the client.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

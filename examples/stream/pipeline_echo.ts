@@ -1,5 +1,5 @@
 // Takes the odd messages and only prints them: its function returns nothing, so it publishes nothing.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

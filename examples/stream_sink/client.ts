@@ -1,5 +1,5 @@
 // Sends ten messages through server → even/odd pipelines → sink, and gets all ten back from the sink.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({

@@ -1,5 +1,5 @@
 // Takes the odd messages and passes its results on to the next stage (the sink), not to the client.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

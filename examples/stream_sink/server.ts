@@ -1,7 +1,7 @@
 // A pipelined Server whose `handleStream` sends even messages to topic `even` and odd ones to `odd`
 // (pylm's examples/stream_sink): two pipelines take one half each, and a Sink joins the halves.
-import type { PalmMessage, StreamItem } from "../../src/index.js";
-import { Server } from "../../src/index.js";
+import type { PalmMessage, StreamItem } from "palm-actors";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

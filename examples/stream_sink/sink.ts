@@ -1,6 +1,6 @@
 // Joins the even and the odd halves again: subscribes to both pipelines (topic `my_pipeline` at each)
 // and publishes to the client.
-import { Sink } from "../../src/index.js";
+import { Sink } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

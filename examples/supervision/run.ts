@@ -4,13 +4,7 @@
 //   npx tsx examples/supervision/run.ts [--messages 10000] [--crashes 50] [--part WorkerPush]
 //                                       [--fault crash|failSocket] [--interval 15]
 import { parseArgs } from "node:util";
-import {
-  collectJob,
-  crashRepeatedly,
-  pacePayloads,
-  startMaster,
-  taggedPayloads,
-} from "../../src/testing/index.js";
+import { collectJob, crashRepeatedly, pacePayloads, startMaster, taggedPayloads } from "palm-actors/testing";
 
 const { values } = parseArgs({
   options: {

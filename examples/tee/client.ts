@@ -1,5 +1,5 @@
 // Sends ten messages through `my_server`; pipeline_close answers all ten, while pipeline_echo prints them.
-import { Client } from "../../src/index.js";
+import { Client } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const client = new Client({

@@ -1,5 +1,5 @@
 // Also gets every message of `my_server`, and only prints it: its function returns nothing, so it publishes nothing.
-import { Pipeline } from "../../src/index.js";
+import { Pipeline } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

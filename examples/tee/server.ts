@@ -1,5 +1,5 @@
 // A pipelined Server (pylm's examples/tee): every pipeline subscribed to `my_server` gets every message.
-import { Server } from "../../src/index.js";
+import { Server } from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -7,7 +7,7 @@ import {
   ServerTemplate,
   WorkerPullService,
   WorkerPushService,
-} from "../../src/index.js";
+} from "palm-actors";
 import { addresses } from "../addresses.js";
 import { serve } from "../serve.js";
 

@@ -1,7 +1,7 @@
 // A Master with its live inspector, two Workers and a Client sending a job every second, in one
 // process: open the inspector's URL and watch the parts' states and counters. WorkerPush is crashed
 // every fifth round, so restarts show on the page.
-import { Client, Master, Worker } from "../../src/index.js";
+import { Client, Master, shutdownOnSignal, Worker } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const { pull, pub, workerPull, workerPush, db } = addresses();
@@ -42,11 +42,6 @@ const tick = setInterval(async () => {
   console.log(`round ${round}: ${results} results`);
 }, 1000);
 
-await new Promise<void>((resolve) => {
-  process.once("SIGINT", () => resolve());
-  process.once("SIGTERM", () => resolve());
-});
-clearInterval(tick);
-await client.stop();
-for (const worker of workers) await worker.stop();
-await master.stop();
+// Ctrl-C: stop sending, then stop the client, the workers and the master, and exit 0.
+const ticker = { stop: async () => clearInterval(tick) };
+shutdownOnSignal(ticker, client, ...workers, master);

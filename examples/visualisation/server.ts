@@ -1,5 +1,5 @@
 // A Master, built but not started: what `palm viz --server` draws. Building a server opens no socket.
-import { Master } from "../../src/index.js";
+import { Master } from "palm-actors";
 import { addresses } from "../addresses.js";
 
 const { pull, pub, workerPull, workerPush, db } = addresses();

@@ -1,4 +1,8 @@
-/** palm's live inspector: offline web pages showing running servers, a whole cluster, and recorded traces. */
+/**
+ * palm-actors/inspector: palm's live inspector: offline web pages showing running servers, a whole cluster, and recorded traces.
+ *
+ * @module palm-actors/inspector
+ */
 
 export { ClusterStore } from "./ClusterStore.js";
 export type { ClusterServerOptions } from "./createClusterServer.js";

@@ -119,7 +119,10 @@ export class KeptSocket {
   readonly ready: Promise<void>;
   /** Set once a greeting proved this SUB socket's subscriptions live (it survives part restarts). */
   greeted = false;
-  /** Rate-limits the part's log lines about bad input to one per 10 s; kept with the socket across restarts. */
+  /**
+   * Rate-limits the part's log lines about bad input to one per 10 s; kept with the socket across restarts.
+   * @internal
+   */
   readonly badInputLog = new RateLimitedLog();
   /**
    * Set on a publisher that announces its presence to palm clients (see `PubService`): the instance it

@@ -2,6 +2,7 @@ import type { JobOptions, JobResult } from "../../actors/client.js";
 
 /** What `collectJob` needs from a client: palm's `Client` fits. */
 export interface JobClient {
+  /** Sends every payload to `fn` and yields each result (`Client.job`). */
   job(
     fn: string | string[],
     payloads: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,

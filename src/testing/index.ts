@@ -1,3 +1,8 @@
+/**
+ * palm-actors/testing: helpers for restart tests under load and pure machine tests.
+ *
+ * @module palm-actors/testing
+ */
 // palm/testing: helpers for restart tests and pure machine tests. An entry point like src/index.ts, so it
 // may use the ready-made servers in actors/.
 

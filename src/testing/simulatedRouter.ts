@@ -11,16 +11,17 @@ import type { PartRole, RestartType } from "../../machines/types.js";
 import { createFakeBridge, type FakeBridge } from "./fakeBridge.js";
 
 /** The part machines a simulated router can run, by kind. */
-const kinds = {
-  inbound: inboundPartMachine,
-  blockingInbound: blockingInboundPartMachine,
-  outbound: outboundPartMachine,
-  blockingOutbound: blockingOutboundPartMachine,
-  bypass: bypassPartMachine,
-} as const;
+const kinds: Record<SimulatedPartKind, AnyActorLogic & { provide: (typeof inboundPartMachine)["provide"] }> =
+  {
+    inbound: inboundPartMachine,
+    blockingInbound: blockingInboundPartMachine,
+    outbound: outboundPartMachine,
+    blockingOutbound: blockingOutboundPartMachine,
+    bypass: bypassPartMachine,
+  } as const;
 
 /** Which part machine a simulated part runs. */
-export type SimulatedPartKind = keyof typeof kinds;
+export type SimulatedPartKind = "inbound" | "blockingInbound" | "outbound" | "blockingOutbound" | "bypass";
 
 /** One part of a simulated router. */
 export interface SimulatedPart {

@@ -15,7 +15,9 @@ export interface SupervisedServer {
   failSocket?(part: string, reason?: string): unknown;
   /** Each part's state and restarts. */
   parts(): readonly PartInfo[];
+  /** Listens to a part's restarts. */
   on(type: "part.restarted", listener: (event: LifecycleEvent<"part.restarted">) => void): () => void;
+  /** Listens to the server giving up (restart intensity exceeded). */
   on(type: "server.escalated", listener: (event: LifecycleEvent<"server.escalated">) => void): () => void;
 }
 

@@ -1,4 +1,8 @@
-/** Static drawings of palm's statecharts and servers: Mermaid, DOT, JSON and SVG. */
+/**
+ * palm-actors/viz: static drawings of palm's statecharts and servers: Mermaid, DOT, JSON and SVG.
+ *
+ * @module palm-actors/viz
+ */
 export { escapeXml } from "./escapeXml.js";
 export { machineToGraph } from "./machineToGraph.js";
 export type {
