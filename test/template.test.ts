@@ -124,7 +124,8 @@ describe("ServerTemplate: typed part options", () => {
     const foreign = { spread: true } as Parameters<typeof server.registerOutbound>[3];
     assert.throws(() => server.registerOutbound(PubService, "Pub2", "tcp://127.0.0.1:5560", foreign), {
       code: "PALM_ERR_OPTION_INVALID",
-      message: /^Unknown option `spread` for part "Pub2" \(PubService\); .*, or its own: pipelined, greet, heartbeatMs$/,
+      message:
+        /^Unknown option `spread` for part "Pub2" \(PubService\); .*, or its own: pipelined, greet, heartbeatMs$/,
     });
   });
 });
