@@ -94,6 +94,9 @@ export type ServerEventMap = { [E in AnyServerEvent as E["type"]]: E } & { "*": 
 
 type RouterActor = Actor<typeof routerMachine>;
 
+/** How long a stopped server's sockets may still try to deliver what they queue (ZMQ_LINGER at stop). */
+const STOP_LINGER_MS = 200;
+
 /** Turns a state value such as `{ running: { ready: "flowing" } }` into `running.ready.flowing`. */
 export function stateName(value: unknown): string {
   if (typeof value === "string") return value;
@@ -496,7 +499,9 @@ export class ServerTemplate {
     }
     router?.stop();
     await this.#inspection?.close();
-    await this.#keeper?.releaseAll();
+    // Drained: what the sockets still queue goes to live peers within milliseconds; a peer that is gone
+    // (a master stopped first) would only hold the process for the sockets' whole linger.
+    await this.#keeper?.releaseAll(STOP_LINGER_MS);
     await this.#released;
     this.#releaseZap?.();
     if (this.#state !== "escalated") this.#state = "stopped";

@@ -380,10 +380,12 @@ export class KeptSocket {
 
   /**
    * Closes the socket and resolves once its bound address can be bound again (see `addressReleased`);
-   * pending messages still get the socket's linger.
+   * pending messages still get the socket's linger, cut to `lingerMs` when given.
    */
-  async release(): Promise<void> {
+  async release(lingerMs?: number): Promise<void> {
     const endpoint = this.#bound ? (this.socket.lastEndpoint ?? this.plan.address) : undefined;
+    if (lingerMs !== undefined && !this.socket.closed)
+      this.socket.linger = Math.min(this.socket.linger, lingerMs);
     this.close();
     if (endpoint) await addressReleased(endpoint);
   }

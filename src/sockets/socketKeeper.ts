@@ -31,11 +31,14 @@ export class SocketKeeper {
     this.#sockets.clear();
   }
 
-  /** Closes every socket and resolves once every bound address can be bound again (see `KeptSocket.release`). */
-  async releaseAll(): Promise<void> {
+  /**
+   * Closes every socket and resolves once every bound address can be bound again (see `KeptSocket.release`);
+   * `lingerMs` caps how long what is still queued may hold the process for a peer that is gone.
+   */
+  async releaseAll(lingerMs?: number): Promise<void> {
     const sockets = [...this.#sockets.values()];
     this.#sockets.clear();
-    await Promise.all(sockets.map((kept) => kept.release()));
+    await Promise.all(sockets.map((kept) => kept.release(lingerMs)));
   }
 
   get size(): number {

@@ -24,9 +24,6 @@ export interface HeartbeatThreadOptions {
   readonly logger: Logger;
 }
 
-/** How long `stop()` waits for the thread to end by itself before terminating it. */
-const STOP_WAIT_MS = 2000;
-
 // From the built package the thread's entry is the .js file beside this one. From the TypeScript sources
 // (run under tsx) it is the .ts file, and the thread registers tsx itself first: Node 20 does not carry a
 // loader registered with `--import` into worker threads.
@@ -49,7 +46,6 @@ export class HeartbeatThread {
   readonly board = new BusyBoard();
   readonly #options: HeartbeatThreadOptions;
   #thread: Thread | undefined;
-  #exited: Promise<void> | undefined;
 
   constructor(options: HeartbeatThreadOptions) {
     this.#options = options;
@@ -71,7 +67,6 @@ export class HeartbeatThread {
     // Never what keeps the process alive: the worker's own sockets decide that.
     thread.unref();
     thread.on("error", (error) => logger.error({ err: error }, "heartbeat thread failed"));
-    this.#exited = new Promise((resolve) => thread.once("exit", () => resolve()));
     this.#thread = thread;
   }
 
@@ -80,18 +75,14 @@ export class HeartbeatThread {
     this.#thread?.postMessage({ moveTo: address });
   }
 
-  /** Ends the thread (its socket closed) and resolves once it has exited. Idempotent. */
+  /**
+   * Ends the thread and resolves once it has exited. Its socket sends only beats (linger 0), so nothing is
+   * lost by ending it at once; a thread still loading its modules is not waited for. Idempotent.
+   */
   async stop(): Promise<void> {
     const thread = this.#thread;
     if (!thread) return;
     this.#thread = undefined;
-    thread.postMessage("stop");
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), STOP_WAIT_MS);
-    });
-    const ended = await Promise.race([this.#exited, late]);
-    clearTimeout(timer);
-    if (ended === "late") await thread.terminate();
+    await thread.terminate();
   }
 }
