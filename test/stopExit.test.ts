@@ -44,9 +44,10 @@ describe("a process exits on its own once its servers stop", () => {
     it(`Master + Worker + Client stopped as ${label}`, { timeout: 90_000 }, async () => {
       const { code, lines, exitMs, lingerMs } = await runAndStop(order);
       assert.deepEqual({ code, lines }, { code: 0, lines: ["results 200", "stopping", "stopped"] });
-      // Bounds far above the ~0.3 s it takes, and below the 2 s a socket's linger held the process for.
-      assert.ok(exitMs < 2500, `exited ${exitMs} ms after the first stop was called`);
+      // Once every stop resolved the process exits at once (a socket's linger held it 2 s): a bound far
+      // above the ~0.3 s it takes. The stops themselves wait for the worker's heartbeat thread to end.
       assert.ok(lingerMs < 1500, `exited ${lingerMs} ms after every stop had resolved`);
+      assert.ok(exitMs < 5000, `exited ${exitMs} ms after the first stop was called`);
     });
   }
 });

@@ -24,6 +24,9 @@ export interface HeartbeatThreadOptions {
   readonly logger: Logger;
 }
 
+/** How long `stop()` waits for the thread to end by itself before terminating it. */
+const STOP_WAIT_MS = 2000;
+
 // From the built package the thread's entry is the .js file beside this one. From the TypeScript sources
 // (run under tsx) it is the .ts file, and the thread registers tsx itself first: Node 20 does not carry a
 // loader registered with `--import` into worker threads.
@@ -46,6 +49,7 @@ export class HeartbeatThread {
   readonly board = new BusyBoard();
   readonly #options: HeartbeatThreadOptions;
   #thread: Thread | undefined;
+  #exited: Promise<void> | undefined;
 
   constructor(options: HeartbeatThreadOptions) {
     this.#options = options;
@@ -67,6 +71,7 @@ export class HeartbeatThread {
     // Never what keeps the process alive: the worker's own sockets decide that.
     thread.unref();
     thread.on("error", (error) => logger.error({ err: error }, "heartbeat thread failed"));
+    this.#exited = new Promise((resolve) => thread.once("exit", () => resolve()));
     this.#thread = thread;
   }
 
@@ -75,14 +80,18 @@ export class HeartbeatThread {
     this.#thread?.postMessage({ moveTo: address });
   }
 
-  /**
-   * Ends the thread and resolves once it has exited. Its socket sends only beats (linger 0), so nothing is
-   * lost by ending it at once; a thread still loading its modules is not waited for. Idempotent.
-   */
+  /** Ends the thread (its socket closed) and resolves once it has exited. Idempotent. */
   async stop(): Promise<void> {
     const thread = this.#thread;
     if (!thread) return;
     this.#thread = undefined;
-    await thread.terminate();
+    thread.postMessage("stop");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), STOP_WAIT_MS);
+    });
+    const ended = await Promise.race([this.#exited, late]);
+    clearTimeout(timer);
+    if (ended === "late") await thread.terminate();
   }
 }
