@@ -693,6 +693,9 @@ export class Client {
     this.#state = "stopped";
     this.#cache.close();
     this.#sub?.close();
+    // Every call still pending ends here, so what the socket still queues is for nobody: it must not hold
+    // the process for its linger when the server is gone.
+    if (this.#push && !this.#push.closed) this.#push.linger = 0;
     this.#push?.close();
     for (const resolve of this.#hellos.values()) resolve(undefined);
     for (const waiter of [...this.#waiters.values()]) {

@@ -87,6 +87,7 @@ export {
   type RegisteredPartOptions,
   type StreamItem,
 } from "./part.js";
+export type { ServerDescription } from "./partRegistry.js";
 export {
   type AllowList,
   type CurveKeyPair,

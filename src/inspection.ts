@@ -16,7 +16,7 @@ import type {
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import type { PalmMessage } from "./message.js";
 import type { PartDefinition } from "./part.js";
-import type { PartInfo, ServerEvent } from "./serverTemplate.js";
+import type { PartInfo, ServerEvent } from "./serverEvents.js";
 import { machineToGraph } from "./viz/machineToGraph.js";
 import type { StateGraph } from "./viz/StateGraph.js";
 

@@ -247,6 +247,38 @@ describe("sockets across restarts", () => {
     });
   });
 
+  it("loses no call when the socket clients push to fails with messages queued in it", async () => {
+    // A slow worker and a small in-flight cap: the Master stops reading, so the client's messages wait in
+    // its PULL socket, and go with it when it fails. Its clients hear of a new server instance and send
+    // again what it has not answered; what they already have is dropped.
+    const slow = async (payload: Uint8Array) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return payload;
+    };
+    await withMaster(
+      { workers: 1, functions: { echo: slow }, supervision: FAST, master: { maxInFlight: 20 } },
+      async ({ master, client }) => {
+        let failed = false;
+        const report = await collectJob(client, "server.echo", taggedPayloads(600), {
+          idleTimeoutMs: 20_000,
+          onResult: (received) => {
+            if (received !== 50 || failed) return;
+            failed = master.failSocket("Pull");
+          },
+        });
+        assert.equal(failed, true, "the Pull part was running when its socket was failed");
+        assert.equal(report.incomplete, false, String(report.failure));
+        assert.deepEqual(
+          { lost: report.lost, duplicated: report.duplicated, errors: report.errors.length },
+          { lost: [], duplicated: [], errors: 0 },
+        );
+        assert.equal(report.results.length, 600);
+        assert.ok(client.resentMessages > 0, "the client sent again what the failed socket held");
+        assert.equal(partInfo(master, "Pull").restarts, 1);
+      },
+    );
+  });
+
   it("answers a request a crashed RepService owed with an error, then serves the next one", async () => {
     const [repAddress, upstream] = await freeEndpoints(2);
     // The external service the ReqConnection asks: it answers only when the test lets it.

@@ -1,5 +1,5 @@
 import type { PalmMessage } from "../../src/message.js";
-import { checkEndpoint, checkName, checkOptionsObject } from "../../src/validate.js";
+import { checkName } from "../../src/validate.js";
 import { SubConnection } from "../connections/subConnection.js";
 import {
   type DistributingHooks,
@@ -7,6 +7,7 @@ import {
   DistributingServer,
   type ServerCommonOptions,
 } from "./master.js";
+import { checkServerOptions } from "./palmServer.js";
 import { checkOptionalBoolean } from "./server.js";
 
 /**
@@ -26,6 +27,15 @@ export interface HubOptions extends ServerCommonOptions, DistributingHooks, Dist
   previous: string;
 }
 
+/** The addresses a Hub checks and publishes in its cache. */
+const HUB_ADDRESSES = [
+  "subAddress",
+  "pubAddress",
+  "workerPullAddress",
+  "workerPushAddress",
+  "dbAddress",
+] as const;
+
 /**
  * A pipelined master (pylm's `Hub`): it is fed by another server's publisher — the topic `previous` at
  * `subAddress` — instead of by clients, distributes the messages to any number of `Worker` processes and
@@ -37,16 +47,7 @@ export interface HubOptions extends ServerCommonOptions, DistributingHooks, Dist
  */
 export class Hub extends DistributingServer {
   constructor(options: HubOptions) {
-    const checked = checkOptionsObject("options", options) as unknown as HubOptions;
-    for (const key of [
-      "subAddress",
-      "pubAddress",
-      "workerPullAddress",
-      "workerPushAddress",
-      "dbAddress",
-    ] as const) {
-      checkEndpoint(key, checked[key]);
-    }
+    const checked = checkServerOptions(options, HUB_ADDRESSES);
     checkName("previous", checked.previous);
     checkOptionalBoolean("pipelined", checked.pipelined);
     super({ ...checked, intake: "Sub" });
@@ -58,14 +59,6 @@ export class Hub extends DistributingServer {
       previous: checked.previous,
     });
     this.registerWorkerParts(checked);
-    this.template.presetCache({
-      ...checked.cache,
-      name: this.name,
-      sub_address: checked.subAddress,
-      pub_address: checked.pubAddress,
-      worker_pull_address: checked.workerPullAddress,
-      worker_push_address: checked.workerPushAddress,
-      db_address: checked.dbAddress,
-    });
+    this.presetAddresses(checked.cache, checked, HUB_ADDRESSES);
   }
 }

@@ -7,25 +7,20 @@ import { DISPATCH_CACHE_KEY, DISPATCH_PENDING } from "../../src/dispatch/protoco
 import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
-import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
+import { currentFunction, type PalmMessage } from "../../src/message.js";
 import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
-import {
-  checkEndpoint,
-  checkInteger,
-  checkOptionalEndpoint,
-  checkOptionsObject,
-} from "../../src/validate.js";
+import { checkInteger, checkOptionalEndpoint } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
 import { DeliveryService } from "../services/deliveryService.js";
 import { DispatchService } from "../services/dispatchService.js";
-import { defaultHandleStream, PubService } from "../services/pubService.js";
+import { PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
 import { WorkerPullService } from "../services/workerPullService.js";
 import { WorkerPushService } from "../services/workerPushService.js";
-import { PalmServer } from "./palmServer.js";
+import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
 /** Options every ready-made server shares. */
 export interface ServerCommonOptions {
@@ -176,17 +171,7 @@ export abstract class DistributingServer extends PalmServer {
     }
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
     this.#dispatchAddress = checkOptionalEndpoint("workerDispatchAddress", options.workerDispatchAddress);
-    this.template = new ServerTemplate({
-      name: options.name,
-      codec: options.codec,
-      logLevel: options.logLevel,
-      logger: options.logger,
-      supervision: options.supervision,
-      inspect: options.inspect,
-      now: options.now,
-      maxMessageSize: options.maxMessageSize,
-      curve: options.curve,
-    });
+    this.template = new ServerTemplate(templateOptions(options));
     this.#hooks = options;
     this.#pipelined = options.pipelined === true;
     this.#idPrefix = `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`;
@@ -306,13 +291,8 @@ export abstract class DistributingServer extends PalmServer {
 
   #fromClient(message: PalmMessage): PalmMessage[] {
     const entry = currentFunction(message);
-    const { server } = splitFunction(entry);
-    if (server !== this.name) {
-      this.logger.error({ function: entry }, "message for another server");
-      return [
-        { ...message, error: `server "${this.name}" cannot run "${entry}": it names server "${server}"` },
-      ];
-    }
+    const wrong = this.wrongServer(entry);
+    if (wrong !== undefined) return [{ ...message, error: wrong }];
     const first = this.#ensureId(message);
     const out = [...this.scatter(first)];
     for (let k = 0; k < out.length; k++) {
@@ -337,14 +317,18 @@ export abstract class DistributingServer extends PalmServer {
   /** The topic a result is published under: the client's id, or (pipelined) the server's name, stage + 1. */
   handleStream(message: PalmMessage): StreamItem {
     if (this.#hooks.handleStream) return this.#hooks.handleStream(message);
-    return this.#defaultStream(message);
+    return this.defaultStream(message, this.#pipelined);
   }
-
-  #defaultStream = (message: PalmMessage): StreamItem => {
-    this.#defaultStream = defaultHandleStream(this.name, this.#pipelined);
-    return this.#defaultStream(message);
-  };
 }
+
+/** The addresses a Master checks and publishes in its cache. */
+const MASTER_ADDRESSES = [
+  "pullAddress",
+  "pubAddress",
+  "workerPullAddress",
+  "workerPushAddress",
+  "dbAddress",
+] as const;
 
 /**
  * Distributes work to any number of `Worker` processes and publishes their results (pylm's `Master`):
@@ -357,27 +341,10 @@ export abstract class DistributingServer extends PalmServer {
  */
 export class Master extends DistributingServer {
   constructor(options: MasterOptions) {
-    const checked = checkOptionsObject("options", options) as unknown as MasterOptions;
-    for (const key of [
-      "pullAddress",
-      "pubAddress",
-      "workerPullAddress",
-      "workerPushAddress",
-      "dbAddress",
-    ] as const) {
-      checkEndpoint(key, checked[key]);
-    }
+    const checked = checkServerOptions(options, MASTER_ADDRESSES);
     super({ ...checked, intake: "Pull" });
     this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.inboundOptions());
     this.registerWorkerParts(checked);
-    this.template.presetCache({
-      ...checked.cache,
-      name: this.name,
-      pull_address: checked.pullAddress,
-      pub_address: checked.pubAddress,
-      worker_pull_address: checked.workerPullAddress,
-      worker_push_address: checked.workerPushAddress,
-      db_address: checked.dbAddress,
-    });
+    this.presetAddresses(checked.cache, checked, MASTER_ADDRESSES);
   }
 }

@@ -1,6 +1,38 @@
 import type { PalmError } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
-import type { PartInfo, ServerEventMap, ServerTemplate } from "../../src/serverTemplate.js";
+import type { PalmMessage } from "../../src/message.js";
+import { splitFunction } from "../../src/message.js";
+import type { StreamItem } from "../../src/part.js";
+import type {
+  PartInfo,
+  ServerEventMap,
+  ServerTemplate,
+  ServerTemplateOptions,
+} from "../../src/serverTemplate.js";
+import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import { defaultHandleStream } from "../services/pubService.js";
+
+/** The `ServerTemplate` options a ready-made server passes on from its own. */
+export function templateOptions(options: ServerTemplateOptions): ServerTemplateOptions {
+  const { name, codec, logLevel, logger, supervision, inspect, now, maxMessageSize, curve } = options;
+  return { name, codec, logLevel, logger, supervision, inspect, now, maxMessageSize, curve };
+}
+
+/** The name of an address option (`pullAddress`, `workerPushAddress`, …). */
+type AddressKey = `${string}Address`;
+
+/**
+ * Checks a ready-made server's options: an object, and each address option in `keys` an endpoint (the
+ * error names the first that is not). Returns the options.
+ */
+export function checkServerOptions<Options extends object>(
+  options: Options,
+  keys: ReadonlyArray<keyof Options & AddressKey>,
+): Options {
+  const checked = checkOptionsObject("options", options) as unknown as Options;
+  for (const key of keys) checkEndpoint(key, checked[key]);
+  return checked;
+}
 
 /**
  * What every ready-made server (Master, Hub, Server, Pipeline, Sink) and Worker offers: it is a
@@ -9,6 +41,7 @@ import type { PartInfo, ServerEventMap, ServerTemplate } from "../../src/serverT
 export abstract class PalmServer {
   /** The composed server: its parts, router and cache. */
   abstract readonly template: ServerTemplate;
+  #defaultStream: ((message: PalmMessage) => StreamItem) | undefined;
 
   get name(): string {
     return this.template.name;
@@ -21,6 +54,39 @@ export abstract class PalmServer {
   /** Resolves with the cause if the server escalates (restart intensity exceeded). */
   get failed(): Promise<PalmError> {
     return this.template.failed;
+  }
+
+  /**
+   * Presets the server's cache with the user's `cache` values, its name, and each address under the key
+   * pylm clients and workers read (`pullAddress` as `pull_address`).
+   */
+  protected presetAddresses<Options extends object>(
+    cache: Record<string, string> | undefined,
+    addresses: Options,
+    keys: ReadonlyArray<keyof Options & AddressKey>,
+  ): void {
+    const entries: Record<string, string> = { ...cache, name: this.name };
+    for (const key of keys) {
+      entries[key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)] = String(addresses[key]);
+    }
+    this.template.presetCache(entries);
+  }
+
+  /**
+   * The error a message gets when its function (`entry`, `server.fn`) names another server, logged; undefined
+   * when it names this one.
+   */
+  protected wrongServer(entry: string): string | undefined {
+    const { server } = splitFunction(entry);
+    if (server === this.name) return undefined;
+    this.logger.error({ function: entry }, "message for another server");
+    return `server "${this.name}" cannot run "${entry}": it names server "${server}"`;
+  }
+
+  /** pylm's topic for a result: the client's id, or (`pipelined`) the server's name with the stage moved on. */
+  protected defaultStream(message: PalmMessage, pipelined: boolean): StreamItem {
+    this.#defaultStream ??= defaultHandleStream(this.name, pipelined);
+    return this.#defaultStream(message);
   }
 
   /** Starts every part; resolves once all are ready. */

@@ -1,5 +1,6 @@
-import { checkEndpoint, checkName, checkOptionsObject } from "../../src/validate.js";
+import { checkName } from "../../src/validate.js";
 import { SubConnection } from "../connections/subConnection.js";
+import { checkServerOptions } from "./palmServer.js";
 import { checkOptionalBoolean, InProcessServer, type InProcessServerOptions } from "./server.js";
 
 /** Options of a `Pipeline` (pylm's `Pipeline(name, db_address, sub_address, pub_address, previous, to_client)`). */
@@ -17,6 +18,9 @@ export interface PipelineOptions extends InProcessServerOptions {
   toClient?: boolean;
 }
 
+/** The addresses a Pipeline checks and publishes in its cache. */
+const PIPELINE_ADDRESSES = ["subAddress", "pubAddress", "dbAddress"] as const;
+
 /**
  * A server fed by another server's publisher (pylm's `Pipeline`): it subscribes to the topic `previous`
  * at `subAddress`, runs the function each message names at its stage, and publishes the result to the
@@ -30,9 +34,7 @@ export interface PipelineOptions extends InProcessServerOptions {
  */
 export class Pipeline extends InProcessServer {
   constructor(options: PipelineOptions) {
-    const checked = checkOptionsObject("options", options) as unknown as PipelineOptions;
-    checkEndpoint("subAddress", checked.subAddress);
-    checkEndpoint("pubAddress", checked.pubAddress);
+    const checked = checkServerOptions(options, PIPELINE_ADDRESSES);
     checkName("previous", checked.previous);
     const toClient = checkOptionalBoolean("toClient", checked.toClient) ?? true;
     super(checked, { base: Pipeline.prototype, pipelined: !toClient, dropEmpty: true });
@@ -41,12 +43,6 @@ export class Pipeline extends InProcessServer {
       previous: checked.previous,
     });
     this.registerPublisher(checked.pubAddress);
-    this.template.presetCache({
-      ...checked.cache,
-      name: this.name,
-      sub_address: checked.subAddress,
-      pub_address: checked.pubAddress,
-      db_address: checked.dbAddress,
-    });
+    this.presetAddresses(checked.cache, checked, PIPELINE_ADDRESSES);
   }
 }

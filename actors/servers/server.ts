@@ -1,5 +1,5 @@
 import { invalidOption } from "../../src/errors.js";
-import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
+import { currentFunction, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
@@ -10,10 +10,10 @@ import {
   type UserFunction,
 } from "../functionRunner.js";
 import { CacheService } from "../services/cacheService.js";
-import { defaultHandleStream, PubService } from "../services/pubService.js";
+import { PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
 import type { ServerCommonOptions } from "./master.js";
-import { PalmServer } from "./palmServer.js";
+import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -82,17 +82,7 @@ export abstract class InProcessServer extends PalmServer {
     }
     this.#options = options;
     this.#pipelined = settings.pipelined;
-    this.template = new ServerTemplate({
-      name: options.name,
-      codec: options.codec,
-      logLevel: options.logLevel,
-      logger: options.logger,
-      supervision: options.supervision,
-      inspect: options.inspect,
-      maxMessageSize: options.maxMessageSize,
-      curve: options.curve,
-      now: options.now,
-    });
+    this.template = new ServerTemplate(templateOptions(options));
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
     this.#run = createFunctionRunner(this.#lookup(settings.base, functions), this.template.logger, {
       dropEmpty: settings.dropEmpty,
@@ -128,17 +118,8 @@ export abstract class InProcessServer extends PalmServer {
     // Failed upstream: the error travels on to the client unchanged.
     if (message.error !== undefined) return [message];
     const entry = currentFunction(message);
-    const { server } = splitFunction(entry);
-    if (server !== this.name) {
-      this.logger.error({ function: entry }, "message for another server");
-      return [
-        {
-          ...message,
-          payload: EMPTY,
-          error: `server "${this.name}" cannot run "${entry}": it names server "${server}"`,
-        },
-      ];
-    }
+    const wrong = this.wrongServer(entry);
+    if (wrong !== undefined) return [{ ...message, payload: EMPTY, error: wrong }];
     return this.#run(message);
   }
 
@@ -150,14 +131,12 @@ export abstract class InProcessServer extends PalmServer {
     if (this.#options.handleStream) return this.#options.handleStream(message);
     // An error result keeps its stage, so the client's RemoteError names the function that failed.
     if (message.error !== undefined && this.#pipelined) return { topic: this.name, message };
-    return this.#defaultStream(message);
+    return this.defaultStream(message, this.#pipelined);
   }
-
-  #defaultStream = (message: PalmMessage): StreamItem => {
-    this.#defaultStream = defaultHandleStream(this.name, this.#pipelined);
-    return this.#defaultStream(message);
-  };
 }
+
+/** The addresses a Server checks and publishes in its cache. */
+const SERVER_ADDRESSES = ["pullAddress", "pubAddress", "dbAddress"] as const;
 
 /**
  * A server that runs user functions itself, one message at a time (pylm's `Server`): clients push to its
@@ -171,19 +150,11 @@ export abstract class InProcessServer extends PalmServer {
  */
 export class Server extends InProcessServer {
   constructor(options: ServerOptions) {
-    const checked = checkOptionsObject("options", options) as unknown as ServerOptions;
-    checkEndpoint("pullAddress", checked.pullAddress);
-    checkEndpoint("pubAddress", checked.pubAddress);
+    const checked = checkServerOptions(options, SERVER_ADDRESSES);
     const pipelined = checkOptionalBoolean("pipelined", checked.pipelined) ?? false;
     super(checked, { base: Server.prototype, pipelined, dropEmpty: false });
     this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.runOptions());
     this.registerPublisher(checked.pubAddress);
-    this.template.presetCache({
-      ...checked.cache,
-      name: this.name,
-      pull_address: checked.pullAddress,
-      pub_address: checked.pubAddress,
-      db_address: checked.dbAddress,
-    });
+    this.presetAddresses(checked.cache, checked, SERVER_ADDRESSES);
   }
 }

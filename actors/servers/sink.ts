@@ -53,12 +53,11 @@ export class Sink extends InProcessServer {
       });
     }
     this.registerPublisher(checked.pubAddress);
-    this.template.presetCache({
-      ...checked.cache,
-      name: this.name,
-      sub_address: (subAddresses as string[]).join(" "),
-      pub_address: checked.pubAddress,
-      db_address: checked.dbAddress,
-    });
+    const subAddress = (subAddresses as string[]).join(" ");
+    this.presetAddresses(checked.cache, { ...checked, subAddress }, [
+      "subAddress",
+      "pubAddress",
+      "dbAddress",
+    ]);
   }
 }

@@ -380,12 +380,20 @@ export class KeptSocket {
 
   /**
    * Closes the socket and resolves once its bound address can be bound again (see `addressReleased`);
-   * pending messages still get the socket's linger.
+   * pending messages still get the socket's linger, cut to `lingerMs` when given.
    */
-  async release(): Promise<void> {
+  async release(lingerMs?: number): Promise<void> {
     const endpoint = this.#bound ? (this.socket.lastEndpoint ?? this.plan.address) : undefined;
+    const binding = this.plan.bind && !this.#bound && !this.socket.closed;
+    if (lingerMs !== undefined && !this.socket.closed)
+      this.socket.linger = Math.min(this.socket.linger, lingerMs);
     this.close();
     if (endpoint) await addressReleased(endpoint);
+    else if (binding) {
+      // A bind under way when the socket closed may still take the address: wait until it is given back.
+      await this.ready.catch(() => undefined);
+      if (this.#bound && !this.plan.address.includes("*")) await addressReleased(this.plan.address);
+    }
   }
 
   #pump(): void {

@@ -51,6 +51,7 @@ export {
   type SimulatedPartKind,
   type SimulatedRouter,
   type SimulateRouterOptions,
+  simulatedPartKinds,
   simulateRouter,
 } from "./simulatedRouter.js";
 export {

@@ -10,18 +10,20 @@ import { DEFAULT_SUPERVISION, type SupervisionPolicy } from "../../machines/supe
 import type { PartRole, RestartType } from "../../machines/types.js";
 import { createFakeBridge, type FakeBridge } from "./fakeBridge.js";
 
-/** The part machines a simulated router can run, by kind. */
-const kinds: Record<SimulatedPartKind, AnyActorLogic & { provide: (typeof inboundPartMachine)["provide"] }> =
-  {
-    inbound: inboundPartMachine,
-    blockingInbound: blockingInboundPartMachine,
-    outbound: outboundPartMachine,
-    blockingOutbound: blockingOutboundPartMachine,
-    bypass: bypassPartMachine,
-  } as const;
+/** The part machines `simulateRouter` can run, by kind (what `SimulatedPart.kind` names), and the role each plays. */
+export const simulatedPartKinds = {
+  inbound: { machine: inboundPartMachine, role: "inbound" },
+  blockingInbound: { machine: blockingInboundPartMachine, role: "inbound" },
+  outbound: { machine: outboundPartMachine, role: "outbound" },
+  blockingOutbound: { machine: blockingOutboundPartMachine, role: "outbound" },
+  bypass: { machine: bypassPartMachine, role: "bypass" },
+} as const satisfies Record<
+  string,
+  { machine: AnyActorLogic & { provide: (typeof inboundPartMachine)["provide"] }; role: PartRole }
+>;
 
-/** Which part machine a simulated part runs. */
-export type SimulatedPartKind = "inbound" | "blockingInbound" | "outbound" | "blockingOutbound" | "bypass";
+/** Which part machine a simulated part runs (a key of the table of part machines). */
+export type SimulatedPartKind = keyof typeof simulatedPartKinds;
 
 /** One part of a simulated router. */
 export interface SimulatedPart {
@@ -64,12 +66,6 @@ export interface SimulatedRouter {
   state(): string;
 }
 
-function roleOf(kind: SimulatedPartKind): PartRole {
-  if (kind === "inbound" || kind === "blockingInbound") return "inbound";
-  if (kind === "bypass") return "bypass";
-  return "outbound";
-}
-
 /**
  * Runs palm's router on xstate's `SimulatedClock` with socket-free parts (fake bridges): restart delays,
  * intensity windows and escalation are decided by the real router and the real part machines, and time
@@ -90,12 +86,12 @@ export function simulateRouter(
   const clock = new SimulatedClock();
   const specs: RouterPartSpec[] = parts.map((p) => ({
     name: p.name,
-    role: roleOf(p.kind),
+    role: simulatedPartKinds[p.kind].role,
     route: p.route,
     block: p.block === true,
     restart: p.restart ?? "permanent",
-    logic: kinds[p.kind].provide({ actors: { bridge: fake.bridge } }) as AnyActorLogic,
-    input: { name: p.name, role: roleOf(p.kind), partType: p.kind },
+    logic: simulatedPartKinds[p.kind].machine.provide({ actors: { bridge: fake.bridge } }) as AnyActorLogic,
+    input: { name: p.name, role: simulatedPartKinds[p.kind].role, partType: p.kind },
   }));
   const policy: SupervisionPolicy = {
     ...DEFAULT_SUPERVISION,
