@@ -174,7 +174,8 @@ export class Worker {
   }
 
   /**
-   * Learns the master's addresses (unless given), connects, and resolves once ready to work. A worker
+   * Learns the master's addresses (unless given), connects, and resolves once ready to work (with a palm
+   * master: once the master has registered the worker, so work sent from then on reaches it). A worker
    * started before its master waits for it (logged once) and joins as soon as it appears; `stop()` during
    * that wait makes `start()` reject with `PALM_ERR_SERVER_STOPPED`.
    */
@@ -262,6 +263,8 @@ export class Worker {
       this.#beatThread = beats;
       await template.start();
       if (!this.#stopping) beats.start();
+      // Ready once the master registered this worker: a client started now finds it among those given work.
+      await runner.welcomed();
       return;
     }
     pullAddress ??= await this.#discover("worker_push_address");
@@ -304,6 +307,7 @@ export class Worker {
     this.#stopping = true;
     this.#discovery?.stop();
     this.#watch?.();
+    this.#runner?.abandon();
     const template = this.#template;
     if (this.#runner && template?.running) await this.#runner.leave(template.policy.shutdownTimeoutMs);
     await this.#beatThread?.stop();

@@ -101,6 +101,8 @@ export class DeliveryLedger {
   #deafAt = Number.NEGATIVE_INFINITY;
   #holding = false;
   #draining = false;
+  /** Rotates which of the workers with equal credit is served first. */
+  #turn = 0;
   #out: DeliveryCommand[] = [];
   redelivered = 0;
   duplicates = 0;
@@ -294,6 +296,7 @@ export class DeliveryLedger {
 
   #hello(hello: HelloInfo, now: number): void {
     let worker = this.#workers.get(hello.id);
+    const joined = worker === undefined || worker.state !== "alive";
     const rejoined = worker !== undefined && worker.state !== "alive";
     if (!worker) {
       if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
@@ -328,8 +331,9 @@ export class DeliveryLedger {
     worker.lastSeen = now;
     // What it still holds from before (a re-announce) costs it credit until it answers.
     for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
-    if (rejoined || worker.heartbeats === 0)
-      this.#event({ type: "worker.joined", worker: info(worker), rejoined });
+    // Registered: its start may end (sent before any work, which the pump may add next).
+    this.#order({ type: "welcome", worker: worker.id });
+    if (joined) this.#event({ type: "worker.joined", worker: info(worker), rejoined });
   }
 
   #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
@@ -507,6 +511,12 @@ export class DeliveryLedger {
     for (const worker of this.#workers.values()) {
       const credit = this.#credit(worker);
       if (credit > 0) credits.push({ worker, credit, batch: [] });
+    }
+    // Ties go round: workers with equal credit (a trickle of messages, each answered before the next)
+    // take turns instead of the first one taking all.
+    if (credits.length > 1) {
+      const turn = this.#turn++ % credits.length;
+      if (turn > 0) credits.push(...credits.splice(0, turn));
     }
     let poolCredit = this.#poolCredit();
     const pool: Entry[] = [];

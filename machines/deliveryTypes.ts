@@ -104,6 +104,7 @@ export interface DeliveryParts {
 export type DispatchOrder =
   | { readonly type: "work"; readonly worker: string; readonly seq: number; readonly deadlines: number[] }
   | { readonly type: "revoke"; readonly worker: string; readonly seqs: number[] }
+  | { readonly type: "welcome"; readonly worker: string }
   | { readonly type: "who"; readonly worker: string };
 
 /** A worker's hello, as the delivery actor reads it (the wire shape, see the dispatch protocol). */

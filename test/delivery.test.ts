@@ -26,6 +26,32 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     d.stop();
   });
 
+  it("welcomes each hello before any work, and counts a repeated hello as one join", () => {
+    const d = deliveryOnSimulatedTime();
+    d.take(...ids("m", 2));
+    d.hello("w1", 4);
+    d.hello("w1", 4);
+    const orders = d.orders().map((o) => o.type);
+    assert.deepEqual(orders, ["welcome", "work", "welcome"]);
+    assert.deepEqual(d.work(), { w1: ["m1", "m2"] });
+    assert.equal(d.notices().filter((e) => e.type === "worker.joined").length, 1);
+    d.stop();
+  });
+
+  it("shares a trickle of messages, each answered before the next, between workers of equal credit", () => {
+    const d = deliveryOnSimulatedTime();
+    d.hello("w1", 4);
+    d.hello("w2", 4);
+    for (const id of ids("m", 6)) {
+      d.take(id);
+      const [worker] = Object.entries(d.work()).find(([, held]) => held.includes(id))!;
+      d.results(worker, id);
+    }
+    assert.equal(d.work().w1?.length, 3);
+    assert.equal(d.work().w2?.length, 3);
+    d.stop();
+  });
+
   it("gives work to the worker with most credit, so a slow worker gets less", () => {
     const d = deliveryOnSimulatedTime();
     d.hello("fast", 4);

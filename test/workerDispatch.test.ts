@@ -44,6 +44,8 @@ class FakeMaster {
   readonly dbAddress: string;
   readonly dispatchAddress: string;
   #closed = false;
+  /** Whether every hello is answered with `welcome` (as a palm master does). */
+  welcomes = true;
 
   private constructor(dbAddress: string, dispatchAddress: string) {
     this.dbAddress = dbAddress;
@@ -87,6 +89,8 @@ class FakeMaster {
           ...(tag === "results" ? { results: codec.decode(body!) } : {}),
         };
         this.received.push(entry);
+        // A palm master welcomes a worker once it registered it: the worker's start() resolves on it.
+        if (tag === "hello" && this.welcomes) await this.welcome(entry.from);
         for (const listener of this.#listeners.splice(0)) listener();
       }
     } catch {
@@ -126,6 +130,10 @@ class FakeMaster {
 
   revoke(to: string, seqs: number[]): Promise<void> {
     return this.#router.send([to, dispatchTags.revoke, encodeRevoke({ seqs })]);
+  }
+
+  welcome(to: string): Promise<void> {
+    return this.#router.send([to, dispatchTags.welcome]);
   }
 
   who(to: string): Promise<void> {
@@ -513,6 +521,48 @@ describe("Worker stopped while waiting for its master", () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     await worker.stop();
     await assert.rejects(starting, (error) => isPalmError(error, "PALM_ERR_SERVER_STOPPED"));
+  });
+});
+
+describe("Worker start handshake with a palm master", () => {
+  it("resolves start() only once the master welcomed it, saying hello again with backoff until then", async () => {
+    const master = await FakeMaster.start();
+    master.welcomes = false;
+    const worker = new Worker({ name: "w", dbAddress: master.dbAddress, logLevel: "silent" });
+    let started = false;
+    const starting = worker.start().then(() => {
+      started = true;
+    });
+    // Unanswered hellos are repeated (after 250 ms, then 500 ms): start() waits meanwhile.
+    const hellos = await master.until((r) => {
+      const found = r.filter((x) => x.tag === "hello" && x.from === worker.id);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.ok(hellos[1]!.at - hellos[0]!.at >= 200, "the second hello waited for the first one's answer");
+    assert.equal(started, false);
+    await master.welcome(worker.id);
+    await starting;
+    const count = master.received.filter((r) => r.tag === "hello").length;
+    // Welcomed: no more hellos.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(master.received.filter((r) => r.tag === "hello").length, count);
+    await worker.stop();
+    await master.close();
+  });
+
+  it("rejects start() with PALM_ERR_SERVER_STOPPED when stopped before the master welcomed it", async () => {
+    const master = await FakeMaster.start();
+    master.welcomes = false;
+    const worker = new Worker({ name: "w", dbAddress: master.dbAddress, logLevel: "silent" });
+    const starting = worker.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await master.until((r) => r.find((x) => x.tag === "hello" && x.from === worker.id));
+    await worker.stop();
+    const error = await starting;
+    assert.ok(isPalmError(error, "PALM_ERR_SERVER_STOPPED"), String(error));
+    await master.close();
   });
 });
 

@@ -39,7 +39,7 @@ export function siblingDispatchAddress(workerPushAddress: string): string {
 
 function isOrder(envelope: unknown): envelope is DispatchOrder {
   const type = (envelope as { type?: unknown } | undefined)?.type;
-  return type === "work" || type === "revoke" || type === "who";
+  return type === "work" || type === "revoke" || type === "welcome" || type === "who";
 }
 
 /**
@@ -127,8 +127,8 @@ export function createDispatchServiceBridge() {
     );
     const sendOrder = async (order: DispatchOrder, messages: PalmMessage[]): Promise<void> => {
       const head = Buffer.from(order.worker, "latin1");
-      if (order.type === "who") {
-        await kept.send([head, dispatchTags.who]);
+      if (order.type === "who" || order.type === "welcome") {
+        await kept.send([head, dispatchTags[order.type]]);
         return;
       }
       if (order.type === "revoke") {

@@ -32,6 +32,8 @@ import { pack, unpack } from "msgpackr";
  *   dispatch sequence number `header.seq + k` (per worker, increasing).
  * - `revoke`  `[revoke, pack(Revoke)]`: messages the worker has not started must not be run (they were handed
  *   to another worker while this one was stuck in a long synchronous call).
+ * - `welcome` `[welcome]`: the master registered the worker after its `hello` (sent before any `work`): a
+ *   worker's start resolves on it, so a client started then finds the worker among those given work.
  * - `who`     `[who]`: the master does not know this worker (it restarted): the worker sends `hello` again.
  *
  * Anything else, or a body that does not decode to the shapes below, is a bad frame: counted and dropped.
@@ -41,7 +43,7 @@ export const DISPATCH_VERSION = 1;
 /** The cache key under which a Master publishes its Dispatch address (beside pylm's addresses). */
 export const DISPATCH_CACHE_KEY = "worker_dispatch_address";
 
-export type DispatchTag = "hello" | "results" | "beat" | "bye" | "work" | "revoke" | "who";
+export type DispatchTag = "hello" | "results" | "beat" | "bye" | "work" | "revoke" | "welcome" | "who";
 
 const TAGS: ReadonlySet<string> = new Set<DispatchTag>([
   "hello",
@@ -50,6 +52,7 @@ const TAGS: ReadonlySet<string> = new Set<DispatchTag>([
   "bye",
   "work",
   "revoke",
+  "welcome",
   "who",
 ]);
 
@@ -61,6 +64,7 @@ export const dispatchTags: Readonly<Record<DispatchTag, Buffer>> = Object.freeze
   bye: Buffer.from("bye"),
   work: Buffer.from("work"),
   revoke: Buffer.from("revoke"),
+  welcome: Buffer.from("welcome"),
   who: Buffer.from("who"),
 });
 

@@ -9,11 +9,12 @@ import {
   encodeHello,
   readTag,
 } from "../dispatch/protocol.js";
-import { remoteErrorText } from "../errors.js";
+import { PalmError, remoteErrorText } from "../errors.js";
 import type { PeerEvent } from "../liveness/peerCount.js";
 import type { PalmMessage } from "../message.js";
 import type { BusyBoard } from "./busyBoard.js";
 import { DeadlineContext } from "./callContext.js";
+import { TRY_WAIT_MS } from "./discovery.js";
 import { limitResultSize } from "./oversized.js";
 
 /** How the runner sends on the worker's DEALER (the dispatch part's socket, while that part runs). */
@@ -98,6 +99,11 @@ export class DispatchRunner {
   #scheduled = false;
   #stopping = false;
   #settledWaiters: Array<() => void> = [];
+  /** The master's `welcome`: settled once it registered this worker (or the worker stopped first). */
+  readonly #welcome: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+  #welcomed = false;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #helloTries = 0;
   /** Messages handed, started, revoked before they started; results sent. */
   readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
 
@@ -106,6 +112,13 @@ export class DispatchRunner {
   constructor(options: DispatchRunnerOptions) {
     this.#options = options;
     this.#address = options.address;
+    let resolve = (): void => undefined;
+    let reject = (_error: Error): void => undefined;
+    const promise = new Promise<void>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    this.#welcome = { promise, resolve, reject };
     // Half the credit per turn: the results of one half go back (and the master refills) while the other
     // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
     this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
@@ -171,17 +184,52 @@ export class DispatchRunner {
     ];
   }
 
+  /**
+   * Resolves once the master has registered this worker (its `welcome`): from then on the master hands it
+   * work. Rejects with `PALM_ERR_SERVER_STOPPED` if the worker leaves first.
+   */
+  welcomed(): Promise<void> {
+    return this.#welcome.promise;
+  }
+
   /** The dispatch part's socket is ready: announce this worker and send what waited for it. */
   attach(link: DispatchLink): Promise<void> {
     this.#link = link;
     const hello = link.send(this.hello());
+    this.#awaitWelcome();
     this.#flush();
     return hello;
   }
 
   /** The dispatch part stopped (or crashed): results wait for the next `attach`. */
   detach(link: DispatchLink): void {
-    if (this.#link === link) this.#link = undefined;
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+
+  /** Until the master welcomes this worker, says hello again with backoff (a hello queued on a pipe to an
+   * address the worker moved away from is lost). */
+  #awaitWelcome(): void {
+    if (this.#welcomed || this.#stopping) return;
+    clearTimeout(this.#helloTimer);
+    const waitMs = TRY_WAIT_MS[Math.min(this.#helloTries++, TRY_WAIT_MS.length - 1)]!;
+    this.#helloTimer = setTimeout(() => {
+      this.#helloTimer = undefined;
+      const link = this.#link;
+      if (!link || this.#welcomed || this.#stopping) return;
+      link.send(this.hello()).catch(() => undefined);
+      this.#awaitWelcome();
+    }, waitMs);
+  }
+
+  #onWelcome(): void {
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    if (this.#welcomed) return;
+    this.#welcomed = true;
+    this.#welcome.resolve();
   }
 
   /** Takes one multipart message from the master. Never throws: what it cannot read is `bad`. */
@@ -196,6 +244,9 @@ export class DispatchRunner {
         this.#revoke(revoke.seqs);
         return { kind: "control" };
       }
+      case "welcome":
+        this.#onWelcome();
+        return { kind: "control" };
       case "who":
         this.#link?.send(this.hello()).catch(() => undefined);
         return { kind: "control" };
@@ -357,12 +408,25 @@ export class DispatchRunner {
     for (const wake of waiters) wake();
   }
 
+  /** Stops waiting for the master's `welcome` (the worker stops): `welcomed()` rejects; nothing new starts. */
+  abandon(): void {
+    this.#stopping = true;
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    if (this.#welcomed) return;
+    this.#welcomed = true;
+    this.#welcome.promise.catch(() => undefined);
+    this.#welcome.reject(
+      new PalmError("PALM_ERR_SERVER_STOPPED", "The worker was stopped before its master welcomed it"),
+    );
+  }
+
   /**
    * Leaves: starts nothing more, waits (at most `waitMs`) for the calls under way and their results to go
    * out, then says `bye`, so the master hands what this worker did not start to others at once.
    */
   async leave(waitMs: number): Promise<void> {
-    this.#stopping = true;
+    this.abandon();
     this.#pending = [];
     this.#head = 0;
     let timer: NodeJS.Timeout | undefined;

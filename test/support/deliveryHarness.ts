@@ -89,9 +89,13 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
       }
       return out;
     },
-    orders: (type: DispatchOrder["type"]) =>
+    /** Orders routed to Dispatch, of one type or (none given) all, in order. */
+    orders: (type?: DispatchOrder["type"]) =>
       routes()
-        .filter((e) => e.to === PARTS.dispatch && (e.envelope as DispatchOrder).type === type)
+        .filter(
+          (e) =>
+            e.to === PARTS.dispatch && (type === undefined || (e.envelope as DispatchOrder).type === type),
+        )
         .map((e) => e.envelope as DispatchOrder),
     /** What went to the publisher. */
     published: () =>
