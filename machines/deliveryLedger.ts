@@ -48,6 +48,8 @@ interface Worker {
   pid: number;
   host: string;
   prefetch: number;
+  /** What it asked to hold now (`credit`), at most `prefetch`. */
+  limit: number;
   timeouts: Readonly<Record<string, number>>;
   state: "alive" | "lost" | "left";
   readonly firstSeen: number;
@@ -199,6 +201,11 @@ export class DeliveryLedger {
       case "beat":
         this.#beat(news.worker, news.busy, now);
         break;
+      case "credit": {
+        const worker = this.#workers.get(news.worker);
+        if (worker?.state === "alive") worker.limit = Math.min(news.prefetch, worker.prefetch);
+        break;
+      }
       case "bye":
       case "gone": {
         const worker = this.#workers.get(news.worker);
@@ -306,6 +313,7 @@ export class DeliveryLedger {
         pid: hello.pid,
         host: hello.host,
         prefetch: hello.prefetch,
+        limit: hello.prefetch,
         timeouts: hello.timeouts ?? {},
         state: "alive",
         firstSeen: now,
@@ -323,6 +331,7 @@ export class DeliveryLedger {
       worker.pid = hello.pid;
       worker.host = hello.host;
       worker.prefetch = hello.prefetch;
+      worker.limit = hello.prefetch;
       worker.timeouts = hello.timeouts ?? {};
       if (rejoined) worker.rejoins++;
       worker.state = "alive";
@@ -497,7 +506,7 @@ export class DeliveryLedger {
   }
 
   #credit(worker: Worker): number {
-    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.prefetch - worker.held.size) : 0;
+    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.limit - worker.held.size) : 0;
   }
 
   #poolCredit(): number {

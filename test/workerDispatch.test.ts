@@ -6,12 +6,14 @@ import { msgpackCodec } from "../src/codec/index.js";
 import {
   DISPATCH_CACHE_KEY,
   decodeBeat,
+  decodeCredit,
   decodeHello,
   dispatchTags,
   encodeRevoke,
   encodeWorkHeader,
   readTag,
   type WorkerBeat,
+  type WorkerCredit,
   type WorkerHello,
 } from "../src/dispatch/protocol.js";
 import { isPalmError } from "../src/errors.js";
@@ -29,6 +31,7 @@ interface Received {
   readonly at: number;
   readonly hello?: WorkerHello;
   readonly beat?: WorkerBeat;
+  readonly credit?: WorkerCredit;
   readonly results?: PalmMessage[];
 }
 
@@ -86,6 +89,7 @@ class FakeMaster {
           at: Date.now(),
           ...(tag === "hello" ? { hello: decodeHello(body) } : {}),
           ...(tag === "beat" ? { beat: decodeBeat(body) } : {}),
+          ...(tag === "credit" ? { credit: decodeCredit(body) } : {}),
           ...(tag === "results" ? { results: codec.decode(body!) } : {}),
         };
         this.received.push(entry);
@@ -225,6 +229,34 @@ describe("Worker with a palm master (dispatch protocol, raw ROUTER as the master
     );
     assert.equal(calls, 4);
     assert.deepEqual(worker.dispatchCounts, { handed: 4, started: 4, revoked: 0, results: 4 });
+  });
+
+  it("asks for less credit once its calls prove slow, and for its prefetch again once they are quick", async () => {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const { master, worker } = await started(
+      { prefetch: 64 },
+      {
+        // 25 ms of a blocking synchronous call: about 100 ms of work is 4 calls.
+        block: (payload: Uint8Array) => {
+          Atomics.wait(cell, 0, 0, 25);
+          return payload;
+        },
+      },
+    );
+    const slow = Array.from({ length: 12 }, (_, i) => call("block", `b${i}`));
+    await master.work(worker.id, 0, slow);
+    const asked = await master.until((r) => r.find((x) => x.tag === "credit" && x.from === worker.id));
+    assert.ok(asked.credit, "the credit decodes");
+    assert.ok(asked.credit.prefetch >= 2 && asked.credit.prefetch <= 8, `asked ${asked.credit.prefetch}`);
+    await master.until(() => master.results(worker.id).length === 12 || undefined);
+    // Quick calls bring its average down: it asks for its whole prefetch again.
+    for (let k = 0; k < 10; k++) {
+      const quick = Array.from({ length: 20 }, (_, i) => call("echo", `e${k}.${i}`));
+      await master.work(worker.id, 12 + k * 20, quick);
+      await master.until(() => master.results(worker.id).length === 12 + (k + 1) * 20 || undefined);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await master.until((r) => r.some((x) => x.tag === "credit" && x.credit?.prefetch === 64) || undefined);
   });
 
   it("answers who with a new hello listing the ids it still holds", async () => {

@@ -6,6 +6,7 @@ import type { Delivery } from "../../machines/types.js";
 import {
   DISPATCH_CACHE_KEY,
   decodeBeat,
+  decodeCredit,
   decodeHello,
   dispatchTags,
   encodeRevoke,
@@ -91,6 +92,12 @@ export function createDispatchServiceBridge() {
             const beat = decodeBeat(frames[2]);
             if (beat) {
               news([], { type: "beat", worker: beat.id, busy: beat.busy });
+              continue;
+            }
+          } else if (tag === "credit" && frames.length === 3) {
+            const credit = decodeCredit(frames[2]);
+            if (credit) {
+              news([], { type: "credit", worker, prefetch: credit.prefetch });
               continue;
             }
           } else if (tag === "bye" && frames.length === 2) {

@@ -6,6 +6,7 @@ import {
   decodeRevoke,
   decodeWorkHeader,
   dispatchTags,
+  encodeCredit,
   encodeHello,
   readTag,
 } from "../dispatch/protocol.js";
@@ -72,6 +73,23 @@ const EMPTY = new Uint8Array(0);
  * message itself), and a long call has its turn to itself.
  */
 const TURN_MS = 1;
+/**
+ * A turn with results waiting ends after this long (its results go to the socket) before the next message
+ * starts: should that one be a long synchronous call, it holds back only its own result, not the results
+ * of the quick messages before it. Quick messages still share a turn and a frame.
+ */
+const HAND_OVER_MS = 0.25;
+
+/**
+ * A worker asks to hold about this much work (ms of its synchronous calls, as measured) rather than its
+ * whole `prefetch`: enough to stay busy while results and new work cross the network, little enough that
+ * a slow worker does not sit on messages the others could run (the job's tail).
+ */
+const HOLD_MS = 100;
+/** It never asks for fewer than this: the next message is there when one ends. */
+const MIN_CREDIT = 2;
+/** It tells the master a new credit at most this often. */
+const CREDIT_EVERY_MS = 100;
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -108,6 +126,11 @@ export class DispatchRunner {
   readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
 
   readonly #turnMessages: number;
+  /** Synchronous time per call (ms), a moving average; 0 until the first call. */
+  #callMs = 0;
+  /** The credit last asked for (the hello asks for `prefetch`) and when. */
+  #credit: number;
+  #creditAt = 0;
 
   constructor(options: DispatchRunnerOptions) {
     this.#options = options;
@@ -122,6 +145,7 @@ export class DispatchRunner {
     // Half the credit per turn: the results of one half go back (and the master refills) while the other
     // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
     this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
+    this.#credit = options.prefetch;
   }
 
   get id(): string {
@@ -168,6 +192,9 @@ export class DispatchRunner {
   hello(): Buffer[] {
     const { id, name, prefetch, heartbeatMs, timeouts } = this.#options;
     const holding = this.holding();
+    // A hello resets the master's view of this worker's credit to its prefetch.
+    this.#credit = prefetch;
+    this.#creditAt = 0;
     return [
       dispatchTags.hello,
       encodeHello({
@@ -300,14 +327,21 @@ export class DispatchRunner {
   }
 
   /**
-   * One turn: start messages in dispatch order until the turn has run `TURN_MS` or half the credit (a long
-   * synchronous call ends its turn by itself), then send every result finished since the last turn.
+   * One turn: start messages in dispatch order until the turn has run `TURN_MS` (`HAND_OVER_MS` once
+   * results wait) or half the credit (a long synchronous call ends its turn by itself), then send every
+   * result finished since the last turn.
    */
   readonly #tick = (): void => {
     this.#scheduled = false;
-    const turnStarted = Date.now();
+    const turnStarted = performance.now();
     let ran = 0;
     while (!this.#stopping && this.#head < this.#pending.length) {
+      if (ran > 0) {
+        if (ran >= this.#turnMessages) break;
+        const elapsed = performance.now() - turnStarted;
+        // Results waiting: they go out (the turn ends) before the next call, which may be a long one.
+        if (elapsed >= TURN_MS || (elapsed >= HAND_OVER_MS && this.#out.length > 0)) break;
+      }
       const held = this.#pending[this.#head++]!;
       if (this.#head === this.#pending.length) {
         this.#pending = [];
@@ -317,11 +351,26 @@ export class DispatchRunner {
         this.#head = 0;
       }
       this.#start(held);
-      if (++ran >= this.#turnMessages || Date.now() - turnStarted >= TURN_MS) break;
+      ran++;
     }
     this.#flush();
+    this.#askCredit();
     if (!this.#stopping && this.#head < this.#pending.length) this.#schedule();
   };
+
+  /** Tells the master how much work to hold now, when that changed by a quarter or more since it was told. */
+  #askCredit(): void {
+    const link = this.#link;
+    if (!link || this.#callMs === 0 || this.#stopping) return;
+    const want = Math.max(MIN_CREDIT, Math.min(this.#options.prefetch, Math.ceil(HOLD_MS / this.#callMs)));
+    const told = this.#credit;
+    if (want === told || (want > told * 0.75 && want < told * 1.25)) return;
+    const now = performance.now();
+    if (now - this.#creditAt < CREDIT_EVERY_MS) return;
+    this.#credit = want;
+    this.#creditAt = now;
+    link.send([dispatchTags.credit, encodeCredit({ prefetch: want })]).catch(() => undefined);
+  }
 
   #start(held: Held): void {
     const { seq, message, deadlineAt } = held;
@@ -341,10 +390,13 @@ export class DispatchRunner {
     const board = this.#options.board;
     board?.enter(seq);
     let results: PalmMessage[] | Promise<PalmMessage[]>;
+    const startedAt = performance.now();
     try {
       results = this.#options.run(message, context);
     } finally {
       board?.leave();
+      const ms = performance.now() - startedAt;
+      this.#callMs = this.#callMs === 0 ? ms : this.#callMs + (ms - this.#callMs) * 0.125;
     }
     if (!isPromise<PalmMessage[]>(results)) {
       context.dispose();

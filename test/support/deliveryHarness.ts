@@ -72,6 +72,8 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
     beat: (id: string, busy?: { seq: number; ms: number }) =>
       deliver([], PARTS.dispatch, { type: "beat", worker: id, busy }),
     bye: (id: string) => deliver([], PARTS.dispatch, { type: "bye", worker: id }),
+    credit: (id: string, prefetch: number) =>
+      deliver([], PARTS.dispatch, { type: "credit", worker: id, prefetch }),
     /** Results from a palm worker (`worker`) or, without one, from the worker PULL (pylm workers). */
     results: (worker: string | undefined, ...ids: string[]) => {
       const messages = ids.map((id) => createMessage({ id, function: "server.f", payload: Buffer.from(id) }));
