@@ -41,7 +41,7 @@ for (let run = 1; run <= runs; run++) {
     });
     if (result.lost > 0 || result.duplicated > 0)
       throw new Error(`${name}: ${result.lost} lost, ${result.duplicated} duplicated`);
-    (measured[name] ??= []).push(result.msgPerSec);
+    measured[name] = [...(measured[name] ?? []), result.msgPerSec];
     console.log(`run ${run} ${name}: ${Math.round(result.msgPerSec)} msg/s`);
   }
 }
