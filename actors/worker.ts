@@ -38,7 +38,7 @@ import { PushConnection } from "./connections/pushConnection.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
 
 /** Default of `WorkerOptions.prefetch`. */
-export const DEFAULT_PREFETCH = 64;
+export const DEFAULT_PREFETCH = 128;
 
 /** Options of a `Worker` (pylm's `Worker(name, db_address, push_address, pull_address)`). */
 export interface WorkerOptions {
@@ -56,7 +56,8 @@ export interface WorkerOptions {
   pullAddress?: string;
   /**
    * How many messages the worker may hold unanswered (its credit with a palm master): a stuck worker holds
-   * back at most this many. Unused with a pylm master. @default 64
+   * back at most this many (a slow one asks for fewer: about 100 ms of its calls). Unused with a pylm
+   * master. @default 128
    */
   prefetch?: number;
   /**

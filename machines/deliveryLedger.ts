@@ -29,8 +29,6 @@ const DISCONNECT_GRACE_MS = 50;
 interface Entry {
   readonly id: string;
   readonly message: PalmMessage;
-  /** The function name, for a worker's per-function deadline. */
-  readonly fn: string;
   readonly takenAt: number;
   /** The worker holding it (`PUSH_POOL` for pylm workers); undefined while it waits in the queue. */
   owner: string | undefined;
@@ -51,6 +49,7 @@ interface Worker {
   /** What it asked to hold now (`credit`), at most `prefetch`. */
   limit: number;
   timeouts: Readonly<Record<string, number>>;
+  hasTimeouts: boolean;
   state: "alive" | "lost" | "left";
   readonly firstSeen: number;
   lastSeen: number;
@@ -136,7 +135,6 @@ export class DeliveryLedger {
       this.#entries.set(id, {
         id,
         message,
-        fn: functionOf(message),
         takenAt: now,
         owner: undefined,
         seq: 0,
@@ -315,6 +313,7 @@ export class DeliveryLedger {
         prefetch: hello.prefetch,
         limit: hello.prefetch,
         timeouts: hello.timeouts ?? {},
+        hasTimeouts: Object.keys(hello.timeouts ?? {}).length > 0,
         state: "alive",
         firstSeen: now,
         lastSeen: now,
@@ -333,6 +332,7 @@ export class DeliveryLedger {
       worker.prefetch = hello.prefetch;
       worker.limit = hello.prefetch;
       worker.timeouts = hello.timeouts ?? {};
+      worker.hasTimeouts = Object.keys(worker.timeouts).length > 0;
       if (rejoined) worker.rejoins++;
       worker.state = "alive";
       worker.stuck = false;
@@ -544,7 +544,8 @@ export class DeliveryLedger {
         const worker = best.worker;
         entry.owner = worker.id;
         entry.seq = worker.nextSeq++;
-        const fnTimeout = worker.timeouts[entry.fn];
+        // The function's name is read only for a worker that declared deadlines (none, mostly).
+        const fnTimeout = worker.hasTimeouts ? worker.timeouts[functionOf(entry.message)] : undefined;
         if (fnTimeout !== undefined) entry.deadline = entry.takenAt + fnTimeout;
         worker.held.set(id, entry.seq);
         best.batch.push(entry);

@@ -520,7 +520,12 @@ describe("Worker process with a palm master (raw ROUTER in the test process)", (
   it("started before its master, waits (logged once, no stack) and joins within 1 s of it appearing", async () => {
     const [dbAddress, dispatchAddress] = await freeEndpoints(2);
     const worker = await workerProcess({ dbAddress: dbAddress! });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Until it has found no master (a process start can take seconds on a loaded machine).
+    const waitingSince = Date.now();
+    while (!worker.stderr().includes("master not reachable yet")) {
+      assert.ok(Date.now() - waitingSince < 60_000, "the worker says it waits for its master");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const master = await FakeMaster.start({ dbAddress: dbAddress!, dispatchAddress: dispatchAddress! });
     closers.push(() => master.close());
     const upAt = Date.now();
