@@ -163,7 +163,7 @@ export class DispatchRunner {
    */
   peer(event: PeerEvent): void {
     if (event === "disconnect") this.#lost = true;
-    else if (event === "handshake" && this.#lost) {
+    else if (event === "handshake" && this.#lost && !this.#stopping) {
       this.#lost = false;
       this.#link?.send(this.hello()).catch(() => undefined);
     }
@@ -275,7 +275,8 @@ export class DispatchRunner {
         this.#onWelcome();
         return { kind: "control" };
       case "who":
-        this.#link?.send(this.hello()).catch(() => undefined);
+        // A worker that is leaving (its `bye` sent or on its way) does not announce itself again.
+        if (!this.#stopping) this.#link?.send(this.hello()).catch(() => undefined);
         return { kind: "control" };
       default:
         return { kind: "bad", reason: tag ? `unexpected "${tag}" from the master` : "unknown tag" };
