@@ -3,7 +3,7 @@ import { partEvents } from "../machines/events.js";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../src/bridges/socketPlans.js";
 import { CacheClient } from "../src/cacheClient.js";
 import { type CodecName, getCodec } from "../src/codec/index.js";
-import { DISPATCH_CACHE_KEY } from "../src/dispatch/protocol.js";
+import { DISPATCH_CACHE_KEY, DISPATCH_PENDING } from "../src/dispatch/protocol.js";
 import type { PalmError as PalmErrorType } from "../src/errors.js";
 import { invalidOption, PalmError } from "../src/errors.js";
 import type { InspectOptions } from "../src/inspection.js";
@@ -206,7 +206,10 @@ export class Worker {
       if (this.#stopping) discovery.stop();
       // The first answer proves the master is up; a palm master publishes its dispatch address with it.
       if (intervalMs > 0)
-        dispatchAddress = dispatchEndpoint(await discovery.get(DISPATCH_CACHE_KEY), options.dbAddress);
+        dispatchAddress = dispatchEndpoint(
+          await discovery.getSettled(DISPATCH_CACHE_KEY, DISPATCH_PENDING),
+          options.dbAddress,
+        );
       else pullAddress ??= await discovery.get("worker_push_address");
       this.#discovery = undefined;
     }
@@ -231,7 +234,11 @@ export class Worker {
       );
       const watch = new MasterWatch({
         graceMs: Math.max(1000, 2 * intervalMs),
-        lookup: async () => dispatchEndpoint(await rediscovery.get(DISPATCH_CACHE_KEY), options.dbAddress),
+        lookup: async () =>
+          dispatchEndpoint(
+            await rediscovery.getSettled(DISPATCH_CACHE_KEY, DISPATCH_PENDING),
+            options.dbAddress,
+          ),
         current: () => runner.address,
         moveTo: (address) => {
           runner.moveTo(address);

@@ -306,23 +306,32 @@ class KillWorker implements fc.AsyncCommand<ClusterModel, Cluster> {
   toString = () => "killWorker()";
 }
 
-/** Cuts a worker off (SIGSTOP: no results, no heartbeats) until the master declares it lost, then lets it go on. */
+/**
+ * Cuts a worker off (SIGSTOP: no results, no heartbeats) until the master declares it lost, then lets it go
+ * on and waits until the master counts it alive again (so a second cut finds it alive, not still lost).
+ */
 class CutWorkerLink implements fc.AsyncCommand<ClusterModel, Cluster> {
   check = (model: Readonly<ClusterModel>) => model.alive > 1;
   async run(_model: ClusterModel, cluster: Cluster) {
     const worker = cluster.workers[0]!;
-    const lost = new Promise<void>((resolve) => {
-      const off = cluster.master.on("worker.lost", () => {
-        off();
-        resolve();
+    const heard = (type: "worker.lost" | "worker.joined") =>
+      new Promise<void>((resolve) => {
+        const off = cluster.master.on(type, (event) => {
+          if (event.worker.pid !== worker.pid) return;
+          off();
+          resolve();
+        });
       });
-    });
+    const lost = heard("worker.lost");
     process.kill(worker.pid, "SIGSTOP");
+    let back: Promise<void> | undefined;
     try {
       await within(lost, "waiting for the master to declare a stopped worker lost");
+      back = heard("worker.joined");
     } finally {
       process.kill(worker.pid, "SIGCONT");
     }
+    await within(back, "waiting for a worker let go on to be counted alive again");
   }
   toString = () => "cutWorkerLink()";
 }

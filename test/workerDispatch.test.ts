@@ -5,6 +5,7 @@ import { Worker } from "../actors/worker.js";
 import { msgpackCodec } from "../src/codec/index.js";
 import {
   DISPATCH_CACHE_KEY,
+  DISPATCH_PENDING,
   decodeBeat,
   decodeCredit,
   decodeHello,
@@ -46,6 +47,10 @@ class FakeMaster {
   readonly #listeners: Array<() => void> = [];
   readonly dbAddress: string;
   readonly dispatchAddress: string;
+  /** How many more asks for DISPATCH_CACHE_KEY are answered DISPATCH_PENDING (a master still starting). */
+  pending = 0;
+  /** How many times DISPATCH_CACHE_KEY was asked for. */
+  dispatchAsks = 0;
   #closed = false;
   /** Whether every hello is answered with `welcome` (as a palm master does). */
   welcomes = true;
@@ -55,11 +60,15 @@ class FakeMaster {
     this.dispatchAddress = dispatchAddress;
   }
 
-  static async start(addresses?: { dbAddress: string; dispatchAddress: string }): Promise<FakeMaster> {
+  static async start(
+    addresses?: { dbAddress: string; dispatchAddress: string },
+    pending = 0,
+  ): Promise<FakeMaster> {
     const [db, dispatch] = addresses
       ? [addresses.dbAddress, addresses.dispatchAddress]
       : await freeEndpoints(2);
     const master = new FakeMaster(db!, dispatch!);
+    master.pending = pending;
     await master.#router.bind(master.dispatchAddress);
     await master.#cache.bind(master.dbAddress);
     void master.#serveCache();
@@ -72,7 +81,11 @@ class FakeMaster {
       for await (const [frame] of this.#cache) {
         const [request] = codec.decode(frame!);
         const key = Buffer.from(request!.payload).toString();
-        await this.#cache.send(key === DISPATCH_CACHE_KEY ? this.dispatchAddress : "");
+        if (key === DISPATCH_CACHE_KEY) this.dispatchAsks++;
+        const pending = key === DISPATCH_CACHE_KEY && this.pending > 0 && this.pending-- > 0;
+        await this.#cache.send(
+          key !== DISPATCH_CACHE_KEY ? "" : pending ? DISPATCH_PENDING : this.dispatchAddress,
+        );
       }
     } catch {
       // Closed.
@@ -540,6 +553,25 @@ describe("Worker process with a palm master (raw ROUTER in the test process)", (
     worker.child.stdin!.end();
     assert.equal(await worker.exited, 0);
     assert.ok(master.received.some((r) => r.tag === "bye" && r.from === hello.from));
+  });
+
+  it("asks again while the master's cache says its dispatch address is pending, then joins over dispatch", async () => {
+    const master = await FakeMaster.start(undefined, 3);
+    const worker = new Worker({
+      name: "w",
+      dbAddress: master.dbAddress,
+      logLevel: "silent",
+      functions: { echo: (payload: Uint8Array) => payload },
+    });
+    try {
+      await worker.start();
+      const hello = await master.until((r) => r.find((x) => x.tag === "hello" && x.from === worker.id));
+      assert.equal(hello.hello?.name, "w");
+      assert.equal(master.dispatchAsks, 4, "three pending answers, then the address");
+    } finally {
+      await worker.stop();
+      master.close();
+    }
   });
 
   it("ends cleanly when stopped while waiting for its master", async () => {

@@ -3,6 +3,7 @@ import { DeliveryLedger } from "../../machines/deliveryLedger.js";
 import type { WorkerInfo } from "../../machines/deliveryTypes.js";
 import { siblingDispatchAddress } from "../../src/bridges/dispatchServiceBridge.js";
 import type { CodecName } from "../../src/codec/index.js";
+import { DISPATCH_CACHE_KEY, DISPATCH_PENDING } from "../../src/dispatch/protocol.js";
 import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
@@ -249,6 +250,8 @@ export abstract class DistributingServer extends PalmServer {
   }): void {
     const t = this.template;
     const queues = this.#queues;
+    // A worker asking before Dispatch is bound learns that it is coming (see DISPATCH_PENDING).
+    t.presetCache({ [DISPATCH_CACHE_KEY]: DISPATCH_PENDING });
     t.registerOutbound(DeliveryService, PARTS.delivery, "inproc://palm-delivery", {
       keep: this.ledger,
       // It routes to these by its own decisions: one that cannot keep up (a slow subscriber's publisher)

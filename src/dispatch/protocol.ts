@@ -46,6 +46,13 @@ export const DISPATCH_VERSION = 1;
 /** The cache key under which a Master publishes its Dispatch address (beside pylm's addresses). */
 export const DISPATCH_CACHE_KEY = "worker_dispatch_address";
 
+/**
+ * What a palm Master's cache holds under {@link DISPATCH_CACHE_KEY} until its Dispatch part is bound: a
+ * worker that reads it waits and asks again instead of taking the pylm (PUSH/PULL) path, which a master
+ * that never publishes the key (pylm's) calls for.
+ */
+export const DISPATCH_PENDING = "pending";
+
 export type DispatchTag =
   | "hello"
   | "results"

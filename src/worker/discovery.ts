@@ -4,6 +4,8 @@ import type { Logger } from "../logger.js";
 
 /** How long each try waits for the master's answer: growing, then steady. */
 export const TRY_WAIT_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
+/** How long to wait before asking again a master that is still binding the address asked for. */
+const PENDING_PAUSE_MS = [10, 20, 50, 100, 200];
 
 /**
  * Waits for a master's cache to answer, for a worker that may start before its master. Each try is one
@@ -54,6 +56,19 @@ export class MasterDiscovery {
         client.close();
         if (this.#client === client) this.#client = undefined;
       }
+    }
+  }
+
+  /**
+   * Like `get`, but while the master answers `pending` (it is starting and has not bound the address yet)
+   * asks again after a short pause.
+   */
+  async getSettled(key: string, pending: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const value = await this.get(key);
+      if (value !== pending) return value;
+      await this.#pause(PENDING_PAUSE_MS[Math.min(attempt, PENDING_PAUSE_MS.length - 1)]!);
+      this.#checkStopped();
     }
   }
 
