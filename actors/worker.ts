@@ -38,7 +38,7 @@ import { PushConnection } from "./connections/pushConnection.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
 
 /** Default of `WorkerOptions.prefetch`. */
-export const DEFAULT_PREFETCH = 64;
+export const DEFAULT_PREFETCH = 128;
 
 /** Options of a `Worker` (pylm's `Worker(name, db_address, push_address, pull_address)`). */
 export interface WorkerOptions {
@@ -56,7 +56,8 @@ export interface WorkerOptions {
   pullAddress?: string;
   /**
    * How many messages the worker may hold unanswered (its credit with a palm master): a stuck worker holds
-   * back at most this many. Unused with a pylm master. @default 64
+   * back at most this many (a slow one asks for fewer: about 100 ms of its calls). Unused with a pylm
+   * master. @default 128
    */
   prefetch?: number;
   /**
@@ -174,7 +175,8 @@ export class Worker {
   }
 
   /**
-   * Learns the master's addresses (unless given), connects, and resolves once ready to work. A worker
+   * Learns the master's addresses (unless given), connects, and resolves once ready to work (with a palm
+   * master: once the master has registered the worker, so work sent from then on reaches it). A worker
    * started before its master waits for it (logged once) and joins as soon as it appears; `stop()` during
    * that wait makes `start()` reject with `PALM_ERR_SERVER_STOPPED`.
    */
@@ -269,6 +271,8 @@ export class Worker {
       this.#beatThread = beats;
       await template.start();
       if (!this.#stopping) beats.start();
+      // Ready once the master registered this worker: a client started now finds it among those given work.
+      await runner.welcomed();
       return;
     }
     pullAddress ??= await this.#discover("worker_push_address");
@@ -311,6 +315,7 @@ export class Worker {
     this.#stopping = true;
     this.#discovery?.stop();
     this.#watch?.();
+    this.#runner?.abandon();
     const template = this.#template;
     if (this.#runner && template?.running) await this.#runner.leave(template.policy.shutdownTimeoutMs);
     await this.#beatThread?.stop();

@@ -35,6 +35,11 @@ export interface PalmWorkerConfig {
   readonly name: string;
   /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
   readonly rssSampleMs: number;
+  /**
+   * Each `echo` blocks the worker's main thread this long (µs) without using the CPU (`Atomics.wait`), as a
+   * synchronous call to a slow resource would: a slow worker that does not slow the others down. 0: none.
+   */
+  readonly blockUs?: number;
 }
 
 /** Configuration of the palm bench client process. */

@@ -21,10 +21,20 @@ function echo(payload: Uint8Array): Uint8Array {
   return payload;
 }
 
+/** An `echo` that first blocks the thread `us` microseconds without spinning (a synchronous slow call). */
+function blockingEcho(us: number): (payload: Uint8Array) => Uint8Array {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return (payload) => {
+    Atomics.wait(cell, 0, 0, us / 1000);
+    return payload;
+  };
+}
+
 async function main(): Promise<void> {
-  const { endpoints, name, rssSampleMs } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const { endpoints, name, rssSampleMs, blockUs } = readChildConfig<PalmWorkerConfig>("palm worker");
   const stopSampling = sampleRss(rssSampleMs);
-  const worker = new Worker({ name, dbAddress: endpoints.db, functions: { echo }, logLevel: "warn" });
+  const functions = { echo: blockUs ? blockingEcho(blockUs) : echo };
+  const worker = new Worker({ name, dbAddress: endpoints.db, functions, logLevel: "warn" });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
   answerMarks();
   await worker.start();

@@ -31,6 +31,8 @@ export interface PalmRunOptions {
   readonly durationMs?: number;
   /** Sample every process's memory this often (ms); 0: never. @default 1000 in a soak, else 0 */
   readonly rssSampleMs?: number;
+  /** Per worker, how long each call blocks it (µs, without using the CPU; see `PalmWorkerConfig`). */
+  readonly workerBlockUs?: readonly number[];
   /** Run the master with its live inspector on and a page connected. @default false */
   readonly inspect?: boolean;
   /** The run fails when the client has not finished after this long. @default 600000 + durationMs */
@@ -148,6 +150,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         endpoints,
         name: `w${i + 1}`,
         rssSampleMs,
+        blockUs: options.workerBlockUs?.[i] ?? 0,
       } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];

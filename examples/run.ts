@@ -173,22 +173,6 @@ async function run(name: string, clientArgs: string[]): Promise<number> {
         ),
       );
     }
-    // A server that announces its workers (a Master, a Hub) gets them all before the client starts, so
-    // a small job is shared among them rather than taken by whichever said hello first.
-    const workers = servers.filter((role) => role.name.startsWith("worker"));
-    const announcers = servers.filter((role) => role.output.includes("announcing workers"));
-    if (workers.length > 0 && announcers.length > 0) {
-      const joined = () =>
-        announcers.reduce(
-          (n, role) => n + role.output.split("\n").filter((l) => l.startsWith("worker joined")).length,
-          0,
-        );
-      await announcers[0]!.waitFor(
-        `${workers.length} workers to join`,
-        () => joined() >= workers.length,
-        READY_TIMEOUT_MS,
-      );
-    }
     const [file, ...args] = plan.client;
     const client = new Role(roleName(plan.client), [file, ...args, ...clientArgs], env);
     await client.waitFor("its end", () => client.exit !== undefined, CLIENT_TIMEOUT_MS, true);

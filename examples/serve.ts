@@ -5,8 +5,6 @@ import { type Stoppable, shutdownOnSignal } from "palm-actors";
 interface Startable extends Stoppable {
   start(): Promise<void>;
   readonly failed?: Promise<Error>;
-  /** A Master's or Hub's workers: such a server announces its workers. */
-  workers?(): unknown;
 }
 
 /**
@@ -30,13 +28,5 @@ export async function serve(server: Startable): Promise<void> {
     remove();
     process.exitCode = 1;
   });
-  // A distributing server says which workers joined, so a runner can start clients once they are in.
-  if (typeof server.workers === "function") {
-    const announcing = server as unknown as {
-      on(type: "worker.joined", listener: (event: { worker: { name: string } }) => void): unknown;
-    };
-    announcing.on("worker.joined", (event) => console.log(`worker joined ${event.worker.name}`));
-    console.log("announcing workers");
-  }
   console.log("ready");
 }

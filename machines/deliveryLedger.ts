@@ -29,8 +29,6 @@ const DISCONNECT_GRACE_MS = 50;
 interface Entry {
   readonly id: string;
   readonly message: PalmMessage;
-  /** The function name, for a worker's per-function deadline. */
-  readonly fn: string;
   readonly takenAt: number;
   /** The worker holding it (`PUSH_POOL` for pylm workers); undefined while it waits in the queue. */
   owner: string | undefined;
@@ -48,7 +46,10 @@ interface Worker {
   pid: number;
   host: string;
   prefetch: number;
+  /** What it asked to hold now (`credit`), at most `prefetch`. */
+  limit: number;
   timeouts: Readonly<Record<string, number>>;
+  hasTimeouts: boolean;
   state: "alive" | "lost" | "left";
   readonly firstSeen: number;
   lastSeen: number;
@@ -101,6 +102,8 @@ export class DeliveryLedger {
   #deafAt = Number.NEGATIVE_INFINITY;
   #holding = false;
   #draining = false;
+  /** Rotates which of the workers with equal credit is served first. */
+  #turn = 0;
   #out: DeliveryCommand[] = [];
   redelivered = 0;
   duplicates = 0;
@@ -132,7 +135,6 @@ export class DeliveryLedger {
       this.#entries.set(id, {
         id,
         message,
-        fn: functionOf(message),
         takenAt: now,
         owner: undefined,
         seq: 0,
@@ -197,6 +199,11 @@ export class DeliveryLedger {
       case "beat":
         this.#beat(news.worker, news.busy, now);
         break;
+      case "credit": {
+        const worker = this.#workers.get(news.worker);
+        if (worker?.state === "alive") worker.limit = Math.min(news.prefetch, worker.prefetch);
+        break;
+      }
       case "bye":
       case "gone": {
         const worker = this.#workers.get(news.worker);
@@ -294,6 +301,7 @@ export class DeliveryLedger {
 
   #hello(hello: HelloInfo, now: number): void {
     let worker = this.#workers.get(hello.id);
+    const joined = worker === undefined || worker.state !== "alive";
     const rejoined = worker !== undefined && worker.state !== "alive";
     if (!worker) {
       if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
@@ -303,7 +311,9 @@ export class DeliveryLedger {
         pid: hello.pid,
         host: hello.host,
         prefetch: hello.prefetch,
+        limit: hello.prefetch,
         timeouts: hello.timeouts ?? {},
+        hasTimeouts: Object.keys(hello.timeouts ?? {}).length > 0,
         state: "alive",
         firstSeen: now,
         lastSeen: now,
@@ -320,7 +330,9 @@ export class DeliveryLedger {
       worker.pid = hello.pid;
       worker.host = hello.host;
       worker.prefetch = hello.prefetch;
+      worker.limit = hello.prefetch;
       worker.timeouts = hello.timeouts ?? {};
+      worker.hasTimeouts = Object.keys(worker.timeouts).length > 0;
       if (rejoined) worker.rejoins++;
       worker.state = "alive";
       worker.stuck = false;
@@ -328,8 +340,9 @@ export class DeliveryLedger {
     worker.lastSeen = now;
     // What it still holds from before (a re-announce) costs it credit until it answers.
     for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
-    if (rejoined || worker.heartbeats === 0)
-      this.#event({ type: "worker.joined", worker: info(worker), rejoined });
+    // Registered: its start may end (sent before any work, which the pump may add next).
+    this.#order({ type: "welcome", worker: worker.id });
+    if (joined) this.#event({ type: "worker.joined", worker: info(worker), rejoined });
   }
 
   #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
@@ -493,7 +506,7 @@ export class DeliveryLedger {
   }
 
   #credit(worker: Worker): number {
-    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.prefetch - worker.held.size) : 0;
+    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.limit - worker.held.size) : 0;
   }
 
   #poolCredit(): number {
@@ -507,6 +520,12 @@ export class DeliveryLedger {
     for (const worker of this.#workers.values()) {
       const credit = this.#credit(worker);
       if (credit > 0) credits.push({ worker, credit, batch: [] });
+    }
+    // Ties go round: workers with equal credit (a trickle of messages, each answered before the next)
+    // take turns instead of the first one taking all.
+    if (credits.length > 1) {
+      const turn = this.#turn++ % credits.length;
+      if (turn > 0) credits.push(...credits.splice(0, turn));
     }
     let poolCredit = this.#poolCredit();
     const pool: Entry[] = [];
@@ -525,7 +544,8 @@ export class DeliveryLedger {
         const worker = best.worker;
         entry.owner = worker.id;
         entry.seq = worker.nextSeq++;
-        const fnTimeout = worker.timeouts[entry.fn];
+        // The function's name is read only for a worker that declared deadlines (none, mostly).
+        const fnTimeout = worker.hasTimeouts ? worker.timeouts[functionOf(entry.message)] : undefined;
         if (fnTimeout !== undefined) entry.deadline = entry.takenAt + fnTimeout;
         worker.held.set(id, entry.seq);
         best.batch.push(entry);

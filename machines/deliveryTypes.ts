@@ -104,6 +104,7 @@ export interface DeliveryParts {
 export type DispatchOrder =
   | { readonly type: "work"; readonly worker: string; readonly seq: number; readonly deadlines: number[] }
   | { readonly type: "revoke"; readonly worker: string; readonly seqs: number[] }
+  | { readonly type: "welcome"; readonly worker: string }
   | { readonly type: "who"; readonly worker: string };
 
 /** A worker's hello, as the delivery actor reads it (the wire shape, see the dispatch protocol). */
@@ -128,6 +129,8 @@ export type WorkerNews =
       readonly busy: { readonly seq: number; readonly ms: number } | undefined;
     }
   | { readonly type: "bye"; readonly worker: string }
+  /** The worker wants to hold at most `prefetch` messages from now on (its calls got slower or faster). */
+  | { readonly type: "credit"; readonly worker: string; readonly prefetch: number }
   /** A send to this worker was refused (ZMQ_ROUTER_MANDATORY): it is gone. */
   | { readonly type: "gone"; readonly worker: string }
   /** Peers on the worker PUSH: how many are connected, and whether one just left. */

@@ -26,6 +26,52 @@ describe("the delivery machine, with events only on a simulated clock", () => {
     d.stop();
   });
 
+  it("welcomes each hello before any work, and counts a repeated hello as one join", () => {
+    const d = deliveryOnSimulatedTime();
+    d.take(...ids("m", 2));
+    d.hello("w1", 4);
+    d.hello("w1", 4);
+    const orders = d.orders().map((o) => o.type);
+    assert.deepEqual(orders, ["welcome", "work", "welcome"]);
+    assert.deepEqual(d.work(), { w1: ["m1", "m2"] });
+    assert.equal(d.notices().filter((e) => e.type === "worker.joined").length, 1);
+    d.stop();
+  });
+
+  it("shares a trickle of messages, each answered before the next, between workers of equal credit", () => {
+    const d = deliveryOnSimulatedTime();
+    d.hello("w1", 4);
+    d.hello("w2", 4);
+    for (const id of ids("m", 6)) {
+      d.take(id);
+      const [worker] = Object.entries(d.work()).find(([, held]) => held.includes(id))!;
+      d.results(worker, id);
+    }
+    assert.equal(d.work().w1?.length, 3);
+    assert.equal(d.work().w2?.length, 3);
+    d.stop();
+  });
+
+  it("holds a worker to the credit it asks for, never above its hello's prefetch, until its next hello", () => {
+    const d = deliveryOnSimulatedTime();
+    d.hello("slow", 8);
+    d.credit("slow", 2);
+    d.take(...ids("m", 10));
+    assert.deepEqual(d.work(), { slow: ["m1", "m2"] });
+    d.credit("slow", 100);
+    assert.deepEqual(d.ledger.stats().workers.slow, { held: 8, credit: 0, state: "alive" });
+    d.results("slow", "m1", "m2", "m3", "m4", "m5", "m6");
+    assert.deepEqual(d.ledger.stats().workers.slow, { held: 4, credit: 4, state: "alive" });
+    d.credit("slow", 1);
+    d.take(...ids("n", 4));
+    assert.equal(d.work().slow?.length, 10);
+    assert.equal(d.ledger.stats().queued, 4);
+    // A hello resets it to the prefetch.
+    d.hello("slow", 8);
+    assert.equal(d.work().slow?.length, 14);
+    d.stop();
+  });
+
   it("gives work to the worker with most credit, so a slow worker gets less", () => {
     const d = deliveryOnSimulatedTime();
     d.hello("fast", 4);

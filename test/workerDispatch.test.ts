@@ -7,12 +7,14 @@ import {
   DISPATCH_CACHE_KEY,
   DISPATCH_PENDING,
   decodeBeat,
+  decodeCredit,
   decodeHello,
   dispatchTags,
   encodeRevoke,
   encodeWorkHeader,
   readTag,
   type WorkerBeat,
+  type WorkerCredit,
   type WorkerHello,
 } from "../src/dispatch/protocol.js";
 import { isPalmError } from "../src/errors.js";
@@ -30,6 +32,7 @@ interface Received {
   readonly at: number;
   readonly hello?: WorkerHello;
   readonly beat?: WorkerBeat;
+  readonly credit?: WorkerCredit;
   readonly results?: PalmMessage[];
 }
 
@@ -49,6 +52,8 @@ class FakeMaster {
   /** How many times DISPATCH_CACHE_KEY was asked for. */
   dispatchAsks = 0;
   #closed = false;
+  /** Whether every hello is answered with `welcome` (as a palm master does). */
+  welcomes = true;
 
   private constructor(dbAddress: string, dispatchAddress: string) {
     this.dbAddress = dbAddress;
@@ -97,9 +102,12 @@ class FakeMaster {
           at: Date.now(),
           ...(tag === "hello" ? { hello: decodeHello(body) } : {}),
           ...(tag === "beat" ? { beat: decodeBeat(body) } : {}),
+          ...(tag === "credit" ? { credit: decodeCredit(body) } : {}),
           ...(tag === "results" ? { results: codec.decode(body!) } : {}),
         };
         this.received.push(entry);
+        // A palm master welcomes a worker once it registered it: the worker's start() resolves on it.
+        if (tag === "hello" && this.welcomes) await this.welcome(entry.from);
         for (const listener of this.#listeners.splice(0)) listener();
       }
     } catch {
@@ -139,6 +147,10 @@ class FakeMaster {
 
   revoke(to: string, seqs: number[]): Promise<void> {
     return this.#router.send([to, dispatchTags.revoke, encodeRevoke({ seqs })]);
+  }
+
+  welcome(to: string): Promise<void> {
+    return this.#router.send([to, dispatchTags.welcome]);
   }
 
   who(to: string): Promise<void> {
@@ -230,6 +242,36 @@ describe("Worker with a palm master (dispatch protocol, raw ROUTER as the master
     );
     assert.equal(calls, 4);
     assert.deepEqual(worker.dispatchCounts, { handed: 4, started: 4, revoked: 0, results: 4 });
+  });
+
+  it("asks for less credit once its calls prove slow, and for its prefetch again once they are quick", async () => {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const { master, worker } = await started(
+      { prefetch: 64 },
+      {
+        // 25 ms of a blocking synchronous call: about 100 ms of work is 4 calls.
+        block: (payload: Uint8Array) => {
+          Atomics.wait(cell, 0, 0, 25);
+          return payload;
+        },
+      },
+    );
+    const slow = Array.from({ length: 12 }, (_, i) => call("block", `b${i}`));
+    await master.work(worker.id, 0, slow);
+    const asked = await master.until((r) => r.find((x) => x.tag === "credit" && x.from === worker.id));
+    assert.ok(asked.credit, "the credit decodes");
+    assert.ok(asked.credit.prefetch >= 2 && asked.credit.prefetch <= 8, `asked ${asked.credit.prefetch}`);
+    await master.until(() => master.results(worker.id).length === 12 || undefined);
+    // Quick calls bring its average down: it asks for its whole prefetch again.
+    const full = () => master.received.some((x) => x.tag === "credit" && x.credit?.prefetch === 64);
+    // It tells the master at most every 100 ms, and only while it works: work until it has.
+    for (let k = 0; k < 300 && !full(); k++) {
+      const quick = Array.from({ length: 20 }, (_, i) => call("echo", `e${k}.${i}`));
+      await master.work(worker.id, 12 + k * 20, quick);
+      await master.until(() => master.results(worker.id).length === 12 + (k + 1) * 20 || undefined);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    assert.ok(full(), "it asked for its whole prefetch again");
   });
 
   it("answers who with a new hello listing the ids it still holds", async () => {
@@ -493,7 +535,12 @@ describe("Worker process with a palm master (raw ROUTER in the test process)", (
   it("started before its master, waits (logged once, no stack) and joins within 1 s of it appearing", async () => {
     const [dbAddress, dispatchAddress] = await freeEndpoints(2);
     const worker = await workerProcess({ dbAddress: dbAddress! });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Until it has found no master (a process start can take seconds on a loaded machine).
+    const waitingSince = Date.now();
+    while (!worker.stderr().includes("master not reachable yet")) {
+      assert.ok(Date.now() - waitingSince < 60_000, "the worker says it waits for its master");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const master = await FakeMaster.start({ dbAddress: dbAddress!, dispatchAddress: dispatchAddress! });
     closers.push(() => master.close());
     const upAt = Date.now();
@@ -545,6 +592,48 @@ describe("Worker stopped while waiting for its master", () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     await worker.stop();
     await assert.rejects(starting, (error) => isPalmError(error, "PALM_ERR_SERVER_STOPPED"));
+  });
+});
+
+describe("Worker start handshake with a palm master", () => {
+  it("resolves start() only once the master welcomed it, saying hello again with backoff until then", async () => {
+    const master = await FakeMaster.start();
+    master.welcomes = false;
+    const worker = new Worker({ name: "w", dbAddress: master.dbAddress, logLevel: "silent" });
+    let started = false;
+    const starting = worker.start().then(() => {
+      started = true;
+    });
+    // Unanswered hellos are repeated (after 250 ms, then 500 ms): start() waits meanwhile.
+    const hellos = await master.until((r) => {
+      const found = r.filter((x) => x.tag === "hello" && x.from === worker.id);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.ok(hellos[1]!.at - hellos[0]!.at >= 200, "the second hello waited for the first one's answer");
+    assert.equal(started, false);
+    await master.welcome(worker.id);
+    await starting;
+    const count = master.received.filter((r) => r.tag === "hello").length;
+    // Welcomed: no more hellos.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(master.received.filter((r) => r.tag === "hello").length, count);
+    await worker.stop();
+    await master.close();
+  });
+
+  it("rejects start() with PALM_ERR_SERVER_STOPPED when stopped before the master welcomed it", async () => {
+    const master = await FakeMaster.start();
+    master.welcomes = false;
+    const worker = new Worker({ name: "w", dbAddress: master.dbAddress, logLevel: "silent" });
+    const starting = worker.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await master.until((r) => r.find((x) => x.tag === "hello" && x.from === worker.id));
+    await worker.stop();
+    const error = await starting;
+    assert.ok(isPalmError(error, "PALM_ERR_SERVER_STOPPED"), String(error));
+    await master.close();
   });
 });
 

@@ -6,6 +6,7 @@ import type { Delivery } from "../../machines/types.js";
 import {
   DISPATCH_CACHE_KEY,
   decodeBeat,
+  decodeCredit,
   decodeHello,
   dispatchTags,
   encodeRevoke,
@@ -39,7 +40,7 @@ export function siblingDispatchAddress(workerPushAddress: string): string {
 
 function isOrder(envelope: unknown): envelope is DispatchOrder {
   const type = (envelope as { type?: unknown } | undefined)?.type;
-  return type === "work" || type === "revoke" || type === "who";
+  return type === "work" || type === "revoke" || type === "welcome" || type === "who";
 }
 
 /**
@@ -93,6 +94,12 @@ export function createDispatchServiceBridge() {
               news([], { type: "beat", worker: beat.id, busy: beat.busy });
               continue;
             }
+          } else if (tag === "credit" && frames.length === 3) {
+            const credit = decodeCredit(frames[2]);
+            if (credit) {
+              news([], { type: "credit", worker, prefetch: credit.prefetch });
+              continue;
+            }
           } else if (tag === "bye" && frames.length === 2) {
             news([], { type: "bye", worker });
             continue;
@@ -127,8 +134,8 @@ export function createDispatchServiceBridge() {
     );
     const sendOrder = async (order: DispatchOrder, messages: PalmMessage[]): Promise<void> => {
       const head = Buffer.from(order.worker, "latin1");
-      if (order.type === "who") {
-        await kept.send([head, dispatchTags.who]);
+      if (order.type === "who" || order.type === "welcome") {
+        await kept.send([head, dispatchTags[order.type]]);
         return;
       }
       if (order.type === "revoke") {

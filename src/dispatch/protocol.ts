@@ -26,12 +26,17 @@ import { pack, unpack } from "msgpackr";
  *   call does not silence it. It may come from another socket than the worker's DEALER (routing id
  *   `<id>#beat`): the worker is named by `WorkerBeat.id`.
  * - `bye`     `[bye]`: the worker is leaving; it holds nothing the master should wait for.
+ * - `credit`  `[credit, pack(WorkerCredit)]`: how many unanswered messages the worker wants to hold now (at
+ *   most its hello's `prefetch`): a worker whose calls are slow asks for fewer, so that it does not sit on
+ *   a queue the others could have run. A hello resets it to `prefetch`.
  *
  * master → worker
  * - `work`    `[work, pack(WorkHeader), frame]`: messages, one codec frame; the k-th message of the frame has
  *   dispatch sequence number `header.seq + k` (per worker, increasing).
  * - `revoke`  `[revoke, pack(Revoke)]`: messages the worker has not started must not be run (they were handed
  *   to another worker while this one was stuck in a long synchronous call).
+ * - `welcome` `[welcome]`: the master registered the worker after its `hello` (sent before any `work`): a
+ *   worker's start resolves on it, so a client started then finds the worker among those given work.
  * - `who`     `[who]`: the master does not know this worker (it restarted): the worker sends `hello` again.
  *
  * Anything else, or a body that does not decode to the shapes below, is a bad frame: counted and dropped.
@@ -48,15 +53,26 @@ export const DISPATCH_CACHE_KEY = "worker_dispatch_address";
  */
 export const DISPATCH_PENDING = "pending";
 
-export type DispatchTag = "hello" | "results" | "beat" | "bye" | "work" | "revoke" | "who";
+export type DispatchTag =
+  | "hello"
+  | "results"
+  | "beat"
+  | "bye"
+  | "credit"
+  | "work"
+  | "revoke"
+  | "welcome"
+  | "who";
 
 const TAGS: ReadonlySet<string> = new Set<DispatchTag>([
   "hello",
   "results",
   "beat",
   "bye",
+  "credit",
   "work",
   "revoke",
+  "welcome",
   "who",
 ]);
 
@@ -66,8 +82,10 @@ export const dispatchTags: Readonly<Record<DispatchTag, Buffer>> = Object.freeze
   results: Buffer.from("results"),
   beat: Buffer.from("beat"),
   bye: Buffer.from("bye"),
+  credit: Buffer.from("credit"),
   work: Buffer.from("work"),
   revoke: Buffer.from("revoke"),
+  welcome: Buffer.from("welcome"),
   who: Buffer.from("who"),
 });
 
@@ -99,6 +117,12 @@ export interface WorkerBeat {
    * message it runs and for how long it has run (ms). Messages after it are not started.
    */
   readonly busy?: { readonly seq: number; readonly ms: number };
+}
+
+/** The body of a `credit` message. */
+export interface WorkerCredit {
+  /** Unanswered messages the worker wants to hold from now on (1 to its hello's `prefetch`). */
+  readonly prefetch: number;
 }
 
 /** The header of a `work` message. */
@@ -211,4 +235,15 @@ export function decodeRevoke(frame: Buffer | undefined): Revoke | undefined {
   const o = unpackObject(frame);
   if (!o || !Array.isArray(o.seqs) || !o.seqs.every((s) => isCount(s))) return undefined;
   return { seqs: o.seqs as number[] };
+}
+
+export function encodeCredit(credit: WorkerCredit): Buffer {
+  return pack(credit);
+}
+
+/** Decodes a `credit` body; undefined if it is malformed. */
+export function decodeCredit(frame: Buffer | undefined): WorkerCredit | undefined {
+  const o = unpackObject(frame);
+  if (!o || !isCount(o.prefetch, 1) || o.prefetch > 100_000) return undefined;
+  return { prefetch: o.prefetch };
 }

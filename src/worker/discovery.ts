@@ -2,8 +2,8 @@ import { CacheClient, type CacheClientOptions } from "../cacheClient.js";
 import { PalmError } from "../errors.js";
 import type { Logger } from "../logger.js";
 
-/** How long each try waits for the master's cache: growing, then steady. */
-const TRY_WAIT_MS = [250, 500, 1000, 2000, 4000];
+/** How long each try waits for the master's answer: growing, then steady. */
+export const TRY_WAIT_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 /** How long to wait before asking again a master that is still binding the address asked for. */
 const PENDING_PAUSE_MS = [10, 20, 50, 100, 200];
 

@@ -6,14 +6,16 @@ import {
   decodeRevoke,
   decodeWorkHeader,
   dispatchTags,
+  encodeCredit,
   encodeHello,
   readTag,
 } from "../dispatch/protocol.js";
-import { remoteErrorText } from "../errors.js";
+import { PalmError, remoteErrorText } from "../errors.js";
 import type { PeerEvent } from "../liveness/peerCount.js";
 import type { PalmMessage } from "../message.js";
 import type { BusyBoard } from "./busyBoard.js";
 import { DeadlineContext } from "./callContext.js";
+import { TRY_WAIT_MS } from "./discovery.js";
 import { limitResultSize } from "./oversized.js";
 
 /** How the runner sends on the worker's DEALER (the dispatch part's socket, while that part runs). */
@@ -71,6 +73,23 @@ const EMPTY = new Uint8Array(0);
  * message itself), and a long call has its turn to itself.
  */
 const TURN_MS = 1;
+/**
+ * A turn with results waiting ends after this long (its results go to the socket) before the next message
+ * starts: should that one be a long synchronous call, it holds back only its own result, not the results
+ * of the quick messages before it. Quick messages still share a turn and a frame.
+ */
+const HAND_OVER_MS = 0.25;
+
+/**
+ * A worker asks to hold about this much work (ms of its synchronous calls, as measured) rather than its
+ * whole `prefetch`: enough to stay busy while results and new work cross the network, little enough that
+ * a slow worker does not sit on messages the others could run (the job's tail).
+ */
+const HOLD_MS = 100;
+/** It never asks for fewer than this: the next message is there when one ends. */
+const MIN_CREDIT = 2;
+/** It tells the master a new credit at most this often. */
+const CREDIT_EVERY_MS = 100;
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -98,17 +117,35 @@ export class DispatchRunner {
   #scheduled = false;
   #stopping = false;
   #settledWaiters: Array<() => void> = [];
+  /** The master's `welcome`: settled once it registered this worker (or the worker stopped first). */
+  readonly #welcome: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+  #welcomed = false;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #helloTries = 0;
   /** Messages handed, started, revoked before they started; results sent. */
   readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
 
   readonly #turnMessages: number;
+  /** Synchronous time per call (ms), a moving average; 0 until the first call. */
+  #callMs = 0;
+  /** The credit last asked for (the hello asks for `prefetch`) and when. */
+  #credit: number;
+  #creditAt = 0;
 
   constructor(options: DispatchRunnerOptions) {
     this.#options = options;
     this.#address = options.address;
+    let resolve = (): void => undefined;
+    let reject = (_error: Error): void => undefined;
+    const promise = new Promise<void>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    this.#welcome = { promise, resolve, reject };
     // Half the credit per turn: the results of one half go back (and the master refills) while the other
     // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
     this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
+    this.#credit = options.prefetch;
   }
 
   get id(): string {
@@ -126,7 +163,7 @@ export class DispatchRunner {
    */
   peer(event: PeerEvent): void {
     if (event === "disconnect") this.#lost = true;
-    else if (event === "handshake" && this.#lost) {
+    else if (event === "handshake" && this.#lost && !this.#stopping) {
       this.#lost = false;
       this.#link?.send(this.hello()).catch(() => undefined);
     }
@@ -155,6 +192,9 @@ export class DispatchRunner {
   hello(): Buffer[] {
     const { id, name, prefetch, heartbeatMs, timeouts } = this.#options;
     const holding = this.holding();
+    // A hello resets the master's view of this worker's credit to its prefetch.
+    this.#credit = prefetch;
+    this.#creditAt = 0;
     return [
       dispatchTags.hello,
       encodeHello({
@@ -171,17 +211,52 @@ export class DispatchRunner {
     ];
   }
 
+  /**
+   * Resolves once the master has registered this worker (its `welcome`): from then on the master hands it
+   * work. Rejects with `PALM_ERR_SERVER_STOPPED` if the worker leaves first.
+   */
+  welcomed(): Promise<void> {
+    return this.#welcome.promise;
+  }
+
   /** The dispatch part's socket is ready: announce this worker and send what waited for it. */
   attach(link: DispatchLink): Promise<void> {
     this.#link = link;
     const hello = link.send(this.hello());
+    this.#awaitWelcome();
     this.#flush();
     return hello;
   }
 
   /** The dispatch part stopped (or crashed): results wait for the next `attach`. */
   detach(link: DispatchLink): void {
-    if (this.#link === link) this.#link = undefined;
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+
+  /** Until the master welcomes this worker, says hello again with backoff (a hello queued on a pipe to an
+   * address the worker moved away from is lost). */
+  #awaitWelcome(): void {
+    if (this.#welcomed || this.#stopping) return;
+    clearTimeout(this.#helloTimer);
+    const waitMs = TRY_WAIT_MS[Math.min(this.#helloTries++, TRY_WAIT_MS.length - 1)]!;
+    this.#helloTimer = setTimeout(() => {
+      this.#helloTimer = undefined;
+      const link = this.#link;
+      if (!link || this.#welcomed || this.#stopping) return;
+      link.send(this.hello()).catch(() => undefined);
+      this.#awaitWelcome();
+    }, waitMs);
+  }
+
+  #onWelcome(): void {
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    if (this.#welcomed) return;
+    this.#welcomed = true;
+    this.#welcome.resolve();
   }
 
   /** Takes one multipart message from the master. Never throws: what it cannot read is `bad`. */
@@ -196,8 +271,12 @@ export class DispatchRunner {
         this.#revoke(revoke.seqs);
         return { kind: "control" };
       }
+      case "welcome":
+        this.#onWelcome();
+        return { kind: "control" };
       case "who":
-        this.#link?.send(this.hello()).catch(() => undefined);
+        // A worker that is leaving (its `bye` sent or on its way) does not announce itself again.
+        if (!this.#stopping) this.#link?.send(this.hello()).catch(() => undefined);
         return { kind: "control" };
       default:
         return { kind: "bad", reason: tag ? `unexpected "${tag}" from the master` : "unknown tag" };
@@ -249,14 +328,21 @@ export class DispatchRunner {
   }
 
   /**
-   * One turn: start messages in dispatch order until the turn has run `TURN_MS` or half the credit (a long
-   * synchronous call ends its turn by itself), then send every result finished since the last turn.
+   * One turn: start messages in dispatch order until the turn has run `TURN_MS` (`HAND_OVER_MS` once
+   * results wait) or half the credit (a long synchronous call ends its turn by itself), then send every
+   * result finished since the last turn.
    */
   readonly #tick = (): void => {
     this.#scheduled = false;
-    const turnStarted = Date.now();
+    const turnStarted = performance.now();
     let ran = 0;
     while (!this.#stopping && this.#head < this.#pending.length) {
+      if (ran > 0) {
+        if (ran >= this.#turnMessages) break;
+        const elapsed = performance.now() - turnStarted;
+        // Results waiting: they go out (the turn ends) before the next call, which may be a long one.
+        if (elapsed >= TURN_MS || (elapsed >= HAND_OVER_MS && this.#out.length > 0)) break;
+      }
       const held = this.#pending[this.#head++]!;
       if (this.#head === this.#pending.length) {
         this.#pending = [];
@@ -266,11 +352,26 @@ export class DispatchRunner {
         this.#head = 0;
       }
       this.#start(held);
-      if (++ran >= this.#turnMessages || Date.now() - turnStarted >= TURN_MS) break;
+      ran++;
     }
     this.#flush();
+    this.#askCredit();
     if (!this.#stopping && this.#head < this.#pending.length) this.#schedule();
   };
+
+  /** Tells the master how much work to hold now, when that changed by a quarter or more since it was told. */
+  #askCredit(): void {
+    const link = this.#link;
+    if (!link || this.#callMs === 0 || this.#stopping) return;
+    const want = Math.max(MIN_CREDIT, Math.min(this.#options.prefetch, Math.ceil(HOLD_MS / this.#callMs)));
+    const told = this.#credit;
+    if (want === told || (want > told * 0.75 && want < told * 1.25)) return;
+    const now = performance.now();
+    if (now - this.#creditAt < CREDIT_EVERY_MS) return;
+    this.#credit = want;
+    this.#creditAt = now;
+    link.send([dispatchTags.credit, encodeCredit({ prefetch: want })]).catch(() => undefined);
+  }
 
   #start(held: Held): void {
     const { seq, message, deadlineAt } = held;
@@ -290,10 +391,13 @@ export class DispatchRunner {
     const board = this.#options.board;
     board?.enter(seq);
     let results: PalmMessage[] | Promise<PalmMessage[]>;
+    const startedAt = performance.now();
     try {
       results = this.#options.run(message, context);
     } finally {
       board?.leave();
+      const ms = performance.now() - startedAt;
+      this.#callMs = this.#callMs === 0 ? ms : this.#callMs + (ms - this.#callMs) * 0.125;
     }
     if (!isPromise<PalmMessage[]>(results)) {
       context.dispose();
@@ -357,12 +461,25 @@ export class DispatchRunner {
     for (const wake of waiters) wake();
   }
 
+  /** Stops waiting for the master's `welcome` (the worker stops): `welcomed()` rejects; nothing new starts. */
+  abandon(): void {
+    this.#stopping = true;
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    if (this.#welcomed) return;
+    this.#welcomed = true;
+    this.#welcome.promise.catch(() => undefined);
+    this.#welcome.reject(
+      new PalmError("PALM_ERR_SERVER_STOPPED", "The worker was stopped before its master welcomed it"),
+    );
+  }
+
   /**
    * Leaves: starts nothing more, waits (at most `waitMs`) for the calls under way and their results to go
    * out, then says `bye`, so the master hands what this worker did not start to others at once.
    */
   async leave(waitMs: number): Promise<void> {
-    this.#stopping = true;
+    this.abandon();
     this.#pending = [];
     this.#head = 0;
     let timer: NodeJS.Timeout | undefined;

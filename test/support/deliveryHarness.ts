@@ -72,6 +72,8 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
     beat: (id: string, busy?: { seq: number; ms: number }) =>
       deliver([], PARTS.dispatch, { type: "beat", worker: id, busy }),
     bye: (id: string) => deliver([], PARTS.dispatch, { type: "bye", worker: id }),
+    credit: (id: string, prefetch: number) =>
+      deliver([], PARTS.dispatch, { type: "credit", worker: id, prefetch }),
     /** Results from a palm worker (`worker`) or, without one, from the worker PULL (pylm workers). */
     results: (worker: string | undefined, ...ids: string[]) => {
       const messages = ids.map((id) => createMessage({ id, function: "server.f", payload: Buffer.from(id) }));
@@ -89,9 +91,13 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
       }
       return out;
     },
-    orders: (type: DispatchOrder["type"]) =>
+    /** Orders routed to Dispatch, of one type or (none given) all, in order. */
+    orders: (type?: DispatchOrder["type"]) =>
       routes()
-        .filter((e) => e.to === PARTS.dispatch && (e.envelope as DispatchOrder).type === type)
+        .filter(
+          (e) =>
+            e.to === PARTS.dispatch && (type === undefined || (e.envelope as DispatchOrder).type === type),
+        )
         .map((e) => e.envelope as DispatchOrder),
     /** What went to the publisher. */
     published: () =>
