@@ -5,28 +5,18 @@
  * by id, then measures `roundTrips` sequential round trips. Reports one `exit` line with the result.
  * Configuration: a {@link BaselineClientConfig} as JSON in argv[2].
  */
+
 import { performance } from "node:perf_hooks";
 import { Push, Subscriber } from "zeromq";
 import { type BenchMessage, decodeFrame, ECHO_FUNCTION, PROBE_FUNCTION } from "./baseline-codec.js";
 import { type BaselineClientConfig, readBenchConfig } from "./baseline-config.js";
 import { createOutbox } from "./baseline-outbox.js";
 import { cpuMs, failBenchProcess, onStopRequest, peakRssKb, report, runBenchMain } from "./bench-child.js";
-import { percentile, sortedAscending } from "./stats.js";
+import { type ClientFigures, clientFigures } from "./client-figures.js";
+import { sortedAscending } from "./stats.js";
 
 /** What the client measured; the runner adds the processes' peak RSS. */
-export interface BaselineClientResult {
-  readonly msgPerSec: number;
-  readonly seconds: number;
-  readonly sent: number;
-  readonly received: number;
-  readonly distinct: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly evalP50Us: number;
-  readonly evalP99Us: number;
-  /** Every measured sequential round trip, ascending, µs. */
-  readonly roundTripsUs: number[];
-}
+export type BaselineClientResult = ClientFigures;
 
 const PROBE_INTERVAL_MS = 100;
 const IDLE_POLL_MS = 50;
@@ -182,18 +172,7 @@ async function main(): Promise<void> {
   onResult = () => undefined;
   const sorted = sortedAscending(rtts);
 
-  const result: BaselineClientResult = {
-    msgPerSec: seconds > 0 ? distinct / seconds : 0,
-    seconds,
-    sent: messages,
-    received,
-    distinct,
-    lost: messages - distinct,
-    duplicated: received - distinct,
-    evalP50Us: percentile(sorted, 50),
-    evalP99Us: percentile(sorted, 99),
-    roundTripsUs: sorted,
-  };
+  const result: BaselineClientResult = clientFigures({ sent: messages, received, distinct, seconds }, sorted);
   closing = true;
   releaseStdin();
   results.close();

@@ -1,6 +1,6 @@
 /**
  * Loaded into every bench process by `palm bench --hops` (`node --import`): notes the time of every
- * ZeroMQ send and receive on the PUSH, PULL, PUB/XPUB and SUB sockets (CLOCK_MONOTONIC, which every process
+ * ZeroMQ send and receive on the PUSH, PULL, PUB/XPUB, SUB, ROUTER and DEALER sockets (CLOCK_MONOTONIC, which every process
  * on the machine shares, in µs) and writes them to `<PALM_BENCH_HOPS_DIR>/<role>-<pid>.json` when the
  * process exits, for `hops.ts` to follow each sequential round trip from socket to socket.
  */
@@ -20,7 +20,8 @@ if (dir) {
     send(this: zmq.Socket, message: unknown): Promise<void>;
     receive(this: zmq.Socket): Promise<Buffer[]>;
   };
-  for (const socketClass of [zmq.Push, zmq.Pull, zmq.Publisher, zmq.XPublisher, zmq.Subscriber]) {
+  const classes = [zmq.Push, zmq.Pull, zmq.Publisher, zmq.XPublisher, zmq.Subscriber, zmq.Router, zmq.Dealer];
+  for (const socketClass of classes) {
     const name = socketClass.name;
     // Own properties of each class: the native base's methods are read-only.
     Object.defineProperty(socketClass.prototype, "send", {

@@ -63,19 +63,20 @@ export function summarizeHops(dir: string, roundTrips: number): HopSummary | und
   const whole: number[] = [];
   for (const start of sends.slice(-roundTrips)) {
     const t: number[] = [start[0]];
+    // To and from the workers: PUSH/PULL (a pylm-style pool, the baseline) or palm's dispatch ROUTER/DEALER.
     const m1 = next(m, t[0]!, "recv", /Pull/);
-    const m2 = m1 && next(m, m1[0], "send", /Push/);
+    const m2 = m1 && next(m, m1[0], "send", /Push|Router/);
     if (!m2) continue;
     let w3: HopEvent | undefined;
     let w4: HopEvent | undefined;
     for (const w of workers) {
-      const r = next(w, m2[0], "recv", /Pull/);
+      const r = next(w, m2[0], "recv", /Pull|Dealer/);
       if (r && (!w3 || r[0] < w3[0])) {
         w3 = r;
-        w4 = next(w, r[0], "send", /Push/);
+        w4 = next(w, r[0], "send", /Push|Dealer/);
       }
     }
-    const m5 = w4 && next(m, w4[0], "recv", /Pull/);
+    const m5 = w4 && next(m, w4[0], "recv", /Pull|Router/);
     const m6 = m5 && next(m, m5[0], "send", /Publisher/);
     const c7 = m6 && next(c, m6[0], "recv", /Subscriber/);
     if (!w3 || !m6 || !c7) continue;

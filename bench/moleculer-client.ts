@@ -4,7 +4,9 @@
  * sequential calls. Reports one `exit` line with the result.
  * Configuration: a {@link MoleculerClientConfig} as JSON in argv[2].
  */
+
 import { cpuMs, failBenchProcess, onStopRequest, peakRssKb, report, runBenchMain } from "./bench-child.js";
+import { type ClientFigures, clientFigures, timeRoundTrips } from "./client-figures.js";
 import {
   createBroker,
   MOLECULER_MASTER_ACTION,
@@ -12,21 +14,9 @@ import {
   type MoleculerParams,
   readMoleculerConfig,
 } from "./moleculer-config.js";
-import { percentile, sortedAscending } from "./stats.js";
 
 /** What the caller measured; the runner adds the processes' peak RSS. */
-export interface MoleculerClientResult {
-  readonly msgPerSec: number;
-  readonly seconds: number;
-  readonly sent: number;
-  readonly received: number;
-  readonly distinct: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly evalP50Us: number;
-  readonly evalP99Us: number;
-  /** Every measured round trip, ascending, µs. */
-  readonly roundTripsUs: number[];
+export interface MoleculerClientResult extends ClientFigures {
   readonly jobCpuMs: number;
 }
 
@@ -79,27 +69,14 @@ async function main(): Promise<void> {
   const { received, distinct, seconds } = await job(messages);
   const jobCpuMs = cpuMs() - jobCpuFrom;
 
-  const rtts: number[] = [];
   const params: MoleculerParams = { i: 0, p };
-  for (let k = -roundTripWarmup; k < roundTrips; k++) {
-    const started = performance.now();
-    await broker.call(MOLECULER_MASTER_ACTION, params);
-    if (k >= 0) rtts.push((performance.now() - started) * 1000);
-  }
-  const sorted = sortedAscending(rtts);
+  const sorted = await timeRoundTrips(roundTripWarmup, roundTrips, () =>
+    broker.call(MOLECULER_MASTER_ACTION, params),
+  );
   releaseStdin();
   await broker.stop();
   const result: MoleculerClientResult = {
-    msgPerSec: seconds > 0 ? distinct / seconds : 0,
-    seconds,
-    sent: messages,
-    received,
-    distinct,
-    lost: messages - distinct,
-    duplicated: received - distinct,
-    evalP50Us: percentile(sorted, 50),
-    evalP99Us: percentile(sorted, 99),
-    roundTripsUs: sorted,
+    ...clientFigures({ sent: messages, received, distinct, seconds }, sorted),
     jobCpuMs,
   };
   report({ type: "exit", role: "client", maxRssKb: peakRssKb(), cpuMs: cpuMs(), result });

@@ -4,6 +4,7 @@
  * calls. In a soak (`durationMs` > 0) it runs jobs back to back for that long instead. Reports one `exit`
  * line with the result. Configuration: a {@link PalmClientConfig} as JSON in argv[2].
  */
+
 import { Client } from "../actors/client.js";
 import { isPalmError } from "../src/errors.js";
 import {
@@ -15,23 +16,12 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
+import { type ClientFigures, clientFigures, timeRoundTrips } from "./client-figures.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
-import { percentile, sortedAscending } from "./stats.js";
 
 /** What the client measured; the runner adds the processes' peak RSS. */
-export interface PalmClientResult {
-  readonly msgPerSec: number;
-  readonly seconds: number;
-  readonly sent: number;
-  readonly received: number;
-  readonly distinct: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly evalP50Us: number;
-  readonly evalP99Us: number;
-  /** Every measured sequential round trip, ascending, µs. */
-  readonly roundTripsUs: number[];
+export interface PalmClientResult extends ClientFigures {
   /** Soak only: jobs run back to back. */
   readonly jobs: number;
   /** CPU time the client used during the measured job(s), in ms. */
@@ -131,28 +121,13 @@ async function main(): Promise<void> {
   const jobCpuMs = cpuMs() - jobCpuFrom;
   report({ type: "phase", name: "job-end" });
   // Sequential round trips: one `eval` at a time, timed from the call to its result.
-  const rtts: number[] = [];
   const one = Buffer.alloc(payload, 0x61);
-  for (let k = -roundTripWarmup; k < roundTrips; k++) {
-    const started = performance.now();
-    await client.eval(BENCH_FUNCTION, one);
-    if (k >= 0) rtts.push((performance.now() - started) * 1000);
-  }
-  const sorted = sortedAscending(rtts);
+  const sorted = await timeRoundTrips(roundTripWarmup, roundTrips, () => client.eval(BENCH_FUNCTION, one));
   stopSampling();
   releaseStdin();
   await client.stop();
   const result: PalmClientResult = {
-    msgPerSec: total.seconds > 0 ? total.distinct / total.seconds : 0,
-    seconds: total.seconds,
-    sent,
-    received: total.received,
-    distinct: total.distinct,
-    lost: sent - total.distinct,
-    duplicated: total.duplicated,
-    evalP50Us: percentile(sorted, 50),
-    evalP99Us: percentile(sorted, 99),
-    roundTripsUs: sorted,
+    ...clientFigures({ ...total, sent }, sorted),
     jobs,
     jobCpuMs,
   };

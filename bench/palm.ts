@@ -4,27 +4,25 @@
  */
 import { freeEndpoints } from "../src/testing/ports.js";
 import type { BenchReport } from "./bench-child.js";
-import { BenchProcess, benchEntryArgs } from "./bench-process.js";
+import type { BenchProcess } from "./bench-process.js";
+import {
+  type ClusterRunOptions,
+  type ClusterRunResult,
+  clusterRunSettings,
+  withCluster,
+} from "./cluster-run.js";
 import type { PalmClientResult } from "./palm-client.js";
 import type { PalmClientConfig, PalmEndpoints, PalmMasterConfig, PalmWorkerConfig } from "./palm-config.js";
-import { checkCount, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
+import { checkCount, START_TIMEOUT_MS } from "./run-support.js";
 
-/** Options of {@link runPalm}. */
-export interface PalmRunOptions {
+/** Options of {@link runPalm} (`idleTimeoutMs`: 5000; `timeoutMs`: 600000 + `durationMs`). */
+export interface PalmRunOptions extends ClusterRunOptions {
   /** Messages of the measured job (per job, in a soak). */
   readonly messages: number;
   /** Worker processes. */
   readonly workers: number;
   /** Payload size in bytes; at least 4 (the first 4 carry the message's index). */
   readonly payload: number;
-  /** Messages of a job run before the measured one (JIT warm-up), not counted. @default 0 */
-  readonly warmup?: number;
-  /** Sequential `eval` round trips measured after the job. @default 2000 */
-  readonly roundTrips?: number;
-  /** `eval` round trips made before those and not measured (warm-up). @default 0 */
-  readonly roundTripWarmup?: number;
-  /** The job gives up after this long without a result; what did not arrive is `lost`. @default 5000 */
-  readonly idleTimeoutMs?: number;
   /** Messages the client's job may have in flight (`ClientOptions.window`). @default 1000 */
   readonly window?: number;
   /** Soak: run jobs back to back for this long (ms) and sample every process's RSS. @default 0 */
@@ -35,10 +33,6 @@ export interface PalmRunOptions {
   readonly workerBlockUs?: readonly number[];
   /** Run the master with its live inspector on and a page connected. @default false */
   readonly inspect?: boolean;
-  /** The run fails when the client has not finished after this long. @default 600000 + durationMs */
-  readonly timeoutMs?: number;
-  /** Called with every process the run starts, as soon as it is started. */
-  readonly onSpawn?: (process: { readonly role: string; readonly pid: number }) => void;
 }
 
 /** One RSS sample of a soak. */
@@ -54,25 +48,8 @@ export interface RssSample {
 }
 
 /** What {@link runPalm} measured. */
-export interface PalmRunResult {
-  /** Distinct results per second of the job, from its start to its last result. */
-  readonly msgPerSec: number;
-  /** Median sequential `eval` round trip, in microseconds. */
-  readonly evalP50Us: number;
-  /** 99th percentile sequential `eval` round trip, in microseconds. */
-  readonly evalP99Us: number;
-  /** Every measured sequential round trip, ascending, µs. */
-  readonly roundTripsUs: number[];
-  /** Messages sent whose result never arrived. */
-  readonly lost: number;
-  /** Results received more than once. */
-  readonly duplicated: number;
+export interface PalmRunResult extends ClusterRunResult {
   readonly sent: number;
-  readonly received: number;
-  /** Peak RSS of each process in MB (`worker`: the largest over all workers). */
-  readonly peakRssMb: { readonly master: number; readonly worker: number; readonly client: number };
-  /** Duration of the measured job(s), in seconds. */
-  readonly seconds: number;
   /** The master's `start()` until every part was ready, in ms (as the master process measured it). */
   readonly masterStartMs: number;
   /** The master's in-flight ledger at the end: duplicates dropped, messages redelivered. */
@@ -105,21 +82,12 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
   checkCount("messages", messages, 1);
   checkCount("workers", workers, 1);
   checkCount("payload", payload, 4);
-  const warmup = options.warmup ?? 0;
-  const roundTrips = options.roundTrips ?? 2000;
-  const roundTripWarmup = options.roundTripWarmup ?? 0;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 5000;
   const window = options.window ?? 1000;
   const durationMs = options.durationMs ?? 0;
   const rssSampleMs = options.rssSampleMs ?? (durationMs > 0 ? 1000 : 0);
-  const timeoutMs = options.timeoutMs ?? 600_000 + durationMs;
-  checkCount("warmup", warmup, 0);
-  checkCount("roundTrips", roundTrips, 0);
-  checkCount("roundTripWarmup", roundTripWarmup, 0);
-  checkCount("idleTimeoutMs", idleTimeoutMs, 1);
   checkCount("window", window, 1);
   checkCount("durationMs", durationMs, 0);
-  checkCount("timeoutMs", timeoutMs, 1);
+  const settings = clusterRunSettings(options, { idleTimeoutMs: 5000, timeoutMs: 600_000 + durationMs });
 
   const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
   const endpoints: PalmEndpoints = {
@@ -129,16 +97,8 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     workerPush: workerPush!,
     db: db!,
   };
-  const processes: BenchProcess[] = [];
-  const start = (role: string, entry: string, config: unknown): BenchProcess => {
-    const started = BenchProcess.start(`palm ${role}`, benchEntryArgs(entry), config);
-    processes.push(started);
-    options.onSpawn?.({ role, pid: started.pid });
-    return started;
-  };
-
-  try {
-    const master = start("master", "palm-master", {
+  return withCluster("palm", options.onSpawn, async (cluster) => {
+    const master = cluster.start("master", "palm-master", {
       endpoints,
       workers,
       rssSampleMs,
@@ -146,7 +106,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
-      start(`worker ${i + 1}`, "palm-worker", {
+      cluster.start(`worker ${i + 1}`, "palm-worker", {
         endpoints,
         name: `w${i + 1}`,
         rssSampleMs,
@@ -155,19 +115,14 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     );
     const servers = [master, ...workerProcesses];
     // Every worker heard by the master (its first heartbeat) before the client starts.
-    await Promise.race([
-      master.report("workers", START_TIMEOUT_MS),
-      ...servers.map((server) => server.failsOnExit()),
-    ]);
-    const client = start("client", "palm-client", {
+    await cluster.race(servers, master.report("workers", START_TIMEOUT_MS));
+    const { timeoutMs, ...clientSettings } = settings;
+    const client = cluster.start("client", "palm-client", {
       endpoints,
       messages,
-      warmup,
       payload,
-      roundTrips,
-      roundTripWarmup,
-      idleTimeoutMs,
       window,
+      ...clientSettings,
       durationMs,
       rssSampleMs,
     } satisfies PalmClientConfig);
@@ -180,17 +135,17 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         marks.set(name, Promise.all(servers.map((server) => server.mark(name))));
       }
     });
-    const clientExit = await Promise.race([
-      client.report("exit", timeoutMs),
-      ...servers.map((server) => server.failsOnExit()),
-    ]);
-    const [jobStart, jobEnd] = await Promise.all([marks.get("job-start"), marks.get("job-end")]);
+    let jobStart: number[] | undefined;
+    let jobEnd: number[] | undefined;
+    const { result, clientExit, serverExits, figures } = await cluster.finish<PalmClientResult>(
+      servers,
+      client,
+      timeoutMs,
+      async () => {
+        [jobStart, jobEnd] = await Promise.all([marks.get("job-start"), marks.get("job-end")]);
+      },
+    );
     const jobCpu = (i: number) => (jobEnd?.[i] ?? Number.NaN) - (jobStart?.[i] ?? Number.NaN);
-    for (const server of servers) server.requestStop();
-    const serverExits = await Promise.all(servers.map((server) => server.report("exit", STOP_TIMEOUT_MS)));
-    await Promise.all(processes.map((p) => p.exitsWithin(STOP_TIMEOUT_MS)));
-
-    const result = clientExit["result"] as PalmClientResult;
     const masterExit = serverExits[0]!;
     const ledger = (masterExit["ledger"] ?? {}) as {
       duplicates?: number;
@@ -198,20 +153,8 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       failed?: number;
     };
     return {
-      msgPerSec: result.msgPerSec,
-      evalP50Us: result.evalP50Us,
-      evalP99Us: result.evalP99Us,
-      roundTripsUs: result.roundTripsUs,
-      lost: result.lost,
-      duplicated: result.duplicated,
+      ...figures,
       sent: result.sent,
-      received: result.received,
-      peakRssMb: {
-        master: rssMb(masterExit),
-        worker: Math.max(...serverExits.slice(1).map(rssMb)),
-        client: rssMb(clientExit),
-      },
-      seconds: result.seconds,
       masterStartMs: numberField(ready, "startMs"),
       masterLedger: {
         duplicates: ledger.duplicates ?? 0,
@@ -231,9 +174,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       rss: { master: samples(master), worker: samples(workerProcesses[0]!), client: samples(client) },
       jobs: result.jobs,
     };
-  } finally {
-    await Promise.all(processes.map((p) => p.kill(KILL_GRACE_MS)));
-  }
+  });
 }
 
 function samples(process: BenchProcess): RssSample[] {

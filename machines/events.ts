@@ -16,6 +16,8 @@ export type BridgeEvent =
 /** Events the router (or the server) sends to a part. */
 export type ControlEvent =
   | { type: "part.deliver"; delivery: Delivery }
+  /** Several deliveries at once, in order, for a part whose machine accepts them (see the router's ledger). */
+  | { type: "part.deliverAll"; deliveries: Delivery[]; count: number }
   | { type: "part.feedback"; ticket: number; messages: PalmMessage[] }
   | { type: "part.pause" }
   | { type: "part.resume" }
@@ -82,6 +84,11 @@ export const partEvents = {
   badFrame: (count: number, reason: string): BridgeEvent => ({ type: "part.badFrame", count, reason }),
   fault: (error: unknown): BridgeEvent => ({ type: "part.fault", error }),
   deliver: (delivery: Delivery): ControlEvent => ({ type: "part.deliver", delivery }),
+  deliverAll: (deliveries: Delivery[]): ControlEvent => {
+    let count = 0;
+    for (const delivery of deliveries) count += delivery.messages.length;
+    return { type: "part.deliverAll", deliveries, count };
+  },
   feedback: (ticket: number, messages: PalmMessage[]): ControlEvent => ({
     type: "part.feedback",
     ticket,

@@ -4,18 +4,22 @@ import { createPartMachine, initialPartContext, type PartContext, partSetup } fr
 
 type Args = { context: PartContext; event: PartEvent };
 
-/** How many messages a `part.deliver` event carries (0 for any other event). */
+/** How many messages a `part.deliver` or `part.deliverAll` event carries (0 for any other event). */
 function delivered(event: PartEvent): number {
-  return event.type === "part.deliver" ? event.delivery.messages.length : 0;
+  if (event.type === "part.deliver") return event.delivery.messages.length;
+  return event.type === "part.deliverAll" ? event.count : 0;
 }
 
 /** The actions and guards of the non-blocking outbound part, on top of `partSetup`. */
 const outboundSetup = partSetup.extend({
   actions: {
     enqueue: ({ context, event }: Args) => {
-      if (event.type !== "part.deliver") return;
-      context.queue.push(event.delivery);
-      context.queuedMessages += event.delivery.messages.length;
+      if (event.type === "part.deliver") context.queue.push(event.delivery);
+      else if (event.type !== "part.deliverAll") return;
+      // The router's array is this part's now: an empty queue takes it as it is.
+      else if (context.queue.length === 0) context.queue = event.deliveries;
+      else for (const delivery of event.deliveries) context.queue.push(delivery);
+      context.queuedMessages += delivered(event);
     },
     holdBack: ({ context }: Args) => {
       context.pressured = true;
@@ -88,6 +92,10 @@ export const outboundPartMachine = createPartMachine<typeof outboundSetup>(outbo
       { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
       { actions: "enqueue" },
     ],
+    "part.deliverAll": [
+      { guard: "overflows", actions: ["enqueue", "holdBack", "askHoldBack"] },
+      { actions: "enqueue" },
+    ],
   },
   states: {
     connecting: {
@@ -118,6 +126,8 @@ export const outboundPartMachine = createPartMachine<typeof outboundSetup>(outbo
           },
           { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
         ],
+        // What the router held while this part was sending: it holds the feeders back for that itself.
+        "part.deliverAll": { target: "sending", actions: ["enqueue", "send", "emptyQueue"] },
       },
     },
     sending: {

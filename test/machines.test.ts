@@ -285,6 +285,7 @@ interface FakePart {
   route?: string;
   block?: boolean;
   restart?: RestartType;
+  highWater?: number;
 }
 
 /** The router with fake parts (part machines on fake bridges), a simulated clock and no jitter. */
@@ -298,7 +299,7 @@ function runRouter(parts: FakePart[], policy: Partial<SupervisionPolicy> = {}, a
     block: p.block === true,
     restart: p.restart ?? "permanent",
     logic: machines[p.kind].provide({ actors: { bridge: fake.bridge } }),
-    input: { name: p.name, role: roleOf(p.kind), partType: p.kind },
+    input: { name: p.name, role: roleOf(p.kind), partType: p.kind, highWater: p.highWater },
   }));
   const fullPolicy: SupervisionPolicy = {
     ...DEFAULT_SUPERVISION,
@@ -398,18 +399,47 @@ describe("the router with fake parts", () => {
     assert.equal(r.fake.instances("Push"), 2);
     assert.equal(r.record("Push").status, "starting");
     r.fake.emit("Push", partEvents.ready());
-    // The first held delivery goes out at once; the next queues behind the pending send.
-    assert.deepEqual(sendTags(r.fake, "Push"), [["a"]]);
-    r.fake.emit("Push", partEvents.sent(1, 1));
-    assert.deepEqual(sendTags(r.fake, "Push"), [["a"], ["b", "c"]]);
+    // Everything held goes out at once, as one send of its deliveries in order, their seqs kept.
+    assert.deepEqual(sendTags(r.fake, "Push"), [["a", "b", "c"]]);
     assert.deepEqual(
       r.sends("Push").map((d) => d.seq),
       [1, 2],
     );
-    r.fake.emit("Push", partEvents.sent(2, 2));
+    r.fake.emit("Push", partEvents.sent(2, 3));
     assert.equal(r.record("Push").pendingMessages, 0);
     assert.equal(r.record("Push").restarts, 1);
     assert.ok(r.emitted.some((e) => e.type === "part.restarted" && e.part === "Push"));
+  });
+
+  it("holds what comes for a part while it sends and hands it over as one event with the acknowledgement", () => {
+    const r = runRouter([
+      { name: "Pull", kind: "inbound", route: "Push" },
+      { name: "Push", kind: "outbound", highWater: 3 },
+    ]);
+    const delivers = () => r.fake.commandsOf("Push", "bridge.send").length;
+    r.fake.emit("Pull", partEvents.received(messages("a")));
+    assert.deepEqual(sendTags(r.fake, "Push"), [["a"]], "a lone message goes out at once");
+    for (const tag of ["b", "c", "d"]) r.fake.emit("Pull", partEvents.received(messages(tag)));
+    assert.equal(delivers(), 1, "nothing more is handed while the send is pending");
+    assert.equal(r.record("Push").heldMessages, 3);
+    assert.equal(r.fake.commandsOf("Pull", "bridge.pause").length, 0, "at highWater, not past it");
+    r.fake.emit("Pull", partEvents.received(messages("e")));
+    assert.equal(
+      r.fake.commandsOf("Pull", "bridge.pause").length,
+      1,
+      "past highWater the feeder is held back",
+    );
+    r.fake.emit("Push", partEvents.sent(1, 1));
+    assert.deepEqual(sendTags(r.fake, "Push"), [["a"], ["b", "c", "d", "e"]], "the held ones, as one send");
+    assert.deepEqual(
+      r.sends("Push").map((d) => d.seq),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(r.record("Push").heldMessages, 0);
+    assert.equal(r.fake.commandsOf("Pull", "bridge.resume").length, 1, "handed over: the feeder resumes");
+    r.fake.emit("Push", partEvents.sent(5, 4));
+    assert.equal(r.record("Push").pendingMessages, 0);
+    assert.equal(r.child("Push")?.getSnapshot().context.messagesOut, 5);
   });
 
   it("pauses the feeders of a restarting part past its default highWater and resumes them once it is ready", () => {
@@ -449,9 +479,10 @@ describe("the router with fake parts", () => {
     assert.equal(r.fake.commandsOf("PullB", "bridge.resume").length, 1, "PullB resumed");
     assert.equal(r.record("PullA").pressure.size, 0);
     // The backlog goes out in order: nothing held back was lost.
-    const delivered = r.sends("Push");
-    assert.equal(delivered.length, 1, "one send at a time");
+    assert.equal(r.fake.commandsOf("Push", "bridge.send").length, 1, "the backlog goes out as one send");
+    assert.equal(r.sends("Push").length, batches + 1, "of every delivery held");
     r.fake.emit("Push", partEvents.sent(batches + 1, DEFAULT_HIGH_WATER + 1));
+    assert.equal(r.fake.commandsOf("PullA", "bridge.pause").length, 1, "and is not held back again");
     const tags = sendTags(r.fake, "Push").flat();
     assert.equal(tags.length, DEFAULT_HIGH_WATER + 1);
     assert.equal(tags[0], "m-0");
@@ -479,10 +510,8 @@ describe("the router with fake parts", () => {
             ? c.command.deliveries.map((d) => [d.seq, ...tagsOf(d.messages)].join(":"))
             : [],
         );
-    assert.deepEqual(redelivered(), ["2:b"]);
-    r.fake.emit("Push", partEvents.sent(2, 1));
     assert.deepEqual(redelivered(), ["2:b", "3:c"], "only what was not acknowledged, in order, seqs kept");
-    r.fake.emit("Push", partEvents.sent(3, 1));
+    r.fake.emit("Push", partEvents.sent(3, 2));
     assert.equal(r.record("Push").pendingMessages, 0);
   });
 

@@ -78,11 +78,22 @@ describe("generated path tests", () => {
       {
         Pull: [],
         // A PUSH never receives, so neither a bad frame nor what a two-way part (a Dispatch ROUTER) passes on.
+        // The router hands an outbound part one delivery only while it is idle and holds the rest until its
+        // send completes, then hands them over as one `part.deliverAll` (test/machines.test.ts drives that
+        // on fake bridges): so no delivery reaches it while sending, its queue is empty when a send
+        // completes, and the test, which causes deliveries one by one, never causes a `part.deliverAll`.
         Push: [
           "running.connecting|part.ready|0",
           "running.connecting|part.ready|1",
           "running|part.badFrame|0",
           "running|part.received|0",
+          "running|part.deliver|0",
+          "running|part.deliver|1",
+          "running.sending|part.sent|0",
+          "running.sending|part.sent|1",
+          "running|part.deliverAll|0",
+          "running|part.deliverAll|1",
+          "running.idle|part.deliverAll|0",
         ].sort(),
       },
       { Push: ["running|part.heartbeat|0"] },

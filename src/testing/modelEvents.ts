@@ -14,7 +14,7 @@ function two(tag: string): PalmMessage[] {
 /**
  * The events `partModel` tries on palm's part machines, with payloads that fit the part's context: the
  * bridge's (ready, received, sent, blocked, replied, bad frames, faults, a publisher's heartbeat timer; an HTTP part's open, request,
- * answered, posted), the router's (deliver, feedback for the current and for a stale ticket, pause,
+ * answered, posted), the router's (deliver, deliver all held, feedback for the current and for a stale ticket, pause,
  * resume) and the faults a test injects (crash, exit).
  */
 export function modelEvents(snapshot: { value: unknown; context: any }): AnyEventObject[] {
@@ -25,6 +25,11 @@ export function modelEvents(snapshot: { value: unknown; context: any }): AnyEven
     partEvents.deliver({ seq: 1, messages: one("out"), origin: undefined, ticket: 0 }),
     // Two at once: past a `highWater` of 1 even from an empty queue.
     partEvents.deliver({ seq: 1, messages: two("out"), origin: undefined, ticket: 0 }),
+    // What the router held for a part while it sent, handed over at once.
+    partEvents.deliverAll([
+      { seq: 1, messages: one("held"), origin: undefined, ticket: 0 },
+      { seq: 2, messages: one("held"), origin: undefined, ticket: 0 },
+    ]),
     partEvents.sent(1, 1, one("answer")),
     partEvents.blocked(),
     partEvents.replied(),
