@@ -1,5 +1,6 @@
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
+import { InspectionTap } from "./inspector/InspectionTap.js";
 import { checkInspectOptions, type InspectOptions } from "./inspector/inspectOptions.js";
 import { messageHop } from "./inspector/messageHop.js";
 import { TraceRecorder } from "./inspector/TraceRecorder.js";
@@ -61,10 +62,10 @@ interface RouterView {
 
 /**
  * Feeds a server's live inspector: snapshots from `server.parts()` and the router, lifecycle events from
- * the router, state changes and message hops from xstate's inspection API (`observe`, given to the
- * router's `createActor` only when an inspector is on — with none, nothing is observed and the hot path
- * pays nothing). Message hops are followed only while a page is connected or a trace is recorded, and at
- * most `maxHopsPerSecond` of them.
+ * the router, state changes and message hops from xstate's inspection API. That API costs every actor
+ * event while subscribed, so it is subscribed (see {@link InspectionTap}) only while a page is connected
+ * or a trace is recorded, and shut for the rest of each 200 ms window once `maxHopsPerSecond`'s share of
+ * hops is taken: a busy server pays for the hops shown, not for every message.
  */
 export class ServerInspection implements InspectorSource {
   readonly #server: InspectedServer;
@@ -84,26 +85,63 @@ export class ServerInspection implements InspectorSource {
   #windowStart = 0;
   #hopsLeft = 0;
   #skipped = 0;
+  /** The parts' message counters when the tap was shut, to say how much passed unseen. */
+  #movedBefore = 0;
+  readonly #tap: InspectionTap;
 
   constructor(server: InspectedServer) {
     this.#server = server;
     const definitions = server.definitions();
     this.#partNames = new Set(definitions.map((d) => d.name));
     for (const { part } of definitions) this.#statecharts[part.partType] ??= machineToGraph(part.machine);
+    this.#tap = new InspectionTap(this.#observe, (pausedMs) => this.#resumed(pausedMs));
   }
 
-  /** Whether anyone looks at message hops now: a connected page or a trace. */
-  get #following(): boolean {
-    return this.#recorder !== undefined || (this.#inspector?.pages ?? 0) > 0;
+  /** Follows the router's actor system (from before it starts, so its first states are seen too). */
+  attach(router: AnyActorRef): void {
+    this.#router = router;
+    this.#tap.attach(router);
+  }
+
+  /** Opens the tap while anyone looks: a connected page or a trace. */
+  #follow(pages: number): void {
+    const following = this.#recorder !== undefined || pages > 0;
+    // Seen afresh: a state reported after a gap names as `from` the one the page was last shown.
+    if (following && !this.#tap.open) this.#seedStates();
+    this.#tap.want(following);
+  }
+
+  #seedStates(): void {
+    this.#lastValue.clear();
+    for (const part of this.#server.parts()) this.#lastState.set(part.name, part.state);
+  }
+
+  #moved(): number {
+    let moved = 0;
+    for (const part of this.#server.parts()) moved += part.messagesIn + part.messagesOut;
+    return moved;
+  }
+
+  /** The tap reopens after the rest of a window: say what was left out. */
+  #resumed(pausedMs: number): void {
+    const moved = Math.max(0, this.#moved() - this.#movedBefore); // a part restarted meanwhile counts from 0
+    this.#publish({
+      type: "messages.sampled",
+      at: Date.now(),
+      detail: `${this.#skipped} message hops not shown, then hops not followed for ${pausedMs} ms (parts passed ${moved} messages meanwhile)`,
+    });
+    this.#skipped = 0;
+    this.#windowStart = 0;
+    this.#seedStates();
   }
 
   /** xstate's inspection callback: part state changes become `part.state` events, part inputs `message.hop`s. */
-  readonly observe = (event: InspectionEvent): void => {
+  readonly #observe = (event: InspectionEvent): void => {
     if (event.type === "@xstate.event") {
       const type = (event.event as { type: string }).type;
       if (type !== "part.received" && type !== "part.deliver") return;
       const id = (event.actorRef as { id?: string }).id;
-      if (id === undefined || !this.#partNames.has(id) || !this.#following) return;
+      if (id === undefined || !this.#partNames.has(id) || this.#tap.paused) return;
       const messages =
         type === "part.received"
           ? (event.event as unknown as { messages: PalmMessage[] }).messages
@@ -112,8 +150,6 @@ export class ServerInspection implements InspectorSource {
       return;
     }
     if (event.type !== "@xstate.snapshot") return;
-    if (this.#router === undefined && event.actorRef.sessionId === event.rootId)
-      this.#router = event.actorRef as AnyActorRef;
     const id = (event.actorRef as { id?: string }).id;
     if (id === undefined || !this.#partNames.has(id) || this.#listeners.size === 0) return;
     const value = (event.snapshot as { value?: unknown }).value;
@@ -148,10 +184,6 @@ export class ServerInspection implements InspectorSource {
       this.#hopsLeft = this.#hopsPerWindow;
       this.#skipped = 0;
     }
-    if (this.#hopsLeft <= 0) {
-      this.#skipped += messages.length;
-      return;
-    }
     const redact = this.#options?.redact;
     for (const message of messages) {
       if (message.function.startsWith("~")) continue; // palm's own traffic (heartbeats)
@@ -161,6 +193,12 @@ export class ServerInspection implements InspectorSource {
       }
       this.#hopsLeft--;
       this.#publish({ type: "message.hop", part, at: now, message: messageHop(message, direction, redact) });
+    }
+    // The window's share is taken: stop observing until it ends (with no hops allowed at all, part states
+    // are still followed and every hop counted).
+    if (this.#hopsLeft <= 0 && this.#hopsPerWindow > 0) {
+      this.#movedBefore = this.#moved();
+      this.#tap.pause(Math.max(1, HOP_WINDOW_MS - (now - this.#windowStart)));
     }
   }
 
@@ -299,10 +337,12 @@ export class ServerInspection implements InspectorSource {
       tick();
       this.#recordTimer = setInterval(tick, HOP_WINDOW_MS).unref();
     }
+    this.#follow(0);
     this.#inspector = await createInspectorServer({
       port: options.port,
       host: options.host ?? "127.0.0.1",
       source: this,
+      onPages: (pages) => this.#follow(pages),
     });
     return this.#inspector.url;
   }
@@ -314,7 +354,9 @@ export class ServerInspection implements InspectorSource {
 
   /** Closes the inspector, the trace and every open page stream. */
   async close(): Promise<void> {
-    if (this.#skipped > 0) {
+    const pausedMs = this.#tap.close();
+    if (pausedMs !== undefined) this.#resumed(pausedMs);
+    else if (this.#skipped > 0) {
       this.#publish({
         type: "messages.sampled",
         at: Date.now(),

@@ -378,17 +378,11 @@ export class ServerTemplate {
           );
         }
       : undefined;
-    const observe =
-      inspection && trace
-        ? (event: InspectionEvent) => {
-            inspection.observe(event);
-            trace(event);
-          }
-        : (inspection?.observe ?? trace);
     const router = createActor(routerMachine, {
       input: { server: this.name, parts, policy: this.policy, now: this.#now, random: this.#random },
-      ...(observe ? { inspect: observe } : {}),
+      ...(trace ? { inspect: trace } : {}),
     });
+    inspection?.attach(router);
     this.#router = router;
     const started = new Promise<void>((resolve, reject) => {
       router.on("server.ready", () => resolve());

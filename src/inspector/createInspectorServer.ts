@@ -19,6 +19,8 @@ export interface InspectorServerOptions {
   readonly updateIntervalMs?: number;
   /** Told about failures that have no request to answer (a snapshot that threw during a push). @default process.emitWarning */
   readonly onError?: (error: unknown) => void;
+  /** Told how many pages follow the live stream whenever one connects or leaves. */
+  readonly onPages?: (pages: number) => void;
 }
 
 /** A running inspector. */
@@ -67,7 +69,12 @@ export async function createInspectorServer(options: InspectorServerOptions): Pr
     const { statecharts: _statecharts, ...live } = source.snapshot();
     return JSON.stringify(live satisfies InspectorLiveSnapshot);
   };
-  const stream = new EventStream({ snapshotJson: liveJson, intervalMs: options.updateIntervalMs, onError });
+  const stream = new EventStream({
+    snapshotJson: liveJson,
+    intervalMs: options.updateIntervalMs,
+    onError,
+    ...(options.onPages ? { onClients: options.onPages } : {}),
+  });
   const unsubscribe = source.subscribe((event) => stream.push(event));
   // Keyed by graph object, so a statechart replaced in the source is drawn afresh.
   const svgCache = new WeakMap<StateGraph, Promise<string>>();
