@@ -261,6 +261,7 @@ export class Worker {
       this.#runner = runner;
       this.#beatThread = beats;
       await template.start();
+      if (template.inspectorUrl) runner.announceInspector(template.inspectorUrl);
       if (!this.#stopping) beats.start();
       return;
     }

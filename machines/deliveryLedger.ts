@@ -59,6 +59,7 @@ interface Worker {
   nextSeq: number;
   /** In one synchronous call for at least `stuckAfterMs`: it gets nothing new. */
   stuck: boolean;
+  inspector?: string;
 }
 
 /** The error text of an answer the master gives itself (`CODE: text`, which `RemoteError` reads its code from). */
@@ -295,6 +296,7 @@ export class DeliveryLedger {
   #hello(hello: HelloInfo, now: number): void {
     let worker = this.#workers.get(hello.id);
     const rejoined = worker !== undefined && worker.state !== "alive";
+    const created = worker === undefined;
     if (!worker) {
       if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
       worker = {
@@ -326,10 +328,11 @@ export class DeliveryLedger {
       worker.stuck = false;
     }
     worker.lastSeen = now;
+    // A worker announces its inspector in a second hello once it listens: kept, but it joined only once.
+    if (hello.inspector !== undefined) worker.inspector = hello.inspector;
     // What it still holds from before (a re-announce) costs it credit until it answers.
     for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
-    if (rejoined || worker.heartbeats === 0)
-      this.#event({ type: "worker.joined", worker: info(worker), rejoined });
+    if (rejoined || created) this.#event({ type: "worker.joined", worker: info(worker), rejoined });
   }
 
   #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
@@ -638,5 +641,6 @@ function info(worker: Worker): WorkerInfo {
     lostAt: worker.lostAt,
     rejoins: worker.rejoins,
     heartbeats: worker.heartbeats,
+    ...(worker.inspector !== undefined ? { inspector: worker.inspector } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { AnyActorRef, InspectionEvent } from "xstate";
+import type { WorkerInfo } from "../machines/deliveryTypes.js";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
 import { InspectionTap } from "./inspector/InspectionTap.js";
 import { checkInspectOptions, type InspectOptions } from "./inspector/inspectOptions.js";
@@ -9,6 +10,7 @@ import type {
   InspectorEvent,
   InspectorEventType,
   InspectorFailure,
+  InspectorPeer,
   InspectorRoute,
   InspectorSnapshot,
   InspectorSource,
@@ -218,6 +220,7 @@ export class ServerInspection implements InspectorSource {
     const router = this.#router?.getSnapshot() as RouterView | undefined;
     const supervision = router ? supervisionOf(router) : undefined;
     const actors = router ? this.#actorsOf(router) : [];
+    const peers = router ? peersOf(router) : [];
     return {
       server: this.#server.name,
       parts: parts.map((p) => {
@@ -240,6 +243,7 @@ export class ServerInspection implements InspectorSource {
       statecharts: this.#statecharts,
       ...(supervision ? { supervision } : {}),
       ...(actors.length > 0 ? { actors } : {}),
+      ...(peers.length > 0 ? { peers } : {}),
     };
   }
 
@@ -378,6 +382,20 @@ export class ServerInspection implements InspectorSource {
 function liveJson(snapshot: InspectorSnapshot): string {
   const { statecharts: _statecharts, ...live } = snapshot;
   return JSON.stringify(live);
+}
+
+/** The inspectors of the workers a Master's delivery ledger knows alive (they announce them in their hello). */
+function peersOf(router: RouterView): InspectorPeer[] {
+  const peers: InspectorPeer[] = [];
+  for (const child of Object.values(router.children)) {
+    const context = (child?.getSnapshot() as { context?: { ledger?: unknown } } | undefined)?.context;
+    const ledger = context?.ledger as { workers?: () => readonly WorkerInfo[] } | undefined;
+    if (typeof ledger?.workers !== "function") continue;
+    for (const worker of ledger.workers())
+      if (worker.state === "alive" && worker.inspector)
+        peers.push({ name: worker.name, url: worker.inspector });
+  }
+  return peers;
 }
 
 function supervisionOf(router: RouterView): InspectorSupervision {
