@@ -5,11 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { Client } from "../actors/client.js";
-import { freeEndpoints } from "../src/testing/ports.js";
-import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-import { chromiumMissing, launchChromium } from "./support/chromium.js";
-import { palmInspect, stopProcess } from "./support/palmInspect.js";
+import type { Client } from "../actors/client.js";
+import type { FixtureProcess } from "./fixtures/jsonProcess.js";
+import { chromiumMissing } from "./support/chromium.js";
+import { openClusterPage, palmInspect, startInspectedCluster, stopProcess } from "./support/palmInspect.js";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 
@@ -40,41 +39,13 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
   let page: Page;
 
   before(async () => {
-    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-    master = startFixture(
-      "inspectedProcess.ts",
-      {
-        role: "master",
-        name: "cluster",
-        pullAddress: pull,
-        pubAddress: pub,
-        workerPullAddress: workerPull,
-        workerPushAddress: workerPush,
-        dbAddress: db,
-        record: traces[0],
-        redactSecrets: true,
-      },
-      { name: "master" },
-    );
-    const ready = await master.waitFor((line) => line.event === "ready");
-    workers = ["w1", "w2"].map((name, i) =>
-      startFixture(
-        "inspectedProcess.ts",
-        { role: "worker", name, dbAddress: db, record: traces[i + 1], redactSecrets: true },
-        { name },
-      ),
-    );
-    const urls = [String(ready.inspector)];
-    for (const worker of workers)
-      urls.push(String((await worker.waitFor((line) => line.event === "ready")).inspector));
-    const cli = palmInspect([...urls, "--port", "0"]);
-    inspectCli = cli.child;
-    client = new Client({ serverName: "cluster", dbAddress: db!, logLevel: "silent" });
-    await client.start();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
-    await page.goto(await cli.url);
-    await page.locator('#connection[data-connection="live"]').waitFor({ timeout: 15_000 });
+    const cluster = await startInspectedCluster("cluster", ["w1", "w2"], (i) => ({
+      record: traces[i],
+      redactSecrets: true,
+    }));
+    ({ master, workers } = cluster);
+    const { urls, dbAddress: db } = cluster;
+    ({ cli: inspectCli, client, browser, page } = await openClusterPage(urls, "cluster", db));
   });
 
   after(async () => {

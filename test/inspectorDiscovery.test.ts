@@ -3,16 +3,15 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { Client } from "../actors/client.js";
-import { Master } from "../actors/servers/master.js";
+import type { Client } from "../actors/client.js";
 import { Worker } from "../actors/worker.js";
 import { DISPATCH_VERSION, decodeHello, encodeHello, type WorkerHello } from "../src/dispatch/protocol.js";
 import { InspectorFeed } from "../src/inspector/InspectorFeed.js";
 import type { InspectorLiveSnapshot } from "../src/inspector/types.js";
-import { freeEndpoints } from "../src/testing/ports.js";
-import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-import { chromiumMissing, launchChromium } from "./support/chromium.js";
-import { palmInspect, stopProcess } from "./support/palmInspect.js";
+import { startMaster } from "../src/testing/startMaster.js";
+import type { FixtureProcess } from "./fixtures/jsonProcess.js";
+import { chromiumMissing } from "./support/chromium.js";
+import { openClusterPage, startInspectedCluster, stopProcess } from "./support/palmInspect.js";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 
@@ -43,20 +42,16 @@ describe("a worker's hello may name its inspector", () => {
 
 describe("a Master's inspector names its workers' inspectors", () => {
   it("lists each worker started with inspect once it joined, and only those", async () => {
-    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-    const master = new Master({
+    const cluster = await startMaster({
       name: "named",
-      pullAddress: pull!,
-      pubAddress: pub!,
-      workerPullAddress: workerPull!,
-      workerPushAddress: workerPush!,
-      dbAddress: db!,
-      logLevel: "silent",
-      inspect: { port: 0 },
+      workers: 0,
+      client: false,
+      master: { inspect: { port: 0 } },
     });
-    await master.start();
-    const inspected = new Worker({ name: "seen", dbAddress: db!, logLevel: "silent", inspect: { port: 0 } });
-    const plain = new Worker({ name: "plain", dbAddress: db!, logLevel: "silent" });
+    const { master } = cluster;
+    const db = cluster.addresses.dbAddress;
+    const inspected = new Worker({ name: "seen", dbAddress: db, logLevel: "silent", inspect: { port: 0 } });
+    const plain = new Worker({ name: "plain", dbAddress: db, logLevel: "silent" });
     const joined: string[] = [];
     master.on("worker.joined", ({ worker }) => joined.push(worker.name));
     let feed: InspectorFeed | undefined;
@@ -83,7 +78,7 @@ describe("a Master's inspector names its workers' inspectors", () => {
     } finally {
       await feed?.close();
       await Promise.all([inspected.stop(), plain.stop()]);
-      await master.stop();
+      await cluster.stop();
     }
   });
 });
@@ -99,33 +94,10 @@ describe("palm inspect given only a Master's URL finds its workers, in headless 
   let page: Page;
 
   before(async () => {
-    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-    master = startFixture(
-      "inspectedProcess.ts",
-      {
-        role: "master",
-        name: "found",
-        pullAddress: pull,
-        pubAddress: pub,
-        workerPullAddress: workerPull,
-        workerPushAddress: workerPush,
-        dbAddress: db,
-      },
-      { name: "master" },
-    );
-    const ready = await master.waitFor((line) => line.event === "ready");
-    workers = ["w1", "w2"].map((name) =>
-      startFixture("inspectedProcess.ts", { role: "worker", name, dbAddress: db }, { name }),
-    );
-    await Promise.all(workers.map((worker) => worker.waitFor((line) => line.event === "ready")));
-    const cli = palmInspect([String(ready.inspector), "--port", "0"]);
-    inspectCli = cli.child;
-    client = new Client({ serverName: "found", dbAddress: db!, logLevel: "silent" });
-    await client.start();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
-    await page.goto(await cli.url);
-    await page.locator('#connection[data-connection="live"]').waitFor({ timeout: 15_000 });
+    const cluster = await startInspectedCluster("found", ["w1", "w2"]);
+    ({ master, workers } = cluster);
+    const db = cluster.dbAddress;
+    ({ cli: inspectCli, client, browser, page } = await openClusterPage([cluster.urls[0]!], "found", db));
   });
 
   after(async () => {
