@@ -1,20 +1,17 @@
 import type { AnyActorRef, InspectionEvent } from "xstate";
-import type { WorkerInfo } from "../machines/deliveryTypes.js";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
 import { InspectionTap } from "./inspector/InspectionTap.js";
 import { checkInspectOptions, type InspectOptions } from "./inspector/inspectOptions.js";
 import { messageHop } from "./inspector/messageHop.js";
+import { actorsOf, dotted, peersOf, type RouterView, supervisionOf } from "./inspector/routerView.js";
 import { TraceRecorder } from "./inspector/TraceRecorder.js";
 import type {
-  InspectorActor,
   InspectorEvent,
   InspectorEventType,
   InspectorFailure,
-  InspectorPeer,
   InspectorRoute,
   InspectorSnapshot,
   InspectorSource,
-  InspectorSupervision,
 } from "./inspector/types.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import type { PalmMessage } from "./message.js";
@@ -46,20 +43,6 @@ const HOP_WINDOW_MS = 200;
 function text(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return error instanceof Error ? error.message : String(error);
-}
-
-interface RouterView {
-  readonly context: {
-    readonly policy: {
-      strategy: string;
-      maxRestarts: number;
-      withinMs: number;
-      backoff: { minMs: number; maxMs: number; factor: number };
-    };
-    readonly restartHistory: readonly number[];
-    readonly now: () => number;
-  };
-  readonly children: Record<string, AnyActorRef | undefined>;
 }
 
 /**
@@ -219,7 +202,7 @@ export class ServerInspection implements InspectorSource {
     }
     const router = this.#router?.getSnapshot() as RouterView | undefined;
     const supervision = router ? supervisionOf(router) : undefined;
-    const actors = router ? this.#actorsOf(router) : [];
+    const actors = router ? actorsOf(router, this.#partNames) : [];
     const peers = router ? peersOf(router) : [];
     return {
       server: this.#server.name,
@@ -245,16 +228,6 @@ export class ServerInspection implements InspectorSource {
       ...(actors.length > 0 ? { actors } : {}),
       ...(peers.length > 0 ? { peers } : {}),
     };
-  }
-
-  #actorsOf(router: RouterView): InspectorActor[] {
-    const actors: InspectorActor[] = [];
-    for (const [name, child] of Object.entries(router.children)) {
-      if (!child || this.#partNames.has(name)) continue;
-      const snapshot = child.getSnapshot() as { value?: unknown; context?: unknown };
-      actors.push({ name, state: dotted(snapshot.value), facts: factsOf(snapshot.context) });
-    }
-    return actors;
   }
 
   subscribe(listener: (event: InspectorEvent) => void): () => void {
@@ -382,64 +355,4 @@ export class ServerInspection implements InspectorSource {
 function liveJson(snapshot: InspectorSnapshot): string {
   const { statecharts: _statecharts, ...live } = snapshot;
   return JSON.stringify(live);
-}
-
-/** The inspectors of the workers a Master's delivery ledger knows alive (they announce them in their hello). */
-function peersOf(router: RouterView): InspectorPeer[] {
-  const peers: InspectorPeer[] = [];
-  for (const child of Object.values(router.children)) {
-    const context = (child?.getSnapshot() as { context?: { ledger?: unknown } } | undefined)?.context;
-    const ledger = context?.ledger as { workers?: () => readonly WorkerInfo[] } | undefined;
-    if (typeof ledger?.workers !== "function") continue;
-    for (const worker of ledger.workers())
-      if (worker.state === "alive" && worker.inspector)
-        peers.push({ name: worker.name, url: worker.inspector });
-  }
-  return peers;
-}
-
-function supervisionOf(router: RouterView): InspectorSupervision {
-  const { policy, restartHistory, now } = router.context;
-  const at = now();
-  let used = 0;
-  for (const time of restartHistory) if (at - time < policy.withinMs) used++;
-  return {
-    strategy: policy.strategy,
-    intensity: policy.maxRestarts,
-    withinMs: policy.withinMs,
-    used,
-    backoff: { minMs: policy.backoff.minMs, maxMs: policy.backoff.maxMs, factor: policy.backoff.factor },
-  };
-}
-
-/** Small facts of an actor's context: numbers, short strings, sizes of collections (at most 12). */
-function factsOf(context: unknown): Record<string, number | string> {
-  const facts: Record<string, number | string> = {};
-  if (!context || typeof context !== "object") return facts;
-  let count = 0;
-  for (const [key, value] of Object.entries(context)) {
-    if (count >= 12) break;
-    if (typeof value === "number" || typeof value === "boolean") facts[key] = Number(value);
-    else if (typeof value === "string" && value.length <= 60) facts[key] = value;
-    else if (Array.isArray(value)) facts[key] = value.length;
-    else if (value instanceof Map || value instanceof Set) facts[key] = value.size;
-    else if (value && typeof value === "object" && typeof value !== "function")
-      facts[key] = Object.keys(value).length;
-    else continue;
-    count++;
-  }
-  return facts;
-}
-
-function dotted(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value && typeof value === "object") {
-    return Object.entries(value)
-      .map(([key, inner]) => {
-        const rest = dotted(inner);
-        return rest ? `${key}.${rest}` : key;
-      })
-      .join(",");
-  }
-  return "";
 }
