@@ -270,6 +270,7 @@ export class Worker {
       this.#runner = runner;
       this.#beatThread = beats;
       await template.start();
+      if (template.inspectorUrl) runner.announceInspector(template.inspectorUrl);
       if (!this.#stopping) beats.start();
       // Ready once the master registered this worker: a client started now finds it among those given work.
       await runner.welcomed();

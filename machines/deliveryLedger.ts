@@ -60,6 +60,7 @@ interface Worker {
   nextSeq: number;
   /** In one synchronous call for at least `stuckAfterMs`: it gets nothing new. */
   stuck: boolean;
+  inspector?: string;
 }
 
 /** The error text of an answer the master gives itself (`CODE: text`, which `RemoteError` reads its code from). */
@@ -338,6 +339,8 @@ export class DeliveryLedger {
       worker.stuck = false;
     }
     worker.lastSeen = now;
+    // A worker announces its inspector in a second hello once it listens: kept, but it joined only once.
+    if (hello.inspector !== undefined) worker.inspector = hello.inspector;
     // What it still holds from before (a re-announce) costs it credit until it answers.
     for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
     // Registered: its start may end (sent before any work, which the pump may add next).
@@ -658,5 +661,6 @@ function info(worker: Worker): WorkerInfo {
     lostAt: worker.lostAt,
     rejoins: worker.rejoins,
     heartbeats: worker.heartbeats,
+    ...(worker.inspector !== undefined ? { inspector: worker.inspector } : {}),
   };
 }

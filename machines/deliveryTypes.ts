@@ -18,6 +18,8 @@ export interface WorkerInfo {
   /** How many times it was declared lost and came back. */
   readonly rejoins: number;
   readonly heartbeats: number;
+  /** Its live inspector's URL, if it serves one (what `palm inspect` finds the workers by). */
+  readonly inspector?: string;
 }
 
 /** Why a master handed messages to its workers again. */
@@ -117,6 +119,7 @@ export interface HelloInfo {
   readonly heartbeatMs: number;
   readonly timeouts?: Readonly<Record<string, number>>;
   readonly holding?: readonly string[];
+  readonly inspector?: string;
 }
 
 /** What the `Dispatch` part (and the worker PUSH) report to the delivery actor besides results. */

@@ -30,6 +30,9 @@ Commands:
                          --record FILE    with --inspect: record what the page shows (JSON lines)
   inspect URL…         Serve one page joining several inspectors (a Master's and its workers',
                        a pipeline's stages): processes, message lanes, supervision, statecharts.
+                       A Master's inspector names its workers' (those started with inspect):
+                       they are joined as they appear, so the Master's URL alone is enough.
+                         --no-discover    join only the URLs given
                          --port N         port of the page (default 0: any free port)
                          --host HOST      interface of the page (default 127.0.0.1)
                          --record FILE    also record what the page shows (JSON lines)
@@ -219,6 +222,7 @@ async function inspect(args: string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       record: { type: "string" },
       replay: { type: "string", multiple: true },
+      "no-discover": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -244,10 +248,14 @@ async function inspect(args: string[]): Promise<number> {
       return 2;
     }
     const { joinInspectors } = await import("./inspector/joinInspectors.js");
-    const joined = await joinInspectors(positionals, values.record ? { record: values.record } : {});
+    const joined = await joinInspectors(positionals, {
+      ...(values.record ? { record: values.record } : {}),
+      discover: !values["no-discover"],
+    });
     close = () => joined.close();
     page = await createClusterServer({ port, host: values.host, source: joined.store });
-    console.log(`palm inspect: ${positionals.length} inspector(s) joined at ${page.url}`);
+    const found = values["no-discover"] ? "" : " (and the workers they name, as they appear)";
+    console.log(`palm inspect: ${positionals.length} inspector(s) joined${found} at ${page.url}`);
   }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -1,17 +1,17 @@
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createInspectorServer, type InspectorServer } from "./inspector/createInspectorServer.js";
+import { InspectionTap } from "./inspector/InspectionTap.js";
 import { checkInspectOptions, type InspectOptions } from "./inspector/inspectOptions.js";
 import { messageHop } from "./inspector/messageHop.js";
+import { actorsOf, dotted, peersOf, type RouterView, supervisionOf } from "./inspector/routerView.js";
 import { TraceRecorder } from "./inspector/TraceRecorder.js";
 import type {
-  InspectorActor,
   InspectorEvent,
   InspectorEventType,
   InspectorFailure,
   InspectorRoute,
   InspectorSnapshot,
   InspectorSource,
-  InspectorSupervision,
 } from "./inspector/types.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import type { PalmMessage } from "./message.js";
@@ -45,26 +45,12 @@ function text(error: unknown): string | undefined {
   return error instanceof Error ? error.message : String(error);
 }
 
-interface RouterView {
-  readonly context: {
-    readonly policy: {
-      strategy: string;
-      maxRestarts: number;
-      withinMs: number;
-      backoff: { minMs: number; maxMs: number; factor: number };
-    };
-    readonly restartHistory: readonly number[];
-    readonly now: () => number;
-  };
-  readonly children: Record<string, AnyActorRef | undefined>;
-}
-
 /**
  * Feeds a server's live inspector: snapshots from `server.parts()` and the router, lifecycle events from
- * the router, state changes and message hops from xstate's inspection API (`observe`, given to the
- * router's `createActor` only when an inspector is on — with none, nothing is observed and the hot path
- * pays nothing). Message hops are followed only while a page is connected or a trace is recorded, and at
- * most `maxHopsPerSecond` of them.
+ * the router, state changes and message hops from xstate's inspection API. That API costs every actor
+ * event while subscribed, so it is subscribed (see {@link InspectionTap}) only while a page is connected
+ * or a trace is recorded, and shut for the rest of each 200 ms window once `maxHopsPerSecond`'s share of
+ * hops is taken: a busy server pays for the hops shown, not for every message.
  */
 export class ServerInspection implements InspectorSource {
   readonly #server: InspectedServer;
@@ -84,26 +70,63 @@ export class ServerInspection implements InspectorSource {
   #windowStart = 0;
   #hopsLeft = 0;
   #skipped = 0;
+  /** The parts' message counters when the tap was shut, to say how much passed unseen. */
+  #movedBefore = 0;
+  readonly #tap: InspectionTap;
 
   constructor(server: InspectedServer) {
     this.#server = server;
     const definitions = server.definitions();
     this.#partNames = new Set(definitions.map((d) => d.name));
     for (const { part } of definitions) this.#statecharts[part.partType] ??= machineToGraph(part.machine);
+    this.#tap = new InspectionTap(this.#observe, (pausedMs) => this.#resumed(pausedMs));
   }
 
-  /** Whether anyone looks at message hops now: a connected page or a trace. */
-  get #following(): boolean {
-    return this.#recorder !== undefined || (this.#inspector?.pages ?? 0) > 0;
+  /** Follows the router's actor system (from before it starts, so its first states are seen too). */
+  attach(router: AnyActorRef): void {
+    this.#router = router;
+    this.#tap.attach(router);
+  }
+
+  /** Opens the tap while anyone looks: a connected page or a trace. */
+  #follow(pages: number): void {
+    const following = this.#recorder !== undefined || pages > 0;
+    // Seen afresh: a state reported after a gap names as `from` the one the page was last shown.
+    if (following && !this.#tap.open) this.#seedStates();
+    this.#tap.want(following);
+  }
+
+  #seedStates(): void {
+    this.#lastValue.clear();
+    for (const part of this.#server.parts()) this.#lastState.set(part.name, part.state);
+  }
+
+  #moved(): number {
+    let moved = 0;
+    for (const part of this.#server.parts()) moved += part.messagesIn + part.messagesOut;
+    return moved;
+  }
+
+  /** The tap reopens after the rest of a window: say what was left out. */
+  #resumed(pausedMs: number): void {
+    const moved = Math.max(0, this.#moved() - this.#movedBefore); // a part restarted meanwhile counts from 0
+    this.#publish({
+      type: "messages.sampled",
+      at: Date.now(),
+      detail: `${this.#skipped} message hops not shown, then hops not followed for ${pausedMs} ms (parts passed ${moved} messages meanwhile)`,
+    });
+    this.#skipped = 0;
+    this.#windowStart = 0;
+    this.#seedStates();
   }
 
   /** xstate's inspection callback: part state changes become `part.state` events, part inputs `message.hop`s. */
-  readonly observe = (event: InspectionEvent): void => {
+  readonly #observe = (event: InspectionEvent): void => {
     if (event.type === "@xstate.event") {
       const type = (event.event as { type: string }).type;
       if (type !== "part.received" && type !== "part.deliver") return;
       const id = (event.actorRef as { id?: string }).id;
-      if (id === undefined || !this.#partNames.has(id) || !this.#following) return;
+      if (id === undefined || !this.#partNames.has(id) || this.#tap.paused) return;
       const messages =
         type === "part.received"
           ? (event.event as unknown as { messages: PalmMessage[] }).messages
@@ -112,8 +135,6 @@ export class ServerInspection implements InspectorSource {
       return;
     }
     if (event.type !== "@xstate.snapshot") return;
-    if (this.#router === undefined && event.actorRef.sessionId === event.rootId)
-      this.#router = event.actorRef as AnyActorRef;
     const id = (event.actorRef as { id?: string }).id;
     if (id === undefined || !this.#partNames.has(id) || this.#listeners.size === 0) return;
     const value = (event.snapshot as { value?: unknown }).value;
@@ -148,10 +169,6 @@ export class ServerInspection implements InspectorSource {
       this.#hopsLeft = this.#hopsPerWindow;
       this.#skipped = 0;
     }
-    if (this.#hopsLeft <= 0) {
-      this.#skipped += messages.length;
-      return;
-    }
     const redact = this.#options?.redact;
     for (const message of messages) {
       if (message.function.startsWith("~")) continue; // palm's own traffic (heartbeats)
@@ -161,6 +178,12 @@ export class ServerInspection implements InspectorSource {
       }
       this.#hopsLeft--;
       this.#publish({ type: "message.hop", part, at: now, message: messageHop(message, direction, redact) });
+    }
+    // The window's share is taken: stop observing until it ends (with no hops allowed at all, part states
+    // are still followed and every hop counted).
+    if (this.#hopsLeft <= 0 && this.#hopsPerWindow > 0) {
+      this.#movedBefore = this.#moved();
+      this.#tap.pause(Math.max(1, HOP_WINDOW_MS - (now - this.#windowStart)));
     }
   }
 
@@ -179,7 +202,8 @@ export class ServerInspection implements InspectorSource {
     }
     const router = this.#router?.getSnapshot() as RouterView | undefined;
     const supervision = router ? supervisionOf(router) : undefined;
-    const actors = router ? this.#actorsOf(router) : [];
+    const actors = router ? actorsOf(router, this.#partNames) : [];
+    const peers = router ? peersOf(router) : [];
     return {
       server: this.#server.name,
       parts: parts.map((p) => {
@@ -202,17 +226,8 @@ export class ServerInspection implements InspectorSource {
       statecharts: this.#statecharts,
       ...(supervision ? { supervision } : {}),
       ...(actors.length > 0 ? { actors } : {}),
+      ...(peers.length > 0 ? { peers } : {}),
     };
-  }
-
-  #actorsOf(router: RouterView): InspectorActor[] {
-    const actors: InspectorActor[] = [];
-    for (const [name, child] of Object.entries(router.children)) {
-      if (!child || this.#partNames.has(name)) continue;
-      const snapshot = child.getSnapshot() as { value?: unknown; context?: unknown };
-      actors.push({ name, state: dotted(snapshot.value), facts: factsOf(snapshot.context) });
-    }
-    return actors;
   }
 
   subscribe(listener: (event: InspectorEvent) => void): () => void {
@@ -299,10 +314,12 @@ export class ServerInspection implements InspectorSource {
       tick();
       this.#recordTimer = setInterval(tick, HOP_WINDOW_MS).unref();
     }
+    this.#follow(0);
     this.#inspector = await createInspectorServer({
       port: options.port,
       host: options.host ?? "127.0.0.1",
       source: this,
+      onPages: (pages) => this.#follow(pages),
     });
     return this.#inspector.url;
   }
@@ -314,7 +331,9 @@ export class ServerInspection implements InspectorSource {
 
   /** Closes the inspector, the trace and every open page stream. */
   async close(): Promise<void> {
-    if (this.#skipped > 0) {
+    const pausedMs = this.#tap.close();
+    if (pausedMs !== undefined) this.#resumed(pausedMs);
+    else if (this.#skipped > 0) {
       this.#publish({
         type: "messages.sampled",
         at: Date.now(),
@@ -336,50 +355,4 @@ export class ServerInspection implements InspectorSource {
 function liveJson(snapshot: InspectorSnapshot): string {
   const { statecharts: _statecharts, ...live } = snapshot;
   return JSON.stringify(live);
-}
-
-function supervisionOf(router: RouterView): InspectorSupervision {
-  const { policy, restartHistory, now } = router.context;
-  const at = now();
-  let used = 0;
-  for (const time of restartHistory) if (at - time < policy.withinMs) used++;
-  return {
-    strategy: policy.strategy,
-    intensity: policy.maxRestarts,
-    withinMs: policy.withinMs,
-    used,
-    backoff: { minMs: policy.backoff.minMs, maxMs: policy.backoff.maxMs, factor: policy.backoff.factor },
-  };
-}
-
-/** Small facts of an actor's context: numbers, short strings, sizes of collections (at most 12). */
-function factsOf(context: unknown): Record<string, number | string> {
-  const facts: Record<string, number | string> = {};
-  if (!context || typeof context !== "object") return facts;
-  let count = 0;
-  for (const [key, value] of Object.entries(context)) {
-    if (count >= 12) break;
-    if (typeof value === "number" || typeof value === "boolean") facts[key] = Number(value);
-    else if (typeof value === "string" && value.length <= 60) facts[key] = value;
-    else if (Array.isArray(value)) facts[key] = value.length;
-    else if (value instanceof Map || value instanceof Set) facts[key] = value.size;
-    else if (value && typeof value === "object" && typeof value !== "function")
-      facts[key] = Object.keys(value).length;
-    else continue;
-    count++;
-  }
-  return facts;
-}
-
-function dotted(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value && typeof value === "object") {
-    return Object.entries(value)
-      .map(([key, inner]) => {
-        const rest = dotted(inner);
-        return rest ? `${key}.${rest}` : key;
-      })
-      .join(",");
-  }
-  return "";
 }

@@ -19,6 +19,8 @@ export interface RouterSetup {
   readonly now: (() => number) | undefined;
   readonly random: (() => number) | undefined;
   readonly observe: ((event: InspectionEvent) => void) | undefined;
+  /** Told of the router before it starts (an inspector attaches to its system). */
+  readonly created?: (router: RouterActor) => void;
   readonly keeper: SocketKeeper;
   readonly listeners: ServerListeners;
   readonly logger: Logger;
@@ -37,6 +39,7 @@ export function startRouter(setup: RouterSetup): { router: RouterActor; started:
     input: { server, parts, policy, now, random },
     ...(observe ? { inspect: observe } : {}),
   });
+  setup.created?.(router);
   const started = new Promise<void>((resolve, reject) => {
     router.on("server.ready", () => resolve());
     router.on("server.escalated", (event) => {

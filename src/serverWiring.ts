@@ -3,7 +3,6 @@ import type { RouterEmitted, RouterPartSpec } from "../machines/router.js";
 import type { CacheStore } from "./cacheStore.js";
 import type { Codec } from "./codec/index.js";
 import { PalmError } from "./errors.js";
-import type { ServerInspection } from "./inspection.js";
 import type { Logger } from "./logger.js";
 import type { PartEnvironment } from "./part.js";
 import type { Registration } from "./partRegistry.js";
@@ -71,15 +70,11 @@ function curveFor(r: Registration, curve: CurveServerOptions | undefined): Curve
 }
 
 /**
- * What observes the actors, if anything: the inspector (part states from xstate's inspection API) and, at
- * trace level, a log line for every transition of every part. At any other level, and with no inspector,
- * nothing observes them. @internal
+ * What observes the actors at trace level: a log line for every transition of every part. At any other
+ * level nothing observes them here (an inspector subscribes itself, only while a page follows). @internal
  */
-export function actorObserver(
-  inspection: ServerInspection | undefined,
-  logger: Logger,
-): ((event: InspectionEvent) => void) | undefined {
-  const trace = logger.isLevelEnabled("trace")
+export function actorObserver(logger: Logger): ((event: InspectionEvent) => void) | undefined {
+  return logger.isLevelEnabled("trace")
     ? (event: InspectionEvent) => {
         if (event.type !== "@xstate.snapshot") return;
         const snapshot = event.snapshot as { value?: unknown };
@@ -94,13 +89,6 @@ export function actorObserver(
         );
       }
     : undefined;
-  if (inspection && trace) {
-    return (event: InspectionEvent) => {
-      inspection.observe(event);
-      trace(event);
-    };
-  }
-  return inspection?.observe ?? trace;
 }
 
 /**

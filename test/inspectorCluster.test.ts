@@ -1,47 +1,16 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { Client } from "../actors/client.js";
-import { freeEndpoints } from "../src/testing/ports.js";
-import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-import { chromiumMissing, launchChromium } from "./support/chromium.js";
+import type { Client } from "../actors/client.js";
+import type { FixtureProcess } from "./fixtures/jsonProcess.js";
+import { chromiumMissing } from "./support/chromium.js";
+import { openClusterPage, palmInspect, startInspectedCluster, stopProcess } from "./support/palmInspect.js";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-
-/** Runs `palm inspect …` as its own process; resolves with the page's URL once it serves. */
-function palmInspect(args: string[]): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "inspect", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const found = /(http:\/\/\S+\/)/.exec(line);
-      if (found) resolve(found[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`palm inspect exited (${code}): ${stderr}`)));
-  });
-  url.catch(() => undefined);
-  return { child, url };
-}
-
-function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    process.kill(child.pid!, "SIGTERM");
-  });
-}
 
 /** Every hop drawn on the page: message id, lane (`process/part`), direction, mark, label. */
 function hopsOnPage(page: Page) {
@@ -70,41 +39,13 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
   let page: Page;
 
   before(async () => {
-    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-    master = startFixture(
-      "inspectedProcess.ts",
-      {
-        role: "master",
-        name: "cluster",
-        pullAddress: pull,
-        pubAddress: pub,
-        workerPullAddress: workerPull,
-        workerPushAddress: workerPush,
-        dbAddress: db,
-        record: traces[0],
-        redactSecrets: true,
-      },
-      { name: "master" },
-    );
-    const ready = await master.waitFor((line) => line.event === "ready");
-    workers = ["w1", "w2"].map((name, i) =>
-      startFixture(
-        "inspectedProcess.ts",
-        { role: "worker", name, dbAddress: db, record: traces[i + 1], redactSecrets: true },
-        { name },
-      ),
-    );
-    const urls = [String(ready.inspector)];
-    for (const worker of workers)
-      urls.push(String((await worker.waitFor((line) => line.event === "ready")).inspector));
-    const cli = palmInspect([...urls, "--port", "0"]);
-    inspectCli = cli.child;
-    client = new Client({ serverName: "cluster", dbAddress: db!, logLevel: "silent" });
-    await client.start();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
-    await page.goto(await cli.url);
-    await page.locator('#connection[data-connection="live"]').waitFor({ timeout: 15_000 });
+    const cluster = await startInspectedCluster("cluster", ["w1", "w2"], (i) => ({
+      record: traces[i],
+      redactSecrets: true,
+    }));
+    ({ master, workers } = cluster);
+    const { urls, dbAddress: db } = cluster;
+    ({ cli: inspectCli, client, browser, page } = await openClusterPage(urls, "cluster", db));
   });
 
   after(async () => {

@@ -105,6 +105,8 @@ export interface WorkerHello {
   readonly timeouts?: Readonly<Record<string, number>>;
   /** Messages it still holds from before (a re-announce after `who`): their ids. */
   readonly holding?: readonly string[];
+  /** Its live inspector's URL, when it serves one (sent again in a later hello once it listens). */
+  readonly inspector?: string;
 }
 
 /** A heartbeat. */
@@ -187,6 +189,7 @@ export function decodeHello(frame: Buffer | undefined): WorkerHello | undefined 
     if (!Array.isArray(o.holding) || o.holding.length > 100_000 || !o.holding.every(isId)) return undefined;
     holding = o.holding as string[];
   }
+  if (o.inspector !== undefined && !isInspectorUrl(o.inspector)) return undefined;
   return {
     v: o.v,
     id: o.id,
@@ -197,8 +200,12 @@ export function decodeHello(frame: Buffer | undefined): WorkerHello | undefined 
     heartbeatMs: o.heartbeatMs,
     ...(timeouts ? { timeouts } : {}),
     ...(holding ? { holding } : {}),
+    ...(o.inspector !== undefined ? { inspector: o.inspector as string } : {}),
   };
 }
+
+const isInspectorUrl = (value: unknown): value is string =>
+  typeof value === "string" && value.length <= 300 && /^https?:\/\/[^\s]+$/.test(value);
 
 export function encodeBeat(beat: WorkerBeat): Buffer {
   return pack(beat);

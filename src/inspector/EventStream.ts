@@ -13,6 +13,8 @@ export interface EventStreamOptions {
   readonly maxPendingEvents?: number;
   /** Told when reading the snapshot fails during a flush (the flush then sends events only). */
   readonly onError: (error: unknown) => void;
+  /** Told how many pages are connected whenever one connects or leaves. */
+  readonly onClients?: (count: number) => void;
 }
 
 interface Client {
@@ -44,6 +46,7 @@ export class EventStream {
   readonly #heartbeatMs: number;
   readonly #maxPendingEvents: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onClients: ((count: number) => void) | undefined;
   /** Events queued for the next flush, in a ring: the oldest are overwritten (and counted) when it is full. */
   #ring: Array<InspectorEvent | undefined>;
   #head = 0;
@@ -59,6 +62,7 @@ export class EventStream {
     this.#maxPendingEvents = options.maxPendingEvents ?? 1000;
     this.#ring = new Array(this.#maxPendingEvents);
     this.#onError = options.onError;
+    this.#onClients = options.onClients;
   }
 
   /** How many pages are connected. */
@@ -87,12 +91,15 @@ export class EventStream {
       lastWriteAt: Date.now(),
     };
     this.#clients.add(client);
-    response.on("close", () => this.#clients.delete(client));
+    response.on("close", () => {
+      if (this.#clients.delete(client)) this.#onClients?.(this.#clients.size);
+    });
     response.on("drain", () => {
       client.congested = false;
     });
     this.#write(client, `retry: 1000\n\nevent: snapshot\ndata: ${snapshot}\n\n`);
     this.#timer ??= setInterval(() => this.#flush(), this.#intervalMs).unref();
+    this.#onClients?.(this.#clients.size);
   }
 
   /** Queues an event for the next flush (dropped at once when nobody is listening). */
@@ -131,7 +138,9 @@ export class EventStream {
     this.#closed = true;
     this.#stopTimer();
     for (const client of this.#clients) client.response.end();
+    const had = this.#clients.size;
     this.#clients.clear();
+    if (had > 0) this.#onClients?.(0);
     this.#drain();
   }
 

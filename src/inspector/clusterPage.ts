@@ -1,4 +1,5 @@
-import { clusterClient } from "./clusterClient.js";
+import { CLUSTER_PIECES, clusterClient } from "./clusterClient.js";
+import { pageScript } from "./pageKit.js";
 
 const STYLE = `
 :root { color-scheme: light; --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; --bg: #f1f5f9;
@@ -83,10 +84,7 @@ tr[data-actor] td { color: #6d28d9; }
  * @internal
  */
 export function renderClusterPage(mode: "live" | "replay"): string {
-  // Under tsx, esbuild's keepNames wraps named functions in `__name(fn, "fn")`; defining it
-  // makes the serialised client run whether it was compiled by tsc or by esbuild.
-  const client = clusterClient.toString().replace(/<\/script/gi, "<\\/script");
-  const script = `"use strict";\nconst __name = (target) => target;\n(${client})();`;
+  const script = pageScript(clusterClient, CLUSTER_PIECES);
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -30,6 +30,7 @@ export type {
   InspectorLiveSnapshot,
   InspectorMessageHop,
   InspectorPart,
+  InspectorPeer,
   InspectorRoute,
   InspectorSnapshot,
   InspectorSource,

@@ -1,65 +1,24 @@
-import type { InspectorEvent, InspectorLiveSnapshot, InspectorPart } from "./types.js";
+import type { PageKit } from "./pageKit.js";
+import type { InspectorEvent, InspectorLiveSnapshot } from "./types.js";
 
 /**
  * The inspector page's script. It runs in the browser, not in Node: the server sends its source
- * text (`inspectorClient.toString()`), so it must not touch anything outside its own body; the
- * type-only imports above vanish at compile time. It follows `/events` (server-sent events),
+ * text (see `pageScript`), so it must not touch anything outside its own body and the kit it is given;
+ * the type-only imports above vanish at compile time. It follows `/events` (server-sent events),
  * patching the page in place and writing every value with `textContent`, never as HTML.
  *
  * @internal
  */
-export function inspectorClient(): void {
+export function inspectorClient(kit: PageKit): void {
   const MAX_LOG_ENTRIES = 300;
   const COUNTERS = ["messagesIn", "messagesOut", "restarts", "errors"] as const;
-  const byId = (id: string): HTMLElement => {
-    const element = document.getElementById(id);
-    if (!element) throw new Error(`inspector page lacks #${id}`);
-    return element;
-  };
-  const make = <K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    attributes: Record<string, string> = {},
-    text?: string,
-  ): HTMLElementTagNameMap[K] => {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-    if (text !== undefined) element.textContent = text;
-    return element;
-  };
+  const { byId, make, clock, activePaths, statusOf, loadSvg } = kit;
   const setText = (element: Element | null, text: string): void => {
-    if (!element || element.textContent === text) return;
-    element.textContent = text;
+    if (!kit.setText(element, text) || !element) return;
     element.classList.remove("bump");
     void (element as HTMLElement).offsetWidth; // restarts the highlight animation
     element.classList.add("bump");
     element.addEventListener("animationend", () => element.classList.remove("bump"), { once: true });
-  };
-  /** Every active node of a dotted state: `a.b,c` → `a`, `a.b`, `c`. */
-  const activePaths = (state: string): Set<string> => {
-    const paths = new Set<string>();
-    for (const leaf of state.split(",")) {
-      const segments = leaf.split(".");
-      for (let end = 1; end <= segments.length; end++) paths.add(segments.slice(0, end).join("."));
-    }
-    return paths;
-  };
-  /** Local wall-clock time as `HH:MM:SS.mmm`. */
-  const clock = (at: number): string => {
-    const date = new Date(at);
-    return `${date.toTimeString().slice(0, 8)}.${String(date.getMilliseconds()).padStart(3, "0")}`;
-  };
-  const statusOf = (part: InspectorPart): string => part.state.split(/[.,]/)[0] ?? "";
-
-  const svgCache = new Map<string, Promise<string | null>>();
-  const loadSvg = (partType: string): Promise<string | null> => {
-    let pending = svgCache.get(partType);
-    if (!pending) {
-      pending = fetch(`statechart/${encodeURIComponent(partType)}.svg`).then((response) =>
-        response.ok ? response.text() : null,
-      );
-      svgCache.set(partType, pending);
-    }
-    return pending;
   };
   const highlight = (chart: Element, state: string): void => {
     const active = activePaths(state);
@@ -175,16 +134,7 @@ export function inspectorClient(): void {
     if (atBottom) log.scrollTop = log.scrollHeight;
   };
 
-  const status = byId("connection");
-  const events = new EventSource("events");
-  events.addEventListener("open", () => {
-    status.textContent = "live";
-    status.setAttribute("data-connection", "live");
-  });
-  events.addEventListener("error", () => {
-    status.textContent = "reconnecting…";
-    status.setAttribute("data-connection", "down");
-  });
+  const events = kit.follow();
   events.addEventListener("snapshot", (message) =>
     render(JSON.parse((message as MessageEvent<string>).data)),
   );

@@ -1,5 +1,6 @@
 import { escapeXml } from "../viz/escapeXml.js";
 import { inspectorClient } from "./inspectorClient.js";
+import { pageScript } from "./pageKit.js";
 
 const STYLE = `
 :root { color-scheme: light; --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; --bg: #f1f5f9;
@@ -62,10 +63,7 @@ tr[data-status="failed"] td[data-field="state"] { color: var(--bad); font-weight
  */
 export function renderInspectorPage(serverName: string): string {
   const name = escapeXml(serverName);
-  // Under tsx, esbuild's keepNames wraps named functions in `__name(fn, "fn")`; defining it
-  // makes the serialised client run whether it was compiled by tsc or by esbuild.
-  const client = inspectorClient.toString().replace(/<\/script/gi, "<\\/script");
-  const script = `"use strict";\nconst __name = (target) => target;\n(${client})();`;
+  const script = pageScript(inspectorClient);
   return `<!doctype html>
 <html lang="en">
 <head>

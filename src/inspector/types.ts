@@ -92,6 +92,16 @@ export interface InspectorSnapshot {
   readonly supervision?: InspectorSupervision;
   /** The router's other children (a Master's delivery ledger), drawn like parts. */
   readonly actors?: readonly InspectorActor[];
+  /** Other processes' inspectors this one knows of (a Master's workers that announced theirs). */
+  readonly peers?: readonly InspectorPeer[];
+}
+
+/** Another process's inspector, as a server knows it (a worker that announced its inspector). */
+export interface InspectorPeer {
+  /** The process's name (the worker's). */
+  readonly name: string;
+  /** Its inspector's URL. */
+  readonly url: string;
 }
 
 /** The lifecycle and state events the inspector logs. */

@@ -102,6 +102,7 @@ function isPromise<T>(value: unknown): value is Promise<T> {
  * outlives restarts of the dispatch part: a restarted part attaches again and re-announces what it holds.
  */
 export class DispatchRunner {
+  #inspector: string | undefined;
   readonly #options: DispatchRunnerOptions;
   readonly #host = hostname();
   #link: DispatchLink | undefined;
@@ -188,6 +189,12 @@ export class DispatchRunner {
     return ids;
   }
 
+  /** Says this worker's inspector URL in a hello now (the inspector listens once the worker started) and later. */
+  announceInspector(url: string): void {
+    this.#inspector = url;
+    this.#link?.send(this.hello()).catch(() => undefined);
+  }
+
   /** A `hello` frame pair announcing this worker (and, after the first, what it still holds). */
   hello(): Buffer[] {
     const { id, name, prefetch, heartbeatMs, timeouts } = this.#options;
@@ -207,6 +214,7 @@ export class DispatchRunner {
         heartbeatMs,
         ...(timeouts && Object.keys(timeouts).length > 0 ? { timeouts } : {}),
         ...(holding.length > 0 ? { holding } : {}),
+        ...(this.#inspector !== undefined ? { inspector: this.#inspector } : {}),
       }),
     ];
   }
