@@ -14,6 +14,9 @@ import { checkInspectOptions } from "./inspector/inspectOptions.js";
 import type { LivenessEvent } from "./liveness/livenessEvents.js";
 import { createLogger, isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { PalmMessage } from "./message.js";
+import { checkMetricsOptions, type MetricsOptions } from "./metrics/metricsOptions.js";
+import { PalmMetrics } from "./metrics/palmMetrics.js";
+import { meterServer } from "./metrics/serverMetrics.js";
 import type { PartDefinition, PartEnvironment, PartOptions, RegisteredPartOptions } from "./part.js";
 import { checkPartOptionKeys } from "./partOptions.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
@@ -51,6 +54,8 @@ export interface ServerTemplateOptions {
   random?: () => number;
   /** Serve a live inspector page for this server (HTTP, bound to 127.0.0.1 unless `host` says otherwise). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics at `http://host:port/metrics` (bound to 127.0.0.1 unless `host` says otherwise). */
+  metrics?: MetricsOptions;
 }
 
 /** One part as registered, before the server starts. */
@@ -129,6 +134,8 @@ export class ServerTemplate {
   readonly policy: SupervisionPolicy;
   /** The server's key-value store, served by its `CacheService`. */
   readonly cache = new CacheStore();
+  /** The server's Prometheus metrics, with the `metrics` option (served once started). */
+  readonly metrics: PalmMetrics | undefined;
   readonly #registrations: Registration[] = [];
   readonly #listeners = new Map<string, Set<(event: AnyServerEvent) => void>>();
   readonly #now: (() => number) | undefined;
@@ -168,6 +175,8 @@ export class ServerTemplate {
       this.#inspect = checkInspectOptions(checked.inspect);
     }
     this.#random = checked.random;
+    this.metrics =
+      checked.metrics === undefined ? undefined : new PalmMetrics(checkMetricsOptions(checked.metrics));
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     this.#maxMessageSize = checked.maxMessageSize;
     this.#curve = checkCurveServer("curve", checked.curve);
@@ -418,6 +427,10 @@ export class ServerTemplate {
       this.#inspectorUrl = await inspection.listen(this.#inspect);
       this.logger.info({ url: this.#inspectorUrl }, "inspector listening");
     }
+    if (this.metrics) {
+      meterServer(this.metrics, this);
+      this.logger.info({ url: await this.metrics.listen() }, "metrics listening");
+    }
     this.logger.info({ parts: this.partNames }, "server ready");
   }
 
@@ -496,6 +509,7 @@ export class ServerTemplate {
     }
     router?.stop();
     await this.#inspection?.close();
+    await this.metrics?.close();
     await this.#keeper?.releaseAll();
     await this.#released;
     this.#releaseZap?.();

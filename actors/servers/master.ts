@@ -7,6 +7,8 @@ import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
 import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
+import { meterDelivery } from "../../src/metrics/deliveryMetrics.js";
+import type { MetricsOptions } from "../../src/metrics/metricsOptions.js";
 import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
@@ -42,6 +44,8 @@ export interface ServerCommonOptions {
   supervision?: SupervisionOptions;
   /** Serve a live inspector page (`{ port, host }`; host defaults to 127.0.0.1). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics (`{ port, host }`; host defaults to 127.0.0.1) at `/metrics`. */
+  metrics?: MetricsOptions;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
   /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
@@ -182,6 +186,7 @@ export abstract class DistributingServer extends PalmServer {
       logger: options.logger,
       supervision: options.supervision,
       inspect: options.inspect,
+      metrics: options.metrics,
       now: options.now,
       maxMessageSize: options.maxMessageSize,
       curve: options.curve,
@@ -212,6 +217,7 @@ export abstract class DistributingServer extends PalmServer {
       options.now,
     );
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
+    if (this.template.metrics) meterDelivery(this.template.metrics, options.name, this.ledger);
   }
 
   /**

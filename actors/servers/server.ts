@@ -89,6 +89,7 @@ export abstract class InProcessServer extends PalmServer {
       logger: options.logger,
       supervision: options.supervision,
       inspect: options.inspect,
+      metrics: options.metrics,
       maxMessageSize: options.maxMessageSize,
       curve: options.curve,
       now: options.now,
