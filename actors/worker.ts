@@ -22,6 +22,7 @@ import {
 } from "../src/serverTemplate.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import type { SupervisionOptions } from "../src/supervisionOptions.js";
+import { checkTracingOption, traceRuns } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -96,6 +97,8 @@ export interface WorkerOptions {
   inspect?: InspectOptions;
   /** Serve Prometheus metrics (`{ port, host }`) at `/metrics`: call durations, calls under way, parts. */
   metrics?: MetricsOptions;
+  /** An OpenTelemetry `execute` span per call, child of the caller's span the message carries. @default false */
+  tracing?: boolean;
 }
 
 /**
@@ -143,6 +146,7 @@ export class Worker {
     }
     if (checked.inspect !== undefined) checkInspectOptions(checked.inspect);
     if (checked.metrics !== undefined) checkMetricsOptions(checked.metrics);
+    checkTracingOption(checked.tracing);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -214,12 +218,9 @@ export class Worker {
       else pullAddress ??= await discovery.get("worker_push_address");
       this.#discovery = undefined;
     }
+    const lookup = methodLookup(this, Worker.prototype, options.functions);
     const run = meterRuns(
-      createFunctionRunner(
-        methodLookup(this, Worker.prototype, options.functions),
-        template.logger,
-        this.mux,
-      ),
+      traceRuns(createFunctionRunner(lookup, template.logger, this.mux), options.tracing === true, this.name),
       template.metrics,
       this.name,
     );

@@ -13,6 +13,7 @@ import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
+import { checkTracingOption, traceHop } from "../../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -46,6 +47,8 @@ export interface ServerCommonOptions {
   inspect?: InspectOptions;
   /** Serve Prometheus metrics (`{ port, host }`; host defaults to 127.0.0.1) at `/metrics`. */
   metrics?: MetricsOptions;
+  /** OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`). @default false */
+  tracing?: boolean;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
   /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
@@ -151,6 +154,7 @@ export abstract class DistributingServer extends PalmServer {
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
+  readonly #tracing: boolean;
   #nextId = 0;
   #stopping: Promise<void> | undefined;
 
@@ -192,6 +196,7 @@ export abstract class DistributingServer extends PalmServer {
       curve: options.curve,
     });
     this.#hooks = options;
+    this.#tracing = checkTracingOption(options.tracing);
     this.#pipelined = options.pipelined === true;
     this.#idPrefix = `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`;
     this.#queues = { highWater: options.highWater, highWaterMark: options.highWaterMark };
@@ -282,7 +287,10 @@ export abstract class DistributingServer extends PalmServer {
     if (options.pubAddress === undefined) throw new TypeError("registerWorkerParts: pubAddress is required");
     t.registerOutbound(PubService, "Pub", options.pubAddress, {
       ...queues,
-      gather: (message) => this.gather(message),
+      gather: (message) => {
+        if (this.#tracing) traceHop("publish", message, this.name);
+        return this.gather(message);
+      },
       handleStream: (message) => this.handleStream(message),
     });
   }
@@ -317,6 +325,7 @@ export abstract class DistributingServer extends PalmServer {
       ];
     }
     const first = this.#ensureId(message);
+    if (this.#tracing) traceHop("route", first, this.name);
     const out = [...this.scatter(first)];
     for (let k = 0; k < out.length; k++) {
       let item = out[k]!;
