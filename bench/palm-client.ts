@@ -4,6 +4,7 @@
  * calls. In a soak (`durationMs` > 0) it runs jobs back to back for that long instead. Reports one `exit`
  * line with the result. Configuration: a {@link PalmClientConfig} as JSON in argv[2].
  */
+
 import { Client } from "../actors/client.js";
 import { isPalmError } from "../src/errors.js";
 import {
@@ -15,6 +16,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
+import { observeOptions } from "./observe.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 import { percentile, sortedAscending } from "./stats.js";
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     window,
     timeoutMs: idleTimeoutMs,
     logLevel: "warn",
+    ...observeOptions(config.observe, "client"),
   });
   await client.start();
 

@@ -13,6 +13,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
+import { observeOptions } from "./observe.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -22,9 +23,15 @@ function echo(payload: Uint8Array): Uint8Array {
 }
 
 async function main(): Promise<void> {
-  const { endpoints, name, rssSampleMs } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const { endpoints, name, rssSampleMs, observe } = readChildConfig<PalmWorkerConfig>("palm worker");
   const stopSampling = sampleRss(rssSampleMs);
-  const worker = new Worker({ name, dbAddress: endpoints.db, functions: { echo }, logLevel: "warn" });
+  const worker = new Worker({
+    name,
+    dbAddress: endpoints.db,
+    functions: { echo },
+    logLevel: "warn",
+    ...observeOptions(observe, "server"),
+  });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
   answerMarks();
   await worker.start();

@@ -5,6 +5,7 @@
 import { freeEndpoints } from "../src/testing/ports.js";
 import type { BenchReport } from "./bench-child.js";
 import { BenchProcess, benchEntryArgs } from "./bench-process.js";
+import type { Observe } from "./observe.js";
 import type { PalmClientResult } from "./palm-client.js";
 import type { PalmClientConfig, PalmEndpoints, PalmMasterConfig, PalmWorkerConfig } from "./palm-config.js";
 import { checkCount, KILL_GRACE_MS, rssMb, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./run-support.js";
@@ -33,6 +34,8 @@ export interface PalmRunOptions {
   readonly rssSampleMs?: number;
   /** Run the master with its live inspector on and a page connected. @default false */
   readonly inspect?: boolean;
+  /** Run palm with metrics or tracing on. @default neither */
+  readonly observe?: Observe;
   /** The run fails when the client has not finished after this long. @default 600000 + durationMs */
   readonly timeoutMs?: number;
   /** Called with every process the run starts, as soon as it is started. */
@@ -141,6 +144,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       workers,
       rssSampleMs,
       inspect: options.inspect === true,
+      observe: options.observe,
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
@@ -148,6 +152,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         endpoints,
         name: `w${i + 1}`,
         rssSampleMs,
+        observe: options.observe,
       } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];
@@ -167,6 +172,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       window,
       durationMs,
       rssSampleMs,
+      observe: options.observe,
     } satisfies PalmClientConfig);
 
     // CPU marks of the master and the workers when the client starts and ends its measured job.

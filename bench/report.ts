@@ -108,6 +108,11 @@ export interface BenchReportJson {
   readonly palmInspected?: PalmSummary;
   /** How much lower palm's throughput was with the inspector on (0.08 = 8 %). */
   readonly inspectorThroughputDrop?: number;
+  /** palm with metrics or tracing on (`--metrics`, `--tracing`): msg/s and the drop from plain palm. */
+  readonly observed?: Record<
+    string,
+    { readonly msgPerSec: number; readonly throughputDrop: number; readonly lost: number }
+  >;
   readonly palm: PalmSummary;
   /** The plain baseline (or the batched one when only it ran). */
   readonly baseline: BaselineSummary;
@@ -310,6 +315,10 @@ export function formatReport(report: BenchReportJson): string {
       `live inspector on (a page connected): throughput ${(report.inspectorThroughputDrop * 100).toFixed(1)}% lower`,
     );
   }
+  for (const [variant, o] of Object.entries(report.observed ?? {}))
+    out.push(
+      `${variant}: ${int.format(o.msgPerSec)} msg/s, throughput ${(o.throughputDrop * 100).toFixed(1)}% lower, lost ${o.lost}`,
+    );
   if (report.soak) {
     const k = report.soak;
     out.push(
