@@ -352,7 +352,7 @@ async function bench(
           inspectorThroughputDrop: 1 - inspected.msgPerSec / palm.msgPerSec,
         }
       : {}),
-    ...(observedRuns.size > 0 ? { observed: observedSummary(observedRuns, palm.msgPerSec) } : {}),
+    ...(observedRuns.size > 0 ? { observed: observedSummary(observedRuns, palm, args.messages) } : {}),
     settings,
     machine,
   };

@@ -11,7 +11,8 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-import { median } from "./stats.js";
+import type { PalmRunResult } from "./palm.js";
+import { type PalmSummary, summarizePalm } from "./report.js";
 
 /** One observed variant of the palm run. */
 export type Observe = "metrics" | "tracing-noop" | "tracing-1%";
@@ -44,16 +45,33 @@ export function observeOptions(
   return { tracing: true };
 }
 
-/** Each observed variant's median msg/s, its drop from plain palm's, and what it lost. */
+/** How an observed variant compared with plain palm in the same bench. */
+export interface ObservedSummary {
+  /** Median msg/s of its runs. */
+  readonly msgPerSec: number;
+  /** 1 - its msg/s ÷ plain palm's (0.02 = 2 % lower). */
+  readonly throughputDrop: number;
+  /** Its CPU per message (master + workers + client, µs) ÷ plain palm's, minus 1 (0.02 = 2 % more). */
+  readonly cpuIncrease: number;
+  readonly lost: number;
+}
+
+/** Each observed variant's median msg/s and CPU per message against plain palm's, and what it lost. */
 export function observedSummary(
-  runs: ReadonlyMap<Observe, ReadonlyArray<{ msgPerSec: number; lost: number }>>,
-  plainMsgPerSec: number,
-): Record<string, { msgPerSec: number; throughputDrop: number; lost: number }> {
-  const out: Record<string, { msgPerSec: number; throughputDrop: number; lost: number }> = {};
+  runs: ReadonlyMap<Observe, readonly PalmRunResult[]>,
+  plain: PalmSummary,
+  messages: number,
+): Record<string, ObservedSummary> {
+  const cpu = (s: PalmSummary) => s.cpuUsPerMsg.master + s.cpuUsPerMsg.workers + s.cpuUsPerMsg.client;
+  const out: Record<string, ObservedSummary> = {};
   for (const [variant, results] of runs) {
-    const msgPerSec = median(results.map((r) => r.msgPerSec));
-    const lost = results.reduce((sum, r) => sum + r.lost, 0);
-    out[OBSERVE_LABELS[variant]] = { msgPerSec, throughputDrop: 1 - msgPerSec / plainMsgPerSec, lost };
+    const summary = summarizePalm(results, messages);
+    out[OBSERVE_LABELS[variant]] = {
+      msgPerSec: summary.msgPerSec,
+      throughputDrop: 1 - summary.msgPerSec / plain.msgPerSec,
+      cpuIncrease: cpu(summary) / cpu(plain) - 1,
+      lost: summary.lost,
+    };
   }
   return out;
 }

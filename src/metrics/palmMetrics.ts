@@ -39,7 +39,11 @@ export class PalmMetrics {
     this.#options = options;
   }
 
-  /** Adds a metric (a prom-client one, or one read at scrape time). */
+  /**
+   * Adds a metric (a prom-client one, or one read at scrape time); to add your own, register it in
+   * `registry`.
+   * @internal
+   */
   add(metric: Metric | CollectedMetric): void {
     this.registry.registerMetric(metric as unknown as Metric);
   }

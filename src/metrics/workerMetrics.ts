@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import type { FunctionRunner } from "../../actors/functionRunner.js";
 import { currentFunction, type PalmMessage } from "../message.js";
+import type { MessageRunner } from "../tracing/hops.js";
 import { collected } from "./collected.js";
 import { LatencyHistogram } from "./latency.js";
 import type { PalmMetrics } from "./palmMetrics.js";
@@ -16,11 +16,11 @@ function functionName(message: PalmMessage): string {
  * under way (`palm_worker_calls_in_flight`); without metrics, returns `run` itself.
  * @internal
  */
-export function meterRuns(
-  run: FunctionRunner,
+export function meterRuns<C>(
+  run: MessageRunner<C>,
   metrics: PalmMetrics | undefined,
   server: string,
-): FunctionRunner {
+): MessageRunner<C> {
   if (!metrics) return run;
   const labels = { server };
   const latency = new LatencyHistogram();

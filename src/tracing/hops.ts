@@ -1,8 +1,14 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { FunctionRunner } from "../../actors/functionRunner.js";
+import {
+  type Attributes,
+  INVALID_SPAN_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
 import { currentFunction, type PalmMessage } from "../message.js";
-import { contextOf, formatTraceparent } from "./traceContext.js";
+import { contextOf, formatTraceparent, isTraceparent } from "./traceContext.js";
 
 /** The instrumentation scope palm's spans are created under. */
 export const TRACER_NAME = "palm-actors";
@@ -18,6 +24,21 @@ const KIND: Record<Hop, SpanKind> = {
   receive: SpanKind.CONSUMER,
 };
 
+/** palm's tracer: it follows the global tracer provider, whenever one is registered. */
+const tracer = trace.getTracer(TRACER_NAME);
+/** What a hop of an unsampled call gets: a span that records nothing. */
+const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether a message carries a trace context whose sampled flag is off. */
+function notSampled(traceparent: string | undefined): boolean {
+  return (
+    traceparent !== undefined &&
+    traceparent.length === 55 &&
+    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0 &&
+    isTraceparent(traceparent)
+  );
+}
+
 /** Checks a `tracing` option (a boolean); throws naming it. */
 export function checkTracingOption(value: unknown): boolean {
   if (value === undefined) return false;
@@ -30,12 +51,13 @@ export function checkTracingOption(value: unknown): boolean {
  * carry the new span's context onward. The caller ends the span.
  */
 export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
+  // The caller's sampling decision holds for the whole call (as OpenTelemetry's parent-based samplers
+  // decide): a message whose trace is not sampled passes on unchanged, at the cost of this check.
+  if (notSampled(message.trace)) return UNSAMPLED;
   const fn = currentFunction(message);
   const attributes: Attributes = { "messaging.system": "palm", "palm.function": fn, "palm.peer": peer };
   if (message.id !== undefined) attributes["messaging.message.id"] = message.id;
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(`${hop} ${fn}`, { kind: KIND[hop], attributes }, contextOf(message.trace));
+  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop], attributes }, contextOf(message.trace));
   const context = span.spanContext();
   // A span the SDK does not record still passes its trace on, so one sampling decision holds for the call.
   if (trace.isSpanContextValid(context)) message.trace = formatTraceparent(context);
@@ -49,8 +71,14 @@ export function traceHop(hop: Hop, message: PalmMessage, peer: string): void {
   span.end();
 }
 
+/**
+ * A worker's function runner as tracing and metrics wrap it: a message in, its results out.
+ * @internal
+ */
+export type MessageRunner<C> = (message: PalmMessage, context?: C) => PalmMessage[] | Promise<PalmMessage[]>;
+
 /** Wraps a worker's function runner so each call is an `execute` span its results carry onward. */
-export function traceRuns(run: FunctionRunner, enabled: boolean, worker: string): FunctionRunner {
+export function traceRuns<C>(run: MessageRunner<C>, enabled: boolean, worker: string): MessageRunner<C> {
   if (!enabled) return run;
   return (message, context) => {
     const span = startHop("execute", message, worker);
