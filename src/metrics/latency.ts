@@ -21,6 +21,12 @@ interface Series {
  */
 export class LatencyHistogram {
   readonly #series = new Map<string, Series>();
+  readonly #qualified: boolean;
+
+  /** `qualified`: calls are recorded under `server.fn`, read back as `fn`. */
+  constructor(qualified = false) {
+    this.#qualified = qualified;
+  }
 
   /** Records one call of `fn` that took `seconds`. */
   readonly record = (fn: string, seconds: number): void => {
@@ -44,31 +50,45 @@ export class LatencyHistogram {
     }
   };
 
-  /** How many calls of `fn` were recorded. */
-  count(fn: string): number {
-    return this.#series.get(fn)?.count ?? 0;
-  }
-
-  /** The histogram as a metric named `name`, labelled by `function`. */
+  /**
+   * The histogram as a metric named `name`, labelled by `function`: the function's name without its
+   * server (a qualified histogram records `server.fn` as such, and reads it as `fn`: recording allocates
+   * nothing).
+   */
   metric(name: string, help: string, labels: Record<string, string> = {}): CollectedMetric {
     return collected(name, help, "histogram", () => this.#samples(name, labels));
   }
 
   *#samples(name: string, labels: Record<string, string>): Iterable<Sample> {
-    for (const [fn, series] of this.#series) {
+    for (const [fn, series] of this.#byFunction()) {
       let cumulative = 0;
       for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
         cumulative += series.buckets[i] as number;
         const le = String(LATENCY_BUCKETS[i]);
         yield { metricName: `${name}_bucket`, labels: { ...labels, function: fn, le }, value: cumulative };
       }
-      yield {
-        metricName: `${name}_bucket`,
-        labels: { ...labels, function: fn, le: "+Inf" },
-        value: series.count,
-      };
-      yield { metricName: `${name}_sum`, labels: { ...labels, function: fn }, value: series.sum };
-      yield { metricName: `${name}_count`, labels: { ...labels, function: fn }, value: series.count };
+      const total = { ...labels, function: fn };
+      yield { metricName: `${name}_bucket`, labels: { ...total, le: "+Inf" }, value: series.count };
+      yield { metricName: `${name}_sum`, labels: total, value: series.sum };
+      yield { metricName: `${name}_count`, labels: total, value: series.count };
     }
+  }
+
+  /** The series by function name without its server (`a.fn` and `b.fn` add up under `fn`). */
+  #byFunction(): Map<string, Series> {
+    const out = new Map<string, Series>();
+    for (const [key, series] of this.#series) {
+      const fn = this.#qualified ? key.slice(key.indexOf(".") + 1) : key;
+      const into = out.get(fn);
+      if (!into) {
+        out.set(fn, { buckets: Float64Array.from(series.buckets), sum: series.sum, count: series.count });
+        continue;
+      }
+      for (let i = 0; i < into.buckets.length; i++)
+        into.buckets[i] = (into.buckets[i] as number) + (series.buckets[i] as number);
+      into.sum += series.sum;
+      into.count += series.count;
+    }
+    return out;
   }
 }

@@ -5,12 +5,6 @@ import { collected } from "./collected.js";
 import { LatencyHistogram } from "./latency.js";
 import type { PalmMetrics } from "./palmMetrics.js";
 
-function functionName(message: PalmMessage): string {
-  const entry = currentFunction(message);
-  const dot = entry.indexOf(".");
-  return dot === -1 ? "" : entry.slice(dot + 1);
-}
-
 /**
  * Times every call a worker runs (`palm_worker_call_duration_seconds`, per function) and counts the calls
  * under way (`palm_worker_calls_in_flight`); without metrics, returns `run` itself.
@@ -23,7 +17,7 @@ export function meterRuns<C>(
 ): MessageRunner<C> {
   if (!metrics) return run;
   const labels = { server };
-  const latency = new LatencyHistogram();
+  const latency = new LatencyHistogram(true);
   let running = 0;
   metrics.add(
     latency.metric(
@@ -37,18 +31,18 @@ export function meterRuns<C>(
       { labels, value: running },
     ]),
   );
+  const done = (message: PalmMessage, start: number) => {
+    running--;
+    latency.record(currentFunction(message), (performance.now() - start) / 1000);
+  };
   return (message, context) => {
     const start = performance.now();
     running++;
-    const done = () => {
-      running--;
-      latency.record(functionName(message), (performance.now() - start) / 1000);
-    };
     const results = run(message, context);
     if (Array.isArray(results)) {
-      done();
+      done(message, start);
       return results;
     }
-    return results.finally(done);
+    return results.finally(() => done(message, start));
   };
 }
