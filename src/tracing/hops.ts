@@ -8,7 +8,7 @@ import {
 } from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
 import { currentFunction, type PalmMessage } from "../message.js";
-import { contextOf, formatTraceparent, isTraceparent } from "./traceContext.js";
+import { contextOf, formatTraceparent } from "./traceContext.js";
 
 /** The instrumentation scope palm's spans are created under. */
 export const TRACER_NAME = "palm-actors";
@@ -29,13 +29,15 @@ const tracer = trace.getTracer(TRACER_NAME);
 /** What a hop of an unsampled call gets: a span that records nothing. */
 const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
-/** Whether a message carries a trace context whose sampled flag is off. */
+/**
+ * Whether a message carries a trace context whose sampled flag is off. Only the flag is read: a malformed
+ * context passes on unchanged, and every hop that does make a span ignores it (`contextOf`).
+ */
 function notSampled(traceparent: string | undefined): boolean {
   return (
     traceparent !== undefined &&
     traceparent.length === 55 &&
-    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0 &&
-    isTraceparent(traceparent)
+    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0
   );
 }
 

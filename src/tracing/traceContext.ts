@@ -12,19 +12,6 @@ export function formatTraceparent(span: SpanContext): string {
   return `00-${span.traceId}-${span.spanId}-0${span.traceFlags & 1}`;
 }
 
-const ZERO_TRACE = "00000000000000000000000000000000";
-const ZERO_SPAN = "0000000000000000";
-
-/** Whether `value` is a W3C `traceparent` (version 00) naming a valid trace and span. */
-export function isTraceparent(value: string): boolean {
-  return (
-    value.length === MAX_LENGTH &&
-    TRACEPARENT.test(value) &&
-    value.slice(3, 35) !== ZERO_TRACE &&
-    value.slice(36, 52) !== ZERO_SPAN
-  );
-}
-
 /**
  * The OpenTelemetry context whose remote parent is the span a message's `trace` names; the root context
  * when it names none, or something that is not a valid `traceparent` (a peer's bad input is ignored).
