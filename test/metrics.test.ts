@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { Client } from "../actors/client.js";
 import { Master } from "../actors/servers/master.js";
@@ -80,10 +81,21 @@ describe("metrics option", () => {
       const worker = await scrape(workerUrl);
       assert.equal(sample(worker, "palm_worker_call_duration_seconds_count", { function: "echo" }), total);
       assert.equal(sample(worker, "palm_worker_calls_in_flight"), 0);
-      const missing = prometheusMissing();
-      if (!missing) {
+      if (!prometheusMissing()) {
         promtoolCheck(master);
         promtoolCheck(worker);
+      }
+      // The operations guide and the Grafana dashboard name only metrics palm serves.
+      const served = new Set([...`${master}\n${worker}`.matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]));
+      for (const doc of ["docs/operations.md", "docs/grafana-dashboard.json"]) {
+        const text = readFileSync(new URL(`../${doc}`, import.meta.url), "utf8");
+        for (const [name] of text.matchAll(/\b(palm|process)_[a-z_]+[a-z]/g)) {
+          const base = name.replace(/_(bucket|sum|count)$/, "");
+          assert.ok(
+            served.has(base) || name === "process_",
+            `${doc} names ${name}, which palm does not serve`,
+          );
+        }
       }
     } finally {
       await cluster.stop();
