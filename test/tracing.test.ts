@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
 import { Client } from "../actors/client.js";
-import { Master } from "../actors/servers/master.js";
 import { Worker } from "../actors/worker.js";
 import { type CodecName, getCodec } from "../src/codec/index.js";
 import { createMessage } from "../src/message.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { startMaster } from "../src/testing/startMaster.js";
 import { contextOf, formatTraceparent } from "../src/tracing/traceContext.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 import { installTracing, type SpanLine, spanLines } from "./fixtures/spanFile.js";
@@ -162,23 +162,16 @@ describe("trace context through Python pylm peers (palm-protobuf, field 9)", () 
   beforeEach(() => memory.reset());
 
   it("comes back from pylm workers behind a palm master", async () => {
-    const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
-    const master = new Master({
+    const cluster = await startMaster({
       name: "srv",
-      pullAddress: pull!,
-      pubAddress: pub!,
-      workerPullAddress: workerPull!,
-      workerPushAddress: workerPush!,
-      dbAddress: db!,
-      codec,
-      logLevel,
-      tracing: true,
+      workers: 0,
+      client: false,
+      master: { codec, tracing: true },
     });
-    const client = new Client({ serverName: "srv", dbAddress: db!, codec, logLevel, tracing: true });
-    let py: PythonPeer | undefined;
+    const db = cluster.addresses.dbAddress;
+    const client = new Client({ serverName: "srv", dbAddress: db, codec, logLevel, tracing: true });
+    const py = new PythonPeer("pylm_worker.py", ["--name", "py1", "--db", db]);
     try {
-      await master.start();
-      py = new PythonPeer("pylm_worker.py", ["--name", "py1", "--db", db!]);
       await py.ready();
       await client.start();
       assert.equal(text(await client.eval("srv.upper", Buffer.from("hello"))), "HELLO");
@@ -192,8 +185,8 @@ describe("trace context through Python pylm peers (palm-protobuf, field 9)", () 
       ]);
     } finally {
       await client.stop();
-      await py?.kill();
-      await master.stop();
+      await py.kill();
+      await cluster.stop();
     }
   });
 
