@@ -15,6 +15,7 @@ import { invalidOption, PalmError, RemoteError, remoteErrorText } from "../src/e
 import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
+import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -128,6 +129,7 @@ export class Client {
   readonly #codec: Codec;
   readonly #cache: CacheClient;
   readonly #maxMessageSize: number;
+  readonly #tracing: boolean;
   readonly #waiters = new Map<string, Waiter>();
   /** Greetings awaited, by topic. */
   readonly #hellos = new Map<string, (payload: Buffer | undefined) => void>();
@@ -160,6 +162,7 @@ export class Client {
     if (checked.timeoutMs !== undefined) checkInteger("timeoutMs", checked.timeoutMs, 1);
     if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
     checkCurveClient("curve", checked.curve);
+    this.#tracing = checkTracingOption(checked.tracing);
     this.#options = { ...checked };
     this.#maxMessageSize = checked.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.session = checked.session;
@@ -374,6 +377,7 @@ export class Client {
   }
 
   #dispatch(message: PalmMessage): void {
+    if (this.#tracing) traceHop("receive", message, this.serverName);
     // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
     // a server restart, `/<k>` for what a scatter made.
     const id = message.id ?? "";
@@ -399,7 +403,9 @@ export class Client {
   }
 
   #message(fn: string, payload: Uint8Array, id: string): PalmMessage {
-    return createMessage({ pipeline: this.id, client: this.id, function: fn, payload, id });
+    const message = createMessage({ pipeline: this.id, client: this.id, function: fn, payload, id });
+    if (this.#tracing) traceHop("send", message, this.serverName);
+    return message;
   }
 
   /**

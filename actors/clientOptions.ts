@@ -16,6 +16,8 @@ export interface ClientOptions {
   session?: string;
   /** Must match the server's. @default "msgpack" */
   codec?: CodecName;
+  /** OpenTelemetry spans for each message sent and each result received (`send`, `receive`). @default false */
+  tracing?: boolean;
   /** Messages a `job` may have in flight before it waits for results. @default 1000 */
   window?: number;
   /**

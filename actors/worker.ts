@@ -11,6 +11,8 @@ import { checkInspectOptions } from "../src/inspector/inspectOptions.js";
 import { HeartbeatSender } from "../src/liveness/heartbeatSender.js";
 import type { Logger, LogLevel } from "../src/logger.js";
 import type { PalmMessage } from "../src/message.js";
+import { checkMetricsOptions, type MetricsOptions } from "../src/metrics/metricsOptions.js";
+import { meterRuns } from "../src/metrics/workerMetrics.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
 import {
   type PartInfo,
@@ -20,6 +22,7 @@ import {
 } from "../src/serverTemplate.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import type { SupervisionOptions } from "../src/supervisionOptions.js";
+import { checkTracingOption, traceRuns } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -93,6 +96,10 @@ export interface WorkerOptions {
   maxMessageSize?: number;
   /** Serve a live inspector page for this worker (`{ port, host, record, redact }`; see the Master's). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics (`{ port, host }`) at `/metrics`: call durations, calls under way, parts. */
+  metrics?: MetricsOptions;
+  /** An OpenTelemetry `execute` span per call, child of the caller's span the message carries. @default false */
+  tracing?: boolean;
 }
 
 /**
@@ -139,6 +146,8 @@ export class Worker {
       for (const [fn, ms] of Object.entries(checked.timeouts)) checkInteger(`timeouts.${fn}`, ms, 1);
     }
     if (checked.inspect !== undefined) checkInspectOptions(checked.inspect);
+    if (checked.metrics !== undefined) checkMetricsOptions(checked.metrics);
+    checkTracingOption(checked.tracing);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -192,6 +201,7 @@ export class Worker {
       supervision: options.supervision,
       maxMessageSize: options.maxMessageSize,
       inspect: options.inspect,
+      metrics: options.metrics,
     });
     this.#template = template;
     const intervalMs = options.heartbeatIntervalMs ?? 500;
@@ -213,10 +223,11 @@ export class Worker {
       else pullAddress ??= await discovery.get("worker_push_address");
       this.#discovery = undefined;
     }
-    const run = createFunctionRunner(
-      methodLookup(this, Worker.prototype, options.functions),
-      template.logger,
-      this.mux,
+    const lookup = methodLookup(this, Worker.prototype, options.functions);
+    const run = meterRuns(
+      traceRuns(createFunctionRunner(lookup, template.logger, this.mux), options.tracing === true, this.name),
+      template.metrics,
+      this.name,
     );
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     if (dispatchAddress) {

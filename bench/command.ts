@@ -14,6 +14,7 @@ import { runInProcess } from "./in-process.js";
 import { formatLatency, type LatencySeries, latencySvg, summarizeLatency } from "./latency.js";
 import { machineInfo } from "./machine-info.js";
 import { type MoleculerResult, runMoleculer } from "./moleculer.js";
+import { OBSERVE_LABELS, OBSERVE_VARIANTS, type Observe, observedSummary } from "./observe.js";
 import { type PalmRunResult, type RssSample, runPalm } from "./palm.js";
 import { createProgress, type Progress } from "./progress.js";
 import {
@@ -51,6 +52,9 @@ Options:
   --duration S        also soak palm for S seconds and report the RSS slope (default: no soak)
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
+  --metrics           also run palm with Prometheus metrics on (master and workers), alternating
+  --tracing           also run palm with OpenTelemetry tracing on, alternating: once with no SDK (the
+                      no-op tracer), once with the SDK sampling 1 % of calls into an in-memory exporter
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
   --latency           also print the round-trip distribution (histogram, p50/p90/p99/p99.9) and
                       write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
@@ -71,6 +75,8 @@ interface BenchArgs extends BenchSettings {
   readonly json: boolean;
   /** Also run palm with the master's live inspector on, alternating, and report the difference. */
   readonly inspect: boolean;
+  /** Also run palm with metrics, or tracing, on (each variant alternating with the others). */
+  readonly observe: readonly Observe[];
   readonly cpuProf: string | undefined;
   readonly out: string;
   readonly hops: string | undefined;
@@ -103,6 +109,8 @@ function parse(argv: string[]): BenchArgs | "help" {
       duration: { type: "string" },
       json: { type: "boolean" },
       inspect: { type: "boolean" },
+      metrics: { type: "boolean" },
+      tracing: { type: "boolean" },
       "cpu-prof": { type: "string" },
       latency: { type: "boolean" },
       out: { type: "string" },
@@ -135,6 +143,7 @@ function parse(argv: string[]): BenchArgs | "help" {
     durationS: integer("duration", values.duration, 0, 0),
     json: values.json === true,
     inspect: values.inspect === true,
+    observe: OBSERVE_VARIANTS.filter((v) => (v === "metrics" ? values.metrics : values.tracing) === true),
     cpuProf: values["cpu-prof"],
     moleculer: values["no-moleculer"] !== true,
     moleculerWindow: integer("moleculer-window", values["moleculer-window"], 100, 1),
@@ -186,6 +195,7 @@ async function bench(
 
   const palmRuns: PalmRunResult[] = [];
   const inspectedRuns: PalmRunResult[] = [];
+  const observedRuns = new Map<Observe, PalmRunResult[]>(args.observe.map((v) => [v, []]));
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
   const moleculerRuns: MoleculerResult[] = [];
   const hopDirs: Record<string, string[]> = { palm: [], baseline: [] };
@@ -217,6 +227,14 @@ async function bench(
       inspectedRuns.push(q);
       progress.note(
         `palm with inspector run ${run}: ${Math.round(q.msgPerSec)} msg/s, lost ${q.lost}, dup ${q.duplicated}`,
+      );
+    }
+    for (const [observe, runs] of observedRuns) {
+      progress.step(`palm, ${OBSERVE_LABELS[observe]}, run ${run}/${args.runs}`);
+      const q = await runPalm({ ...common, window: args.window, observe });
+      runs.push(q);
+      progress.note(
+        `palm, ${OBSERVE_LABELS[observe]}, run ${run}: ${Math.round(q.msgPerSec)} msg/s, lost ${q.lost}`,
       );
     }
     for (const mode of modes) {
@@ -286,7 +304,15 @@ async function bench(
   const palm = summarizePalm(palmRuns, args.messages);
   const [first, second] = modes.map((mode) => summarizeBaseline(mode, baselineRuns.get(mode)!));
   const baseline = first!;
-  const { json: _json, cpuProf: _cpuProf, inspect: _inspect, out: _out, hops: _hops, ...settings } = args;
+  const {
+    json: _json,
+    cpuProf: _cpuProf,
+    inspect: _inspect,
+    observe: _observe,
+    out: _out,
+    hops: _hops,
+    ...settings
+  } = args;
   const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
   const moleculer = moleculerRuns.length > 0 ? summarizeMoleculer(moleculerRuns) : undefined;
   const crashToReadyMs = restarts.crashToReadyMs;
@@ -326,6 +352,7 @@ async function bench(
           inspectorThroughputDrop: 1 - inspected.msgPerSec / palm.msgPerSec,
         }
       : {}),
+    ...(observedRuns.size > 0 ? { observed: observedSummary(observedRuns, palm, args.messages) } : {}),
     settings,
     machine,
   };
@@ -383,7 +410,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (args.cpuProf !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${resolve(args.cpuProf)}`);
   if (args.hops !== undefined) nodeArgs.push(...hopTimerArgs());
   if (nodeArgs.length > 0) process.env[BENCH_NODE_ARGS_ENV] = nodeArgs.join(" ");
-  const perRun = 1 + (args.inspect ? 1 : 0) + (args.baseline === "both" ? 2 : 1) + (args.moleculer ? 1 : 0);
+  const perRun =
+    1 +
+    (args.inspect ? 1 : 0) +
+    args.observe.length +
+    (args.baseline === "both" ? 2 : 1) +
+    (args.moleculer ? 1 : 0);
   const steps = args.runs * perRun + 2 + (args.durationS > 0 ? 1 : 0);
   const progress = createProgress(steps, process.stderr, args.json && !process.stderr.isTTY);
   try {

@@ -17,6 +17,7 @@ import {
   runBenchMain,
 } from "./bench-child.js";
 import { type ClientFigures, clientFigures, timeRoundTrips } from "./client-figures.js";
+import { observeOptions } from "./observe.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     window,
     timeoutMs: idleTimeoutMs,
     logLevel: "warn",
+    ...observeOptions(config.observe, "client"),
   });
   await client.start();
 

@@ -1,3 +1,5 @@
+import type { Observe } from "./observe.js";
+
 /** The five endpoints a bench `Master` binds (pylm's names). */
 export interface PalmEndpoints {
   /** PULL, clients push work here (`pull_address`). */
@@ -27,6 +29,8 @@ export interface PalmMasterConfig {
   readonly rssSampleMs: number;
   /** Serve the live inspector, with one page's event stream connected, to measure what it costs. */
   readonly inspect?: boolean;
+  /** Metrics or tracing on, to measure what they cost. */
+  readonly observe?: Observe;
 }
 
 /** Configuration of one palm bench worker process. */
@@ -40,6 +44,8 @@ export interface PalmWorkerConfig {
    * synchronous call to a slow resource would: a slow worker that does not slow the others down. 0: none.
    */
   readonly blockUs?: number;
+  /** Metrics or tracing on, to measure what they cost. */
+  readonly observe?: Observe;
 }
 
 /** Configuration of the palm bench client process. */
@@ -63,4 +69,6 @@ export interface PalmClientConfig {
   readonly durationMs: number;
   /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
   readonly rssSampleMs: number;
+  /** Tracing on, to measure what it costs. */
+  readonly observe?: Observe;
 }

@@ -14,11 +14,13 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
+import { observeOptions } from "./observe.js";
 import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
 async function main(): Promise<void> {
-  const { endpoints, workers, rssSampleMs, inspect } = readChildConfig<PalmMasterConfig>("palm master");
+  const { endpoints, workers, rssSampleMs, inspect, observe } =
+    readChildConfig<PalmMasterConfig>("palm master");
   const master = new Master({
     name: BENCH_SERVER,
     pullAddress: endpoints.pull,
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     dbAddress: endpoints.db,
     logLevel: "warn",
     ...(inspect ? { inspect: { port: 0 } } : {}),
+    ...observeOptions(observe, "server"),
   });
   let joined = 0;
   master.on("worker.joined", () => {

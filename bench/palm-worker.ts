@@ -13,6 +13,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
+import { observeOptions } from "./observe.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -31,10 +32,15 @@ function blockingEcho(us: number): (payload: Uint8Array) => Uint8Array {
 }
 
 async function main(): Promise<void> {
-  const { endpoints, name, rssSampleMs, blockUs } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const { endpoints, name, rssSampleMs, blockUs, observe } = readChildConfig<PalmWorkerConfig>("palm worker");
   const stopSampling = sampleRss(rssSampleMs);
-  const functions = { echo: blockUs ? blockingEcho(blockUs) : echo };
-  const worker = new Worker({ name, dbAddress: endpoints.db, functions, logLevel: "warn" });
+  const worker = new Worker({
+    name,
+    dbAddress: endpoints.db,
+    functions: { echo: blockUs ? blockingEcho(blockUs) : echo },
+    logLevel: "warn",
+    ...observeOptions(observe, "server"),
+  });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
   answerMarks();
   await worker.start();

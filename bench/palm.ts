@@ -11,6 +11,7 @@ import {
   clusterRunSettings,
   withCluster,
 } from "./cluster-run.js";
+import type { Observe } from "./observe.js";
 import type { PalmClientResult } from "./palm-client.js";
 import type { PalmClientConfig, PalmEndpoints, PalmMasterConfig, PalmWorkerConfig } from "./palm-config.js";
 import { checkCount, START_TIMEOUT_MS } from "./run-support.js";
@@ -33,6 +34,8 @@ export interface PalmRunOptions extends ClusterRunOptions {
   readonly workerBlockUs?: readonly number[];
   /** Run the master with its live inspector on and a page connected. @default false */
   readonly inspect?: boolean;
+  /** Run palm with metrics or tracing on. @default neither */
+  readonly observe?: Observe;
 }
 
 /** One RSS sample of a soak. */
@@ -103,6 +106,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       workers,
       rssSampleMs,
       inspect: options.inspect === true,
+      observe: options.observe,
     } satisfies PalmMasterConfig);
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
@@ -111,6 +115,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         name: `w${i + 1}`,
         rssSampleMs,
         blockUs: options.workerBlockUs?.[i] ?? 0,
+        observe: options.observe,
       } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];
@@ -125,6 +130,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       ...clientSettings,
       durationMs,
       rssSampleMs,
+      observe: options.observe,
     } satisfies PalmClientConfig);
 
     // CPU marks of the master and the workers when the client starts and ends its measured job.

@@ -8,6 +8,7 @@ import type { HopSummary } from "./hops.js";
 import type { LatencySummary } from "./latency.js";
 import type { MachineInfo } from "./machine-info.js";
 import type { MoleculerResult } from "./moleculer.js";
+import type { ObservedSummary } from "./observe.js";
 import type { PalmRunResult } from "./palm.js";
 import type { RestartResult } from "./restarts.js";
 import { median } from "./stats.js";
@@ -108,6 +109,8 @@ export interface BenchReportJson {
   readonly palmInspected?: PalmSummary;
   /** How much lower palm's throughput was with the inspector on (0.08 = 8 %). */
   readonly inspectorThroughputDrop?: number;
+  /** palm with metrics or tracing on (`--metrics`, `--tracing`): msg/s and the drop from plain palm. */
+  readonly observed?: Record<string, ObservedSummary>;
   readonly palm: PalmSummary;
   /** The plain baseline (or the batched one when only it ran). */
   readonly baseline: BaselineSummary;
@@ -308,6 +311,12 @@ export function formatReport(report: BenchReportJson): string {
   if (report.inspectorThroughputDrop !== undefined) {
     out.push(
       `live inspector on (a page connected): throughput ${(report.inspectorThroughputDrop * 100).toFixed(1)}% lower`,
+    );
+  }
+  for (const [variant, o] of Object.entries(report.observed ?? {})) {
+    out.push(
+      `${variant}: ${int.format(o.msgPerSec)} msg/s, throughput ${(o.throughputDrop * 100).toFixed(1)}% lower, ` +
+        `CPU per message ${(o.cpuIncrease * 100).toFixed(1)}% higher, lost ${o.lost}`,
     );
   }
   if (report.soak) {

@@ -111,6 +111,8 @@ export class DeliveryLedger {
   deadlines = 0;
   failed = 0;
   revoked = 0;
+  /** Told of every call answered by a worker's result: its function and ms from intake (metrics). */
+  onAnswered: ((fn: string, ms: number) => void) | undefined = undefined;
 
   constructor(parts: DeliveryParts, options: Partial<DeliveryOptions> = {}, now: () => number = Date.now) {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
@@ -179,7 +181,10 @@ export class DeliveryLedger {
         continue;
       }
       this.#remember(id);
-      if (entry) this.#entries.delete(key);
+      if (entry) {
+        this.#entries.delete(key);
+        this.onAnswered?.(entry.fn, now - entry.takenAt);
+      }
       passed.push(result);
     }
     if (passed.length > 0) this.#route(this.parts.results, passed);

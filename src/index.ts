@@ -78,6 +78,9 @@ export type { LivenessEvent, RedeliveryReason } from "./liveness/livenessEvents.
 export type { PeerEvent } from "./liveness/peerCount.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { changePayload, createMessage, currentFunction, type PalmMessage, splitFunction } from "./message.js";
+export { LATENCY_BUCKETS } from "./metrics/latency.js";
+export type { MetricsOptions } from "./metrics/metricsOptions.js";
+export { PalmMetrics } from "./metrics/palmMetrics.js";
 export {
   definePart,
   type PartDefinition,
@@ -110,4 +113,5 @@ export type { BadInputListener, BatchListener, FrameBatch, KeptSocket } from "./
 export type { SocketKeeper } from "./sockets/socketKeeper.js";
 export type { CurveSocketOptions, SocketKind, SocketPlan } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";
+export { type Hop, TRACER_NAME } from "./tracing/hops.js";
 export type { CallContext } from "./worker/callContext.js";

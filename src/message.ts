@@ -16,6 +16,11 @@ export interface PalmMessage {
   error?: string | undefined;
   /** Delivery id a master owns while the message is in flight (protobuf field 8). */
   id?: string | undefined;
+  /**
+   * The W3C `traceparent` of the span that passed the message on, when tracing is on (protobuf field 9;
+   * pylm peers keep it and send it back).
+   */
+  trace?: string | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -31,6 +36,7 @@ export function createMessage(fields: Partial<PalmMessage> = {}): PalmMessage {
     payload: fields.payload ?? EMPTY,
     error: fields.error,
     id: fields.id,
+    trace: fields.trace,
   };
 }
 

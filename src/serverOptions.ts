@@ -1,6 +1,7 @@
 import type { CodecName } from "./codec/index.js";
 import { invalidOption } from "./errors.js";
 import type { InspectOptions } from "./inspection.js";
+import type { MetricsOptions } from "./metrics/metricsOptions.js";
 import { checkInspectOptions } from "./inspector/inspectOptions.js";
 import { isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
@@ -35,6 +36,8 @@ export interface ServerTemplateOptions {
   random?: () => number;
   /** Serve a live inspector page for this server (HTTP, bound to 127.0.0.1 unless `host` says otherwise). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics at `http://host:port/metrics` (bound to 127.0.0.1 unless `host` says otherwise). */
+  metrics?: MetricsOptions;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { PalmMetrics } from "./metrics/palmMetrics.js";
+import { type MeteredServer, meterServer } from "./metrics/serverMetrics.js";
 import { randomUUID } from "node:crypto";
 import type { SupervisionPolicy } from "../machines/supervision.js";
 import { sayStopped } from "./bridges/presence.js";
@@ -36,6 +38,10 @@ export interface ServerRunSetup {
   readonly inspect: InspectOptions | undefined;
   /** The server the inspector shows, when `inspect` is set. */
   readonly inspected: InspectedServer;
+  /** The server's Prometheus metrics, served from start to stop, when `metrics` is set. */
+  readonly metrics: PalmMetrics | undefined;
+  /** The server its metrics read. */
+  readonly metered: MeteredServer;
   /** Told once, when the server escalates, after every socket is closed and every address free. */
   readonly failed: (error: PalmError) => void;
 }
@@ -122,6 +128,11 @@ export class ServerRun {
       this.#inspectorUrl = await inspection.listen(inspect);
       logger.info({ url: this.#inspectorUrl }, "inspector listening");
     }
+    const metrics = this.#setup.metrics;
+    if (metrics) {
+      meterServer(metrics, this.#setup.metered);
+      logger.info({ url: await metrics.listen() }, "metrics listening");
+    }
     logger.info({ parts: this.#setup.registry.all.map((r) => r.name) }, "server ready");
   }
 
@@ -162,6 +173,7 @@ export class ServerRun {
     }
     router?.stop();
     await this.#inspection?.close();
+    await this.#setup.metrics?.close();
     // Drained: what the sockets still queue goes to live peers within milliseconds; a peer that is gone
     // (a master stopped first) would only hold the process for the sockets' whole linger.
     await this.#keeper?.releaseAll(STOP_LINGER_MS);

@@ -7,6 +7,8 @@ import { type Codec, getCodec } from "./codec/index.js";
 import { PalmError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { PalmMessage } from "./message.js";
+import { checkMetricsOptions } from "./metrics/metricsOptions.js";
+import { PalmMetrics } from "./metrics/palmMetrics.js";
 import type { PartDefinition, PartOptions } from "./part.js";
 import { PartRegistry, type ServerDescription } from "./partRegistry.js";
 import { type PartInfo, partInfos, type ServerEventMap, ServerListeners } from "./serverEvents.js";
@@ -46,6 +48,8 @@ export class ServerTemplate {
   readonly policy: SupervisionPolicy;
   /** The server's key-value store, served by its `CacheService`. */
   readonly cache = new CacheStore();
+  /** The server's Prometheus metrics, with the `metrics` option (served once started). */
+  readonly metrics: PalmMetrics | undefined;
   readonly #registry: PartRegistry;
   readonly #listeners: ServerListeners;
   readonly #run: ServerRun;
@@ -60,6 +64,8 @@ export class ServerTemplate {
     this.#registry = new PartRegistry(this.name);
     this.#listeners = new ServerListeners(this.logger);
     this.policy = resolveSupervision(checked.supervision);
+    this.metrics =
+      checked.metrics === undefined ? undefined : new PalmMetrics(checkMetricsOptions(checked.metrics));
     let failed!: (error: PalmError) => void;
     this.failed = new Promise((resolve) => {
       failed = resolve;
@@ -78,6 +84,8 @@ export class ServerTemplate {
       curve: checked.curve,
       inspect: checked.inspect,
       inspected: this,
+      metrics: this.metrics,
+      metered: this,
       failed,
     });
   }

@@ -32,6 +32,7 @@ const arbitraryMessage: fc.Arbitrary<PalmMessage> = fc.record({
   payload: fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 100, maxLength: 400 })),
   error: fc.option(text, { nil: undefined }),
   id: fc.option(field, { nil: undefined }),
+  trace: fc.option(field, { nil: undefined }),
 });
 
 /** A message with its payload as a plain hex string, so Buffers and Uint8Arrays compare equal. */
@@ -101,6 +102,7 @@ describe("codecs: round trips", () => {
       hex(m.payload),
       m.error ?? null,
       m.id ?? null,
+      ...(m.trace === undefined ? [] : [m.trace]),
     ];
     fc.assert(
       fc.property(fc.array(arbitraryMessage, { minLength: 1, maxLength: 10 }), (messages) => {
@@ -126,6 +128,7 @@ describe("codecs: round trips", () => {
             Buffer.from(m.payload),
             m.error ?? null,
             m.id ?? null,
+            ...(m.trace === undefined ? [] : [m.trace]),
           ]),
         ]);
         assert.deepEqual(msgpackCodec.decode(foreign).map(plain), messages.map(plain));
@@ -295,6 +298,7 @@ describe("palm-protobuf: byte-compatible with Python's protobuf (pylm)", () => {
           payload: hex(m.payload),
           error: m.error,
           id: m.id,
+          trace: m.trace,
           palm: hex(frames[i]!),
         }),
       )
@@ -309,7 +313,7 @@ describe("palm-protobuf: byte-compatible with Python's protobuf (pylm)", () => {
       const ours = hex(frames[i]!);
       assert.equal(ours, answer.python, `message ${i}: ${JSON.stringify(plain(m))}`);
       assert.equal(answer.pylm, ours, `message ${i}: pylm's schema changed palm's frame`);
-      const { error: _e, id: _i, ...pylmFields } = plain(m);
+      const { error: _e, id: _i, trace: _t, ...pylmFields } = plain(m);
       assert.deepEqual(answer.fields, pylmFields, `message ${i}: pylm read other fields`);
     });
   });
@@ -373,6 +377,7 @@ describe("codecs: garbage, truncated and wrong-codec frames", () => {
           payload: Buffer.concat([Buffer.from("x"), m.payload]),
           error: undefined,
           id: undefined,
+          trace: undefined,
         };
         const frame = protobufCodec.encodeOne(message);
         const cut = Math.min(drop, message.payload.length + 1);

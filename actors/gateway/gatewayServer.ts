@@ -1,6 +1,7 @@
 import type { CodecName } from "../../src/codec/index.js";
 import type { InspectOptions } from "../../src/inspection.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
+import type { MetricsOptions } from "../../src/metrics/metricsOptions.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
 import { checkEndpoint, checkHttpUrl, checkOptionsObject } from "../../src/validate.js";
@@ -29,6 +30,8 @@ export interface GatewayServerOptions extends HttpGatewayOptions, DistributingOp
   supervision?: SupervisionOptions;
   /** Serve a live inspector page (`{ port, host }`). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics (`{ port, host }`) at `/metrics`. */
+  metrics?: MetricsOptions;
   /** ZMQ_MAXMSGSIZE of its ZeroMQ sockets. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
   /** CURVE on its tcp sockets (the worker side and the cache); HTTP is not covered. */

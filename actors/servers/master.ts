@@ -8,10 +8,13 @@ import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
 import { currentFunction, type PalmMessage } from "../../src/message.js";
+import { meterDelivery } from "../../src/metrics/deliveryMetrics.js";
+import type { MetricsOptions } from "../../src/metrics/metricsOptions.js";
 import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
+import { checkTracingOption, traceHop } from "../../src/tracing/hops.js";
 import { checkInteger, checkOptionalEndpoint } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
 import { DeliveryService } from "../services/deliveryService.js";
@@ -38,6 +41,10 @@ export interface ServerCommonOptions {
   supervision?: SupervisionOptions;
   /** Serve a live inspector page (`{ port, host }`; host defaults to 127.0.0.1). */
   inspect?: InspectOptions;
+  /** Serve Prometheus metrics (`{ port, host }`; host defaults to 127.0.0.1) at `/metrics`. */
+  metrics?: MetricsOptions;
+  /** OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`). @default false */
+  tracing?: boolean;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
   /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
@@ -143,6 +150,7 @@ export abstract class DistributingServer extends PalmServer {
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
+  readonly #tracing: boolean;
   #nextId = 0;
   #stopping: Promise<void> | undefined;
 
@@ -173,6 +181,7 @@ export abstract class DistributingServer extends PalmServer {
     this.#dispatchAddress = checkOptionalEndpoint("workerDispatchAddress", options.workerDispatchAddress);
     this.template = new ServerTemplate(templateOptions(options));
     this.#hooks = options;
+    this.#tracing = checkTracingOption(options.tracing);
     this.#pipelined = options.pipelined === true;
     this.#idPrefix = `${options.name}:${process.pid.toString(36)}${Date.now().toString(36)}:`;
     this.#queues = { highWater: options.highWater, highWaterMark: options.highWaterMark };
@@ -198,6 +207,7 @@ export abstract class DistributingServer extends PalmServer {
       options.now,
     );
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
+    if (this.template.metrics) meterDelivery(this.template.metrics, options.name, this.ledger);
   }
 
   /**
@@ -264,7 +274,10 @@ export abstract class DistributingServer extends PalmServer {
     if (options.pubAddress === undefined) throw new TypeError("registerWorkerParts: pubAddress is required");
     t.registerOutbound(PubService, "Pub", options.pubAddress, {
       ...queues,
-      gather: (message) => this.gather(message),
+      gather: (message) => {
+        if (this.#tracing) traceHop("publish", message, this.name);
+        return this.gather(message);
+      },
       handleStream: (message) => this.handleStream(message),
     });
   }
@@ -294,6 +307,7 @@ export abstract class DistributingServer extends PalmServer {
     const wrong = this.wrongServer(entry);
     if (wrong !== undefined) return [{ ...message, error: wrong }];
     const first = this.#ensureId(message);
+    if (this.#tracing) traceHop("route", first, this.name);
     const out = [...this.scatter(first)];
     for (let k = 0; k < out.length; k++) {
       let item = out[k]!;

@@ -7,7 +7,8 @@ import type { Codec } from "./codec.js";
 export const MSGPACK_FRAME_TAG = "palm/1";
 
 // A frame is the msgpack array ["palm/1", tuple, tuple, …], each tuple the 8-array
-// [pipeline, client, stage, function, cache, payload, error | nil, id | nil]. Every message crosses this
+// [pipeline, client, stage, function, cache, payload, error | nil, id | nil], or the 9-array with the
+// message's trace context (a W3C traceparent) last when it carries one. Every message crosses this
 // code twice per hop, so both directions are written by hand for the shapes palm itself produces; a frame
 // in any other (valid) msgpack shape — another encoder's choices — is decoded by msgpackr instead.
 
@@ -138,7 +139,8 @@ function writeBinary(value: Uint8Array): void {
 
 function writeMessage(m: PalmMessage): void {
   reserve(1);
-  scratch[at++] = 0x98;
+  const trace = m.trace;
+  scratch[at++] = trace === undefined ? 0x98 : 0x99;
   writeString(m.pipeline);
   writeString(m.client);
   if (Number.isInteger(m.stage)) writeInteger(m.stage);
@@ -154,6 +156,7 @@ function writeMessage(m: PalmMessage): void {
     reserve(1);
     scratch[at++] = 0xc0;
   } else writeString(m.id);
+  if (trace !== undefined) writeString(trace);
 }
 
 /** Writes the frame of `count` messages from `from`, returns it as a Buffer of its own. */
@@ -357,7 +360,8 @@ function decodeFast(frame: Buffer): PalmMessage[] | undefined {
   const caches: Repeated = { start: 0, length: -1, value: "" };
   for (let k = 0; k < count - 1; k++) {
     if (pos >= frame.length) throw cut();
-    if (frame[pos] !== 0x98) return undefined;
+    const fields = frame[pos];
+    if (fields !== 0x98 && fields !== 0x99) return undefined;
     pos++;
     const pipeline = repeatedString(pipelines);
     if (pipeline === undefined) return undefined;
@@ -375,7 +379,13 @@ function decodeFast(frame: Buffer): PalmMessage[] | undefined {
     if (error === null) return undefined;
     const id = optionalString();
     if (id === null) return undefined;
-    out[k] = { pipeline, client, stage, function: fn, cache, payload, error, id };
+    let trace: string | undefined;
+    if (fields === 0x99) {
+      const value = optionalString();
+      if (value === null) return undefined;
+      trace = value;
+    }
+    out[k] = { pipeline, client, stage, function: fn, cache, payload, error, id, trace };
   }
   if (pos !== frame.length) throw decodeError("bytes follow the last message");
   return out;
@@ -399,8 +409,9 @@ function decodeAnyShape(frame: Buffer): PalmMessage[] {
 }
 
 function fromTuple(t: unknown): PalmMessage {
-  if (!Array.isArray(t) || t.length !== 8) throw decodeError("a message is not an 8-element tuple");
-  const [pipeline, client, stage, fn, cache, payload, error, id] = t;
+  if (!Array.isArray(t) || (t.length !== 8 && t.length !== 9))
+    throw decodeError("a message is not an 8- or 9-element tuple");
+  const [pipeline, client, stage, fn, cache, payload, error, id, trace] = t;
   if (
     typeof pipeline !== "string" ||
     typeof client !== "string" ||
@@ -410,7 +421,8 @@ function fromTuple(t: unknown): PalmMessage {
     typeof cache !== "string" ||
     !(payload instanceof Uint8Array) ||
     (error !== null && typeof error !== "string") ||
-    (id !== null && typeof id !== "string")
+    (id !== null && typeof id !== "string") ||
+    (trace !== undefined && trace !== null && typeof trace !== "string")
   ) {
     throw decodeError("a message field has the wrong type");
   }
@@ -423,6 +435,7 @@ function fromTuple(t: unknown): PalmMessage {
     payload,
     error: error ?? undefined,
     id: id ?? undefined,
+    trace: trace ?? undefined,
   };
 }
 

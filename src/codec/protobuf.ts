@@ -10,12 +10,13 @@ import type { Codec } from "./codec.js";
 //     string function = 4; string cache = 5; bytes payload = 6;
 //     optional string error = 7;   // palm: set when the call failed
 //     optional string id = 8;      // palm: delivery id a master owns while the message is in flight
+//     optional string trace = 9;   // palm: W3C traceparent of the span that passed the message on
 //   }
 //
 // Encoding follows the protobuf wire format exactly as Python's protobuf writes it: fields in number
 // order, fields 1–6 omitted at their default value (empty string, 0, empty bytes), fields 7 and 8 written
-// whenever they are present (proto3 `optional`, explicit presence), never when absent. pylm peers keep
-// 7 and 8 as unknown fields and send them back unchanged.
+// whenever they are present (proto3 `optional`, explicit presence), never when absent; so is 9. pylm
+// peers keep 7, 8 and 9 as unknown fields and send them back unchanged.
 //
 // The encoder and decoder are written by hand for speed (no per-message reflection or intermediate
 // objects); `test/codec.test.ts` checks them byte for byte against protobufjs and Python's protobuf.
@@ -28,6 +29,7 @@ const TAG_FUNCTION = 0x22;
 const TAG_CACHE = 0x2a;
 const TAG_PAYLOAD = 0x32;
 const TAG_ERROR = 0x3a;
+const TAG_TRACE = 0x4a;
 const TAG_ID = 0x42;
 
 const TWO_32 = 4294967296;
@@ -149,6 +151,8 @@ function encodeOne(m: PalmMessage): Buffer {
   const id = m.id;
   const errorBytes = error === undefined ? 0 : utf8Length(error);
   const idBytes = id === undefined ? 0 : utf8Length(id);
+  const trace = m.trace;
+  const traceBytes = trace === undefined ? 0 : utf8Length(trace);
   const stage = m.stage;
   // Stages are small non-negative integers; anything else takes the int64 path.
   const smallStage = stage >= 0 && stage <= 0x7fffffff && (stage | 0) === stage;
@@ -166,6 +170,7 @@ function encodeOne(m: PalmMessage): Buffer {
   if (payload !== 0) size += stringFieldSize(payload);
   if (error !== undefined) size += stringFieldSize(errorBytes);
   if (id !== undefined) size += stringFieldSize(idBytes);
+  if (trace !== undefined) size += stringFieldSize(traceBytes);
 
   const buf = Buffer.allocUnsafe(size);
   let pos = 0;
@@ -189,7 +194,8 @@ function encodeOne(m: PalmMessage): Buffer {
     pos += payload;
   }
   if (error !== undefined) pos = writeString(buf, pos, TAG_ERROR, error, errorBytes);
-  if (id !== undefined) writeString(buf, pos, TAG_ID, id, idBytes);
+  if (id !== undefined) pos = writeString(buf, pos, TAG_ID, id, idBytes);
+  if (trace !== undefined) writeString(buf, pos, TAG_TRACE, trace, traceBytes);
   return buf;
 }
 
@@ -262,6 +268,7 @@ function decode(frame: Uint8Array): PalmMessage[] {
   let payload: Uint8Array = EMPTY;
   let error: string | undefined;
   let id: string | undefined;
+  let trace: string | undefined;
   try {
     const end = src.length;
     while (at < end) {
@@ -296,8 +303,11 @@ function decode(frame: Uint8Array): PalmMessage[] {
         case TAG_ID:
           id = readString("id");
           break;
+        case TAG_TRACE:
+          trace = readString("trace");
+          break;
         default:
-          // pylm's schema has fields 1–6 and palm's 8; anything else (another field number, a known field
+          // pylm's schema has fields 1–6 and palm's 7–9; anything else (another field number, a known field
           // with the wrong wire type) means this is not a PalmMessage — most often a msgpack frame.
           throw decodeError(
             `unexpected field ${tag >>> 3} with wire type ${tag & 7} (not a PalmMessage; wrong codec?)`,
@@ -307,13 +317,14 @@ function decode(frame: Uint8Array): PalmMessage[] {
   } finally {
     src = EMPTY; // do not keep the frame alive
   }
-  return [{ pipeline, client, stage, function: fn, cache, payload, error, id }];
+  return [{ pipeline, client, stage, function: fn, cache, payload, error, id, trace }];
 }
 
 /**
  * The `palm-protobuf` codec: exactly pylm's protobuf `PalmMessage` (proto3), one message per frame, byte
  * for byte what Python's protobuf writes, so palm peers interoperate with unmodified Python pylm servers,
- * workers and clients. palm's `error` and `id` travel in fields 7 and 8, which pylm keeps and ignores.
+ * workers and clients. palm's `error`, `id` and `trace` travel in fields 7, 8 and 9, which pylm keeps and
+ * ignores.
  *
  * Decoding is strict: a truncated frame, a bad varint, invalid UTF-8 in a string field, or a field pylm's
  * and palm's schema do not have (which is what a msgpack frame looks like) throws `PALM_ERR_CODEC_DECODE`.

@@ -3,17 +3,19 @@
 Reads JSON lines on stdin, one message each:
 
     {"pipeline": str, "client": str, "stage": int, "function": str, "cache": str,
-     "payload": hex, "error": str (optional), "id": str (optional), "palm": hex}
+     "payload": hex, "error": str (optional), "id": str (optional), "trace": str (optional),
+     "palm": hex}
 
 and writes one JSON line per message:
 
-    {"python": hex,      # Python's serialisation of the same message (palm's 8-field schema)
+    {"python": hex,      # Python's serialisation of the same message (palm's 9-field schema)
      "pylm": hex,        # `palm` parsed with pylm's 6-field schema and serialised again
      "fields": {...}}    # what pylm's schema read from `palm` (payload as hex)
 
-palm's schema is pylm's plus `optional string error = 7; optional string id = 8;` (proto3
-explicit presence: written when set, even when empty). pylm's own schema does not know 7
-and 8 and keeps them as unknown fields, so "pylm" must equal "palm" byte for byte.
+palm's schema is pylm's plus `optional string error = 7; optional string id = 8;
+optional string trace = 9;` (proto3 explicit presence: written when set, even when empty).
+pylm's own schema does not know 7, 8 and 9 and keeps them as unknown fields, so "pylm" must
+equal "palm" byte for byte.
 """
 
 import json
@@ -38,7 +40,7 @@ def _palm_message_class():
     ):
         msg.field.add(name=name, number=number, type=ftype, label=field.LABEL_OPTIONAL)
     # proto3 `optional`: each field sits alone in a synthetic oneof named "_<field>".
-    for index, (number, name) in enumerate(((7, "error"), (8, "id"))):
+    for index, (number, name) in enumerate(((7, "error"), (8, "id"), (9, "trace"))):
         msg.oneof_decl.add(name="_" + name)
         msg.field.add(name=name, number=number, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL,
                       oneof_index=index, proto3_optional=True)
@@ -63,6 +65,8 @@ def check(line):
         fields["error"] = m["error"]
     if "id" in m:
         fields["id"] = m["id"]
+    if "trace" in m:
+        fields["trace"] = m["trace"]
     python = PalmMessage8(**fields).SerializeToString()
     pylm = wire.parse(bytes.fromhex(m["palm"]))
     return {

@@ -12,7 +12,8 @@ const PalmMessageType = new protobuf.Type("PalmMessage")
   .add(new protobuf.Field("cache", 5, "string"))
   .add(new protobuf.Field("payload", 6, "bytes"))
   .add(new protobuf.Field("error", 7, "string"))
-  .add(new protobuf.Field("id", 8, "string"));
+  .add(new protobuf.Field("id", 8, "string"))
+  .add(new protobuf.Field("trace", 9, "string"));
 new protobuf.Root().define("palm").add(PalmMessageType);
 
 type Int64 = number | { toNumber(): number };
@@ -40,6 +41,7 @@ export const protobufjsReferenceCodec: Codec = {
     if (m.payload.byteLength !== 0) fields.payload = m.payload;
     if (m.error !== undefined) fields.error = m.error;
     if (m.id !== undefined) fields.id = m.id;
+    if (m.trace !== undefined) fields.trace = m.trace;
     const bytes = PalmMessageType.encode(fields).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
@@ -62,6 +64,7 @@ export const protobufjsReferenceCodec: Codec = {
         payload: d.payload as Uint8Array,
         error: own("error") ? (d.error as string) : undefined,
         id: own("id") ? (d.id as string) : undefined,
+        trace: own("trace") ? (d.trace as string) : undefined,
       } satisfies PalmMessage,
     ];
   },

@@ -1,0 +1,103 @@
+import {
+  type Attributes,
+  INVALID_SPAN_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { invalidOption } from "../errors.js";
+import { currentFunction, type PalmMessage } from "../message.js";
+import { contextOf, formatTraceparent } from "./traceContext.js";
+
+/** The instrumentation scope palm's spans are created under. */
+export const TRACER_NAME = "palm-actors";
+
+/** The hops of a call palm traces, each a span named `<hop> <server.fn>`. */
+export type Hop = "send" | "route" | "execute" | "publish" | "receive";
+
+const KIND: Record<Hop, SpanKind> = {
+  send: SpanKind.PRODUCER,
+  route: SpanKind.CONSUMER,
+  execute: SpanKind.CONSUMER,
+  publish: SpanKind.PRODUCER,
+  receive: SpanKind.CONSUMER,
+};
+
+/** palm's tracer: it follows the global tracer provider, whenever one is registered. */
+const tracer = trace.getTracer(TRACER_NAME);
+/** What a hop of an unsampled call gets: a span that records nothing. */
+const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether a message carries a trace context whose sampled flag is off. Only the flag is read: a malformed
+ * context passes on unchanged, and every hop that does make a span ignores it (`contextOf`).
+ */
+function notSampled(traceparent: string | undefined): boolean {
+  return (
+    traceparent !== undefined &&
+    traceparent.length === 55 &&
+    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0
+  );
+}
+
+/** Checks a `tracing` option (a boolean); throws naming it. */
+export function checkTracingOption(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw invalidOption("tracing", "true or false", value);
+  return value;
+}
+
+/**
+ * Starts the span of one hop of `message`, child of the span its `trace` names, and makes the message
+ * carry the new span's context onward. The caller ends the span.
+ */
+export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
+  // The caller's sampling decision holds for the whole call (as OpenTelemetry's parent-based samplers
+  // decide): a message whose trace is not sampled passes on unchanged, at the cost of this check.
+  if (notSampled(message.trace)) return UNSAMPLED;
+  const fn = currentFunction(message);
+  const attributes: Attributes = { "messaging.system": "palm", "palm.function": fn, "palm.peer": peer };
+  if (message.id !== undefined) attributes["messaging.message.id"] = message.id;
+  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop], attributes }, contextOf(message.trace));
+  const context = span.spanContext();
+  // A span the SDK does not record still passes its trace on, so one sampling decision holds for the call.
+  if (trace.isSpanContextValid(context)) message.trace = formatTraceparent(context);
+  return span;
+}
+
+/** Traces one instantaneous hop (send, route, publish, receive): the span starts and ends here. */
+export function traceHop(hop: Hop, message: PalmMessage, peer: string): void {
+  const span = startHop(hop, message, peer);
+  if (message.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: message.error });
+  span.end();
+}
+
+/**
+ * A worker's function runner as tracing and metrics wrap it: a message in, its results out.
+ * @internal
+ */
+export type MessageRunner<C> = (message: PalmMessage, context?: C) => PalmMessage[] | Promise<PalmMessage[]>;
+
+/** Wraps a worker's function runner so each call is an `execute` span its results carry onward. */
+export function traceRuns<C>(run: MessageRunner<C>, enabled: boolean, worker: string): MessageRunner<C> {
+  if (!enabled) return run;
+  return (message, context) => {
+    const span = startHop("execute", message, worker);
+    const trace = message.trace;
+    const finish = (results: PalmMessage[]) => {
+      for (const result of results) {
+        result.trace = trace;
+        if (result.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+      }
+      span.end();
+      return results;
+    };
+    const results = run(message, context);
+    if (Array.isArray(results)) return finish(results);
+    return results.then(finish, (error: unknown) => {
+      span.end();
+      throw error;
+    });
+  };
+}
