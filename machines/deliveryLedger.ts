@@ -183,7 +183,7 @@ export class DeliveryLedger {
       this.#remember(id);
       if (entry) {
         this.#entries.delete(key);
-        this.onAnswered?.(entry.fn, now - entry.takenAt);
+        if (this.onAnswered) this.onAnswered(functionOf(entry.message), now - entry.takenAt);
       }
       passed.push(result);
     }
