@@ -1,9 +1,9 @@
 import type { CodecName } from "./codec/index.js";
 import { invalidOption } from "./errors.js";
 import type { InspectOptions } from "./inspection.js";
-import type { MetricsOptions } from "./metrics/metricsOptions.js";
 import { checkInspectOptions } from "./inspector/inspectOptions.js";
 import { isLogLevel, type Logger, type LogLevel } from "./logger.js";
+import type { MetricsOptions } from "./metrics/metricsOptions.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import type { SupervisionOptions } from "./supervisionOptions.js";
 import { checkInteger, checkName, checkOptionsObject } from "./validate.js";

@@ -1,5 +1,3 @@
-import type { PalmMetrics } from "./metrics/palmMetrics.js";
-import { type MeteredServer, meterServer } from "./metrics/serverMetrics.js";
 import { randomUUID } from "node:crypto";
 import type { SupervisionPolicy } from "../machines/supervision.js";
 import { sayStopped } from "./bridges/presence.js";
@@ -8,6 +6,8 @@ import type { Codec } from "./codec/index.js";
 import type { PalmError } from "./errors.js";
 import type { InspectedServer, InspectOptions, ServerInspection } from "./inspection.js";
 import type { Logger } from "./logger.js";
+import type { PalmMetrics } from "./metrics/palmMetrics.js";
+import { type MeteredServer, meterServer } from "./metrics/serverMetrics.js";
 import type { PartRegistry } from "./partRegistry.js";
 import type { CurveServerOptions } from "./security/curveKeys.js";
 import { zapHandler } from "./security/zapHandler.js";

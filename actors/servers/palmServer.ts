@@ -14,7 +14,8 @@ import { defaultHandleStream } from "../services/pubService.js";
 
 /** The `ServerTemplate` options a ready-made server passes on from its own. */
 export function templateOptions(options: ServerTemplateOptions): ServerTemplateOptions {
-  const { name, codec, logLevel, logger, supervision, inspect, metrics, now, maxMessageSize, curve } = options;
+  const { name, codec, logLevel, logger, supervision, inspect, metrics, now, maxMessageSize, curve } =
+    options;
   return { name, codec, logLevel, logger, supervision, inspect, metrics, now, maxMessageSize, curve };
 }
 
