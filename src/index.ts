@@ -50,6 +50,8 @@ export { defaultHandleStream, PubService, type PubServiceOptions } from "../acto
 export { PullService } from "../actors/services/pullService.js";
 export { PushPullService, type PushPullServiceOptions } from "../actors/services/pushPullService.js";
 export { PushService } from "../actors/services/pushService.js";
+export { StreamService, type StreamServiceOptions } from "../actors/services/streamService.js";
+export type { StreamClients } from "./bridges/streamServiceBridge.js";
 export {
   type BypassRequestHandler,
   RepBypassService,

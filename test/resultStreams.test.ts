@@ -15,14 +15,16 @@ import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 const quiet = { logLevel: "silent" } as const;
 
 async function masterAddresses() {
-  const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
+  const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
+  const pullAddress = pull!;
+  const pubAddress = pub!;
   return {
     name: "server",
-    pullAddress: pullAddress!,
-    pubAddress: pubAddress!,
-    workerPullAddress: workerPullAddress!,
-    workerPushAddress: workerPushAddress!,
-    dbAddress: dbAddress!,
+    pullAddress,
+    pubAddress,
+    workerPullAddress: workerPull!,
+    workerPushAddress: workerPush!,
+    dbAddress: db!,
   };
 }
 
@@ -51,6 +53,21 @@ describe("per-client result streams", () => {
     for (const close of closers.reverse()) await close();
     await Promise.all(processes.map((p) => p.kill()));
   });
+  /** A Master in this process (so its options can be set) and one worker process. */
+  const masterWithWorker = async (options: { slowConsumerMs: number; highWaterMark?: number }) => {
+    const addresses = await masterAddresses();
+    const master = new Master({ ...addresses, ...quiet, ...options });
+    await master.start();
+    closers.push(() => master.stop());
+    const worker = startFixture(
+      "workerProcess.ts",
+      { name: "w1", dbAddress: addresses.dbAddress },
+      { name: "w1" },
+    );
+    processes.push(worker);
+    await worker.waitFor((l) => l.event === "ready");
+    return addresses;
+  };
 
   it("a raw SUB on '' with HWM 10 that never reads does not hold back a 200,000-message job", async (t) => {
     const addresses = await masterAddresses();
@@ -93,17 +110,7 @@ describe("per-client result streams", () => {
   });
 
   it("a palm client paused for 20 s holds back nobody, and gets all its results after", async (t) => {
-    const addresses = await masterAddresses();
-    const master = new Master({ ...addresses, ...quiet, slowConsumerMs: 2000 });
-    await master.start();
-    closers.push(() => master.stop());
-    const worker = startFixture(
-      "workerProcess.ts",
-      { name: "w1", dbAddress: addresses.dbAddress },
-      { name: "w1" },
-    );
-    processes.push(worker);
-    await worker.waitFor((l) => l.event === "ready");
+    const addresses = await masterWithWorker({ slowConsumerMs: 2000 });
     const options = { serverName: "server", dbAddress: addresses.dbAddress, timeoutMs: 60_000, ...quiet };
     const paused = new Client({ ...options, window: 500 });
     const other = new Client(options);
@@ -192,17 +199,7 @@ describe("per-client result streams", () => {
   });
 
   it("a client whose stream stays full is cut off with the reason; a palm client is served meanwhile", async () => {
-    const addresses = await masterAddresses();
-    const master = new Master({ ...addresses, ...quiet, slowConsumerMs: 300, highWaterMark: 2 });
-    await master.start();
-    closers.push(() => master.stop());
-    const worker = startFixture(
-      "workerProcess.ts",
-      { name: "w1", dbAddress: addresses.dbAddress },
-      { name: "w1" },
-    );
-    processes.push(worker);
-    await worker.waitFor((l) => l.event === "ready");
+    const addresses = await masterWithWorker({ slowConsumerMs: 300, highWaterMark: 2 });
     const client = new Client({ serverName: "server", dbAddress: addresses.dbAddress, ...quiet });
     await client.start();
     closers.push(() => client.stop());

@@ -17,6 +17,7 @@ import {
   streamTags,
 } from "../streams/protocol.js";
 import { badInputReporter } from "./badInput.js";
+import { siblingDispatchAddress } from "./dispatchServiceBridge.js";
 import { frameChunks } from "./frameChunks.js";
 import { socketPlan } from "./socketPlans.js";
 
@@ -36,12 +37,8 @@ export interface StreamEnvelope {
 
 /** The address a `Streams` part binds: a wildcard port on the publisher's host (or beside an ipc/inproc one). */
 export function siblingStreamAddress(pubAddress: string): string {
-  if (pubAddress.startsWith("tcp://")) {
-    const hostPort = pubAddress.slice("tcp://".length);
-    const colon = hostPort.lastIndexOf(":");
-    return `tcp://${colon === -1 ? hostPort : hostPort.slice(0, colon)}:*`;
-  }
-  return `${pubAddress}-streams`;
+  // The same rule as the Dispatch part's beside the worker PUSH: a wildcard port on the same host.
+  return pubAddress.startsWith("tcp://") ? siblingDispatchAddress(pubAddress) : `${pubAddress}-streams`;
 }
 
 type Stream = Actor<typeof resultStreamMachine>;
