@@ -50,14 +50,13 @@ export { defaultHandleStream, PubService, type PubServiceOptions } from "../acto
 export { PullService } from "../actors/services/pullService.js";
 export { PushPullService, type PushPullServiceOptions } from "../actors/services/pushPullService.js";
 export { PushService } from "../actors/services/pushService.js";
-export { StreamService, type StreamServiceOptions } from "../actors/services/streamService.js";
-export type { StreamClients } from "./bridges/streamServiceBridge.js";
 export {
   type BypassRequestHandler,
   RepBypassService,
   type RepBypassServiceOptions,
 } from "../actors/services/repBypassService.js";
 export { RepService } from "../actors/services/repService.js";
+export { StreamService, type StreamServiceOptions } from "../actors/services/streamService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
 export { WorkerPushService, type WorkerPushServiceOptions } from "../actors/services/workerPushService.js";
 export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
@@ -70,6 +69,7 @@ export {
 } from "../machines/deliveryTypes.js";
 export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "../machines/supervision.js";
 export type { Delivery, PartRole, RestartType } from "../machines/types.js";
+export type { StreamClients } from "./bridges/streamServiceBridge.js";
 export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
 export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";
