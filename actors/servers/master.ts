@@ -296,6 +296,7 @@ export abstract class DistributingServer extends PalmServer {
         ...this.#streams,
         highWaterMark: queues.highWaterMark,
       }),
+      noDrop: this.#streams.noDrop,
       pipelined: this.#pipelined,
       gather: (message) => this.gather(message),
       handleStream: (message) => this.handleStream(message),

@@ -52,8 +52,8 @@ const quiet = outboundPartMachine.provide({ actors: { bridge } });
  * Binds a PUB socket and publishes what the router hands it as two frames, [topic, message], the topic
  * from `handleStream` (pylm's `PubService`). Alone (or `pipelined`) it blocks at the high-water mark instead
  * of dropping (ZMQ_XPUB_NODROP); beside a `Streams` part (`streamClients`) palm clients' results go there,
- * and the PUB drops at the high-water mark as pylm's does. It greets palm subscribers so none joins late. A greeting publisher also
- * tells palm clients it is alive every `heartbeatMs` (default 1000; 0: never) and that it stops, under a
+ * and the PUB drops at the high-water mark as pylm's does (unless `noDrop`). It greets palm subscribers
+ * so none joins late. A greeting publisher also tells palm clients it is alive every `heartbeatMs` (default 1000; 0: never) and that it stops, under a
  * topic of palm's own that pylm subscribers never see (`PRESENCE_TOPIC`). Options: `pipelined`,
  * `handleStream`, `greet`, `heartbeatMs`, `streamClients`, `streamsPart`, `noDrop`.
  */
@@ -79,8 +79,8 @@ export const PubService = definePart<PubServiceOptions>({
     if (typeof heartbeatMs !== "number" || !Number.isInteger(heartbeatMs) || heartbeatMs < 0) {
       throw invalidOption("heartbeatMs", "a whole number of milliseconds, 0 or more", heartbeatMs);
     }
-    const dropping =
-      environment.options.streamClients !== undefined && environment.options.pipelined !== true;
+    const { streamClients, pipelined, noDrop } = environment.options;
+    const dropping = streamClients !== undefined && pipelined !== true && noDrop !== true;
     if (!environment.options.greet || heartbeatMs === 0) {
       return dropping ? outboundPartMachine.provide({ actors: { bridge: droppingBridge } }) : quiet;
     }
