@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
 import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
+import { STREAM_CACHE_KEY } from "../src/streams/protocol.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -25,6 +26,7 @@ import {
 } from "../src/validate.js";
 import type { ClientOptions } from "./clientOptions.js";
 import { JobLedger } from "./jobLedger.js";
+import { ClientResultStream } from "./resultStream.js";
 
 export type { ClientOptions } from "./clientOptions.js";
 
@@ -135,6 +137,8 @@ export class Client {
   readonly #hellos = new Map<string, (payload: Buffer | undefined) => void>();
   #push: zmq.Push | undefined;
   #sub: zmq.Subscriber | undefined;
+  /** This client's own result stream, when its server offers one (see StreamService). */
+  #stream: ClientResultStream | undefined;
   #outbox: PalmMessage[] = [];
   #sending = false;
   #sendFailure: unknown;
@@ -196,6 +200,9 @@ export class Client {
     }
     const pushAddress = this.#options.pushAddress ?? (await this.#discover("pull_address"));
     const subAddress = this.#options.subAddress ?? (await this.#discover("pub_address"));
+    // Results come over a stream of this client's own when the server offers one and also publishes them
+    // (a client reading another server's PUB, `subAddress`, reads that).
+    const streamAddress = this.#options.subAddress === undefined ? await this.#streamAddress() : "";
     const curve = this.#options.curve;
     const curveOptions = curve
       ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }
@@ -226,6 +233,7 @@ export class Client {
           `No greeting from the server's PUB at ${subAddress} within ${timeout} ms`,
         );
       }
+      if (streamAddress) await this.#openStream(streamAddress, curveOptions, timeout);
       if (!answered) {
         this.logger.info(
           { subAddress, waitedMs: wait },
@@ -270,6 +278,64 @@ export class Client {
     return value;
   }
 
+  /** The server's result-stream address, or "" when it has none (a pylm server, an older palm one). */
+  async #streamAddress(): Promise<string> {
+    return (await this.#cache.get(STREAM_CACHE_KEY)).toString();
+  }
+
+  /** Opens this client's result stream; without a welcome in time, results keep coming over the PUB. */
+  async #openStream(address: string, socketOptions: Record<string, unknown>, waitMs: number): Promise<void> {
+    const stream = new ClientResultStream({
+      id: this.id,
+      window: this.#options.window ?? 1000,
+      maxMessageSize: this.#maxMessageSize,
+      socketOptions,
+      logger: this.logger,
+      onResults: (frame) => this.#takeFrame(frame),
+      onCutOff: (reason) => this.#cutOff(reason),
+      onHeard: () => {
+        this.#heardAt = Date.now();
+      },
+    });
+    this.#stream = stream;
+    if (await stream.open(address, waitMs)) return;
+    this.logger.warn(
+      { address, waitedMs: waitMs },
+      "no welcome on the result stream: reading results from the PUB",
+    );
+    stream.close();
+    this.#stream = undefined;
+  }
+
+  /** The server cut this client's stream off: its pending calls end with the reason, and the stream opens again. */
+  #cutOff(reason: string): void {
+    this.logger.error({ reason }, "the server cut this client's result stream off");
+    for (const waiter of [...this.#waiters.values()]) {
+      waiter.fail(
+        new PalmError(
+          "PALM_ERR_SLOW_CONSUMER",
+          `Server "${this.serverName}" cut this client off while ${waiter.fn} was waiting for results: ${reason}`,
+        ),
+      );
+    }
+    void this.#reopenStream();
+  }
+
+  /** Says hello on the stream again (after a cut-off or a server restart, maybe at a new address). */
+  async #reopenStream(): Promise<void> {
+    const stream = this.#stream;
+    if (!stream || this.#state === "stopped") return;
+    try {
+      const address = await this.#streamAddress();
+      if (address && !(await stream.open(address, this.#options.connectTimeoutMs ?? 10_000)))
+        this.logger.warn({ address }, "no welcome on the result stream");
+    } catch (error) {
+      // The client may have stopped meanwhile (its cache socket closed): nothing to say then.
+      if (this.#stream === stream && !stream.closed)
+        this.logger.warn({ err: error }, "reopening the result stream failed");
+    }
+  }
+
   async #read(sub: zmq.Subscriber): Promise<void> {
     const idLength = Buffer.byteLength(this.id);
     try {
@@ -280,19 +346,23 @@ export class Client {
           this.#control(topic.toString("latin1"), frame);
           continue;
         }
-        if (!frame) continue;
-        let messages: PalmMessage[];
-        try {
-          messages = this.#codec.decode(frame);
-        } catch (error) {
-          this.logger.warn({ err: error }, "undecodable result dropped");
-          continue;
-        }
-        for (const message of messages) this.#dispatch(message);
+        if (frame) this.#takeFrame(frame);
       }
     } catch (error) {
       if (!sub.closed) this.logger.error({ err: error }, "result socket failed");
     }
+  }
+
+  /** A frame of results, from the PUB or this client's stream. */
+  #takeFrame(frame: Buffer): void {
+    let messages: PalmMessage[];
+    try {
+      messages = this.#codec.decode(frame);
+    } catch (error) {
+      this.logger.warn({ err: error }, "undecodable result dropped");
+      return;
+    }
+    for (const message of messages) this.#dispatch(message);
   }
 
   /** A message under one of palm's own topics: a greeting, or the server's presence. */
@@ -341,6 +411,8 @@ export class Client {
     const sub = this.#sub;
     if (!sub) return;
     const answered = await this.#greet(sub, this.#options.connectTimeoutMs ?? 10_000);
+    // The new instance may have bound its result stream elsewhere, and knows nothing of this client's.
+    await this.#reopenStream();
     // A newer restart took over, or the client stopped meanwhile.
     if (resume !== this.#resumes || this.#state !== "running") return;
     // Sent again under a new id (`@<n>` appended): the restarted server may have passed a result on
@@ -702,6 +774,7 @@ export class Client {
     // Every call still pending ends here, so what the socket still queues is for nobody: it must not hold
     // the process for its linger when the server is gone.
     if (this.#push && !this.#push.closed) this.#push.linger = 0;
+    this.#stream?.close();
     this.#push?.close();
     for (const resolve of this.#hellos.values()) resolve(undefined);
     for (const waiter of [...this.#waiters.values()]) {

@@ -39,6 +39,8 @@ export const ErrorCodes = {
   PALM_ERR_CACHE_READ_ONLY: "PALM_ERR_CACHE_READ_ONLY",
   /** A call reached a server that has no worker connected to run it. */
   PALM_ERR_NO_WORKERS: "PALM_ERR_NO_WORKERS",
+  /** The server cut this client's result stream off: it stopped reading for longer than `slowConsumerMs`. */
+  PALM_ERR_SLOW_CONSUMER: "PALM_ERR_SLOW_CONSUMER",
 } as const;
 
 /** One of palm's stable error codes. */

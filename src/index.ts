@@ -56,6 +56,7 @@ export {
   type RepBypassServiceOptions,
 } from "../actors/services/repBypassService.js";
 export { RepService } from "../actors/services/repService.js";
+export { StreamService, type StreamServiceOptions } from "../actors/services/streamService.js";
 export { WorkerPullService } from "../actors/services/workerPullService.js";
 export { WorkerPushService, type WorkerPushServiceOptions } from "../actors/services/workerPushService.js";
 export { MuxWorker, Worker, type WorkerOptions } from "../actors/worker.js";
@@ -68,6 +69,7 @@ export {
 } from "../machines/deliveryTypes.js";
 export type { BackoffPolicy, SupervisionPolicy, SupervisionStrategy } from "../machines/supervision.js";
 export type { Delivery, PartRole, RestartType } from "../machines/types.js";
+export type { StreamClients } from "./bridges/streamServiceBridge.js";
 export { CacheClient, type CacheClientOptions } from "./cacheClient.js";
 export { CacheStore } from "./cacheStore.js";
 export { type Codec, type CodecName, getCodec, msgpackCodec, protobufCodec } from "./codec/index.js";

@@ -87,8 +87,8 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     assert.deepEqual(results.sort(), ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]);
     await page.locator("#filter-function").fill("cluster.upper");
     await page.waitForFunction(
-      // Seven hops a message; each process's hops come through its own stream, so wait for all of them.
-      () => document.querySelectorAll("#lanes g.hop").length === 28,
+      // Nine hops a message; each process's hops come through its own stream, so wait for all of them.
+      () => document.querySelectorAll("#lanes g.hop").length === 36,
       undefined,
       {
         timeout: 15_000,
@@ -102,7 +102,8 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
       const worker = /^(w\d)\//.exec(path[3] ?? "")?.[1];
       assert.ok(worker, `hop 4 of ${id} is on a worker: ${path.join(" ")}`);
       // In through Pull, to the delivery part, out of Dispatch to the worker that has credit, its result
-      // back into Dispatch, to the delivery part again (settled once), out on the PUB.
+      // back into Dispatch, to the delivery part again (settled once), to the publisher, which hands a palm
+      // client's result on to the client's own stream.
       assert.deepEqual(path, [
         "cluster/Pull:in",
         "cluster/Delivery:out",
@@ -111,6 +112,8 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
         "cluster/Dispatch:in",
         "cluster/Delivery:out",
         "cluster/Pub:out",
+        "cluster/Pub:in",
+        "cluster/Streams:out",
       ]);
     }
     const first = hops.find((hop) => hop.lane === "cluster/Pull")!;
@@ -136,7 +139,7 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     for await (const _ of client.job("cluster.upper", payloads));
     await page.locator("#filter-function").fill("");
     await page.waitForFunction(
-      () => document.querySelectorAll('#lanes g.hop[data-lane="cluster/Pub"]').length === 6,
+      () => document.querySelectorAll('#lanes g.hop[data-lane="cluster/Streams"]').length === 6,
       undefined,
       { timeout: 15_000 },
     );
@@ -214,7 +217,7 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     );
     assert.equal(await page.locator('#log li[data-event-type="part.restarted"]').count(), 0);
     // The hops before the crash are there: every message of both jobs reached the clients.
-    assert.equal(await page.locator('#lanes g.hop[data-lane="cluster/Pub"]').count(), 6);
+    assert.equal(await page.locator('#lanes g.hop[data-lane="cluster/Streams"]').count(), 6);
     for (
       let step = 0;
       step < 50 && (await page.locator('#log li[data-event-type="part.restarted"]').count()) === 0;

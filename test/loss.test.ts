@@ -107,7 +107,8 @@ describe("no silent loss across processes", () => {
     const addresses = await masterAddresses();
     const master = startFixture(
       "masterProcess.ts",
-      { ...addresses, maxInFlight: 200, highWater: 200, highWaterMark: 10, rssEveryMs: 25 },
+      // A pylm-style client reads the PUB: asked to, the PUB blocks at its mark instead of dropping.
+      { ...addresses, maxInFlight: 200, highWater: 200, highWaterMark: 10, rssEveryMs: 25, pubNoDrop: true },
       { name: "master" },
     );
     processes.push(master);

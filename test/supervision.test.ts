@@ -167,9 +167,10 @@ describe("supervision strategies and restart types on real servers", () => {
     await withMaster(
       { workers: 1, supervision: { ...FAST, strategy: "rest-for-one" } },
       async ({ master, client }) => {
-        // A master registers Cache, Pull, Delivery, Dispatch, WorkerPush, WorkerPull, Pub, in that order.
+        // A master registers Cache, Pull, Delivery, Dispatch, WorkerPush, WorkerPull, Streams, Pub, in that order.
         master.crash("WorkerPush");
-        for (const part of ["WorkerPush", "WorkerPull", "Pub"]) await waitForRestarts(master, part, 1);
+        for (const part of ["WorkerPush", "WorkerPull", "Streams", "Pub"])
+          await waitForRestarts(master, part, 1);
         assert.deepEqual(
           master.parts().map((p) => [p.name, p.restarts]),
           [
@@ -179,6 +180,7 @@ describe("supervision strategies and restart types on real servers", () => {
             ["Dispatch", 0],
             ["WorkerPush", 1],
             ["WorkerPull", 1],
+            ["Streams", 1],
             ["Pub", 1],
           ],
         );
@@ -344,7 +346,7 @@ describe("escalation", () => {
       assert.equal((escalated.error as Error).cause instanceof Error, true);
       assert.deepEqual(
         master.parts().map((p) => p.state),
-        ["stopped", "stopped", "stopped", "stopped", "stopped", "stopped", "stopped"],
+        ["stopped", "stopped", "stopped", "stopped", "stopped", "stopped", "stopped", "stopped"],
       );
       await bindAll(Object.values(addresses));
     } finally {

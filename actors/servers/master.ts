@@ -21,6 +21,7 @@ import { DeliveryService } from "../services/deliveryService.js";
 import { DispatchService } from "../services/dispatchService.js";
 import { PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
+import { registerResultStreams } from "../services/streamService.js";
 import { WorkerPullService } from "../services/workerPullService.js";
 import { WorkerPushService } from "../services/workerPushService.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
@@ -51,6 +52,18 @@ export interface ServerCommonOptions {
   maxMessageSize?: number;
   /** CURVE: the server's keypair and the public keys of the clients and workers it lets in. @default plain text */
   curve?: CurveServerOptions;
+  /**
+   * A palm client whose result stream stays full this long (it stopped reading) is cut off: what waited
+   * for it is dropped, the server logs why once, and the client fails its pending calls with the reason.
+   * @default 5000
+   */
+  slowConsumerMs?: number;
+  /**
+   * Keep the PUB blocking at its high-water mark (ZMQ_XPUB_NODROP) so pylm clients and raw subscribers lose
+   * nothing, at the price that one of them that stops reading holds back every result they get (palm
+   * clients read their own streams either way). @default false: the PUB drops at the mark, as pylm's does
+   */
+  pubNoDrop?: boolean;
   /** @internal */
   now?: () => number;
 }
@@ -147,6 +160,7 @@ export abstract class DistributingServer extends PalmServer {
   readonly #pipelined: boolean;
   readonly #queues: { highWater?: number; highWaterMark?: number };
   readonly #dispatchAddress: string | undefined;
+  readonly #streams: { slowConsumerMs?: number; noDrop: boolean };
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
@@ -178,6 +192,8 @@ export abstract class DistributingServer extends PalmServer {
       if (options[key] !== undefined) checkInteger(key, options[key], 1);
     }
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
+    if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
+    this.#streams = { slowConsumerMs: options.slowConsumerMs, noDrop: options.pubNoDrop === true };
     this.#dispatchAddress = checkOptionalEndpoint("workerDispatchAddress", options.workerDispatchAddress);
     this.template = new ServerTemplate(templateOptions(options));
     this.#hooks = options;
@@ -274,6 +290,12 @@ export abstract class DistributingServer extends PalmServer {
     if (options.pubAddress === undefined) throw new TypeError("registerWorkerParts: pubAddress is required");
     t.registerOutbound(PubService, "Pub", options.pubAddress, {
       ...queues,
+      ...registerResultStreams(t, options.pubAddress, {
+        ...this.#streams,
+        highWaterMark: queues.highWaterMark,
+      }),
+      noDrop: this.#streams.noDrop,
+      pipelined: this.#pipelined,
       gather: (message) => {
         if (this.#tracing) traceHop("publish", message, this.name);
         return this.gather(message);

@@ -2,7 +2,7 @@ import { invalidOption } from "../../src/errors.js";
 import { currentFunction, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
-import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
 import {
   createFunctionRunner,
   type FunctionLookup,
@@ -12,6 +12,7 @@ import {
 import { CacheService } from "../services/cacheService.js";
 import { PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
+import { registerResultStreams } from "../services/streamService.js";
 import type { ServerCommonOptions } from "./master.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
@@ -80,6 +81,7 @@ export abstract class InProcessServer extends PalmServer {
     if (options.handleStream !== undefined && typeof options.handleStream !== "function") {
       throw invalidOption("handleStream", "a function", options.handleStream);
     }
+    if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
     this.#options = options;
     this.#pipelined = settings.pipelined;
     this.template = new ServerTemplate(templateOptions(options));
@@ -104,7 +106,11 @@ export abstract class InProcessServer extends PalmServer {
 
   /** Registers the publisher the results go out on. */
   protected registerPublisher(pubAddress: string): void {
+    const { slowConsumerMs, pubNoDrop } = this.#options;
     this.template.registerOutbound(PubService, "Pub", pubAddress, {
+      ...registerResultStreams(this.template, pubAddress, { slowConsumerMs }),
+      noDrop: pubNoDrop === true,
+      pipelined: this.#pipelined,
       handleStream: (message) => this.handleStream(message),
     });
   }

@@ -60,6 +60,7 @@ async function sendTopics(
   environment: PartEnvironment,
   messages: PalmMessage[],
   handleStream: NonNullable<PartEnvironment["options"]["handleStream"]>,
+  divert: ((topic: string, messages: PalmMessage[]) => boolean) | undefined,
 ): Promise<void> {
   const { codec } = environment;
   // Consecutive messages with the same topic share a frame; the topic is the first frame (pylm's shape).
@@ -67,6 +68,11 @@ async function sendTopics(
   let group: PalmMessage[] = [];
   const flush = async () => {
     if (group.length === 0 || topic === undefined) return;
+    // A palm client with a result stream of its own gets them there (see StreamService).
+    if (divert?.(topic, group)) {
+      group = [];
+      return;
+    }
     const head = Buffer.from(topic);
     if (codec.batches) {
       for (const chunk of frameChunks(group, MAX_FRAME_MESSAGES)) {
@@ -179,13 +185,25 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
         tell(kept.peers, false);
       }
     }, fail);
+    // A publisher beside a `Streams` part hands that part the results of clients with an open stream.
+    const streamClients = options.streamClients as ReadonlyMap<string, number> | undefined;
+    const streamsPart = options.streamsPart;
+    const divert =
+      streamClients && typeof streamsPart === "string"
+        ? (topic: string, messages: PalmMessage[]) => {
+            if (!streamClients.has(topic)) return false;
+            if (open) send(partEvents.received(messages, streamsPart, { topic }));
+            return true;
+          }
+        : undefined;
     const sendFrame: SendFrame = (frames) =>
       open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending"));
     const perform = async (deliveries: Delivery[]) => {
       const seq = deliveries[deliveries.length - 1]!.seq;
       const messages = applyHook(collect(deliveries), options.gather, "gather");
       if (!kept.socket.writable) send(partEvents.blocked());
-      if (options.handleStream) await sendTopics(sendFrame, environment, messages, options.handleStream);
+      if (options.handleStream)
+        await sendTopics(sendFrame, environment, messages, options.handleStream, divert);
       else await sendPlain(sendFrame, environment, kept, messages);
       if (open) send(partEvents.sent(seq, messages.length));
     };

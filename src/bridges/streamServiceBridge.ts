@@ -1,0 +1,235 @@
+import { type Actor, createActor, fromCallback } from "xstate";
+import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
+import type { PartInput } from "../../machines/partSetup.js";
+import { type HeldFrames, resultStreamEvents, resultStreamMachine } from "../../machines/resultStream.js";
+import type { Delivery } from "../../machines/types.js";
+import type { PalmMessage } from "../message.js";
+import type { PartEnvironment } from "../part.js";
+import type { FrameBatch } from "../sockets/keptSocket.js";
+import { isPeerFault } from "../sockets/peerFault.js";
+import type { SocketPlan } from "../sockets/socketPlan.js";
+import {
+  DEFAULT_SLOW_CONSUMER_MS,
+  readStreamTag,
+  readWindow,
+  STREAM_CACHE_KEY,
+  STREAM_RETRY_MS,
+  streamTags,
+} from "../streams/protocol.js";
+import { badInputReporter } from "./badInput.js";
+import { siblingDispatchAddress } from "./dispatchServiceBridge.js";
+import { frameChunks } from "./frameChunks.js";
+import { socketPlan } from "./socketPlans.js";
+
+const routerPlan = socketPlan("router", true);
+
+/**
+ * The palm clients whose results go over their own stream, by id, with the window each announced: shared
+ * by a server's `Streams` part (which fills it from hellos) and its publisher (which sends those clients'
+ * results to `Streams` instead of publishing them). Kept by the server across part restarts.
+ */
+export type StreamClients = Map<string, number>;
+
+/** Where the envelope of a delivery to `Streams` names the client the results belong to. */
+export interface StreamEnvelope {
+  readonly topic: string;
+}
+
+/** The address a `Streams` part binds: a wildcard port on the publisher's host (or beside an ipc/inproc one). */
+export function siblingStreamAddress(pubAddress: string): string {
+  // The same rule as the Dispatch part's beside the worker PUSH: a wildcard port on the same host.
+  return pubAddress.startsWith("tcp://") ? siblingDispatchAddress(pubAddress) : `${pubAddress}-streams`;
+}
+
+type Stream = Actor<typeof resultStreamMachine>;
+
+/** The sending result of a run of frames to one client: how many went, and whether the client is gone. */
+interface Sent {
+  frames: number;
+  messages: number;
+  gone: boolean;
+}
+
+function isAgain(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === "EAGAIN";
+}
+
+/**
+ * The bridge of a server's `Streams` part: a bound ROUTER (ROUTER_MANDATORY, send timeout 0) palm clients
+ * connect their DEALERs to. A client's `hello` opens its stream; results the publisher hands over go to the
+ * client named by the delivery's envelope. A send that finds the client's queue full (EAGAIN) is that
+ * client's alone: what follows for it waits in its `resultStreamMachine`, which retries it and cuts the
+ * client off past `slowConsumerMs`. Nobody else waits.
+ */
+export function createStreamServiceBridge() {
+  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
+    const environment = input.bridge as PartEnvironment;
+    const send = sendBack as (event: BridgeEvent) => void;
+    const { keeper, name, logger, options, codec, cache } = environment;
+    const clients = options.streamClients as StreamClients;
+    const address = options.streamAddress as { resolved: string | undefined };
+    const slowConsumerMs = (options.slowConsumerMs as number | undefined) ?? DEFAULT_SLOW_CONSUMER_MS;
+    const plan: SocketPlan = {
+      ...routerPlan(environment),
+      address: address.resolved ?? environment.address,
+      // zeromq.js types socket options per socket class; the plan's are the generic socket's.
+      options: { mandatory: true, sendTimeout: 0 } as unknown as SocketPlan["options"],
+    };
+    const kept = keeper.acquire(name, plan);
+    const streams = new Map<string, Stream>();
+    const flushing = new Set<string>();
+    let open = true;
+    const onBad = badInputReporter(kept, logger, send, () => open);
+
+    /** Sends `entries` to `client` in order until one finds its queue full or the client is gone. */
+    const sendFrames = async (client: string, entries: readonly HeldFrames[]): Promise<Sent> => {
+      const head = Buffer.from(client, "latin1");
+      const sent: Sent = { frames: 0, messages: 0, gone: false };
+      for (const entry of entries) {
+        try {
+          await kept.send([head, ...(entry.frames as Buffer[])]);
+        } catch (error) {
+          if (isAgain(error)) return sent;
+          if (!isPeerFault(error, "router", "send")) throw error;
+          sent.gone = true;
+          return sent;
+        }
+        sent.frames++;
+        sent.messages += entry.messages;
+      }
+      return sent;
+    };
+    const forget = (client: string, stream: Stream | undefined) => {
+      clients.delete(client);
+      stream?.send(resultStreamEvents.close());
+    };
+    const retry = (client: string, stream: Stream) => {
+      if (!open || flushing.has(client)) return;
+      const held = stream.getSnapshot().context.held;
+      if (held.length === 0) return;
+      flushing.add(client);
+      sendFrames(client, held)
+        .then((sent) => {
+          if (sent.gone) forget(client, stream);
+          else stream.send(resultStreamEvents.sent(sent.frames, sent.messages));
+        }, fail)
+        .finally(() => flushing.delete(client));
+    };
+    const tell = (client: string, stream: Stream, reason: string) => {
+      if (!open) return;
+      kept.send([Buffer.from(client, "latin1"), streamTags.cutoff, Buffer.from(reason)]).then(
+        () => stream.send(resultStreamEvents.told()),
+        // Full still: tried again later. Gone: nobody left to tell.
+        (error) => {
+          if (isPeerFault(error, "router", "send")) stream.send(resultStreamEvents.close());
+        },
+      );
+    };
+    const streamOf = (client: string, window: number): Stream => {
+      const existing = streams.get(client);
+      if (existing && existing.getSnapshot().status === "active") return existing;
+      const stream = createActor(resultStreamMachine, {
+        input: { client, limit: window, slowConsumerMs, retryMs: STREAM_RETRY_MS },
+      });
+      let reason = "";
+      stream.on("retry", () => retry(client, stream));
+      stream.on("cutOff", (event) => {
+        reason = event.reason;
+        clients.delete(client);
+        logger.warn({ client, reason }, "a slow client's result stream was cut off");
+        tell(client, stream, reason);
+      });
+      stream.on("tell", () => tell(client, stream, reason));
+      stream.subscribe({
+        complete: () => {
+          if (streams.get(client) === stream) streams.delete(client);
+        },
+      });
+      streams.set(client, stream.start());
+      return stream;
+    };
+    /** Hands `entries` to `client`'s stream: sent now while it flows, else kept behind what waits. */
+    const deliverTo = async (client: string, entries: HeldFrames[]): Promise<void> => {
+      const window = clients.get(client);
+      // Cut off or gone: the client was told, or is not there to tell.
+      if (window === undefined) return;
+      const stream = streamOf(client, window);
+      let rest = entries;
+      if (stream.getSnapshot().matches("flowing") && !flushing.has(client)) {
+        const sent = await sendFrames(client, entries);
+        if (sent.gone) {
+          forget(client, stream);
+          return;
+        }
+        rest = entries.slice(sent.frames);
+      }
+      for (const entry of rest) stream.send(resultStreamEvents.full(entry));
+    };
+    const framesOf = (messages: PalmMessage[]): HeldFrames[] => {
+      const entries: HeldFrames[] = [];
+      if (!codec.batches) {
+        for (const message of messages)
+          entries.push({ frames: [streamTags.results, codec.encodeOne(message)], messages: 1 });
+        return entries;
+      }
+      for (const chunk of frameChunks(messages, 256)) {
+        const encoded = codec.encode(chunk);
+        for (let k = 0; k < encoded.length; k++) {
+          // One frame per chunk for a batching codec: the chunk's results all ride on it.
+          entries.push({ frames: [streamTags.results, encoded[k]!], messages: k === 0 ? chunk.length : 0 });
+        }
+      }
+      return entries;
+    };
+    const perform = async (deliveries: Delivery[]) => {
+      let count = 0;
+      for (const delivery of deliveries) {
+        const topic = (delivery.envelope as StreamEnvelope | undefined)?.topic;
+        count += delivery.messages.length;
+        if (typeof topic === "string") await deliverTo(topic, framesOf(delivery.messages));
+      }
+      if (open) send(partEvents.sent(deliveries[deliveries.length - 1]!.seq, count));
+    };
+    const onBatch = (batch: FrameBatch): void => {
+      if (!open) return;
+      let bad = 0;
+      for (const frames of batch) {
+        const client = frames[0]!.toString("latin1");
+        const tag = readStreamTag(frames[1]);
+        if (tag === "hello" && frames.length <= 3) {
+          // A hello (again) opens the stream afresh: a cut-off client that reads again starts clean.
+          const previous = streams.get(client);
+          if (previous && !previous.getSnapshot().matches("flowing")) forget(client, previous);
+          clients.set(client, readWindow(frames[2]));
+          kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
+        } else if (tag === "bye" && frames.length === 2) {
+          forget(client, streams.get(client));
+        } else bad++;
+      }
+      if (bad > 0) onBad(bad, "not a result-stream message");
+    };
+    const fail = (error: unknown) => {
+      if (!open) return;
+      keeper.discard(name);
+      send(partEvents.fault(error));
+    };
+    kept.ready.then(() => {
+      if (!open) return;
+      // The address actually bound (a wildcard port resolved), kept for restarts and published for clients.
+      const bound = kept.socket.lastEndpoint ?? environment.address;
+      address.resolved = bound;
+      cache.setProtected(STREAM_CACHE_KEY, bound);
+      kept.attach(onBatch, fail, onBad);
+      send(partEvents.ready());
+    }, fail);
+    receive((command) => {
+      if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
+    });
+    return () => {
+      open = false;
+      kept.detach();
+      for (const stream of streams.values()) stream.stop();
+      streams.clear();
+    };
+  });
+}
