@@ -15,8 +15,8 @@ import { invalidOption, PalmError, RemoteError, remoteErrorText } from "../src/e
 import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
-import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
 import { STREAM_CACHE_KEY } from "../src/streams/protocol.js";
+import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
