@@ -367,13 +367,19 @@ export class DispatchRunner {
     if (!this.#stopping && this.#head < this.#pending.length) this.#schedule();
   };
 
-  /** Tells the master how much work to hold now, when that changed by a quarter or more since it was told. */
+  /**
+   * Tells the master how much work to hold now, when that changed by a quarter or more since it was told,
+   * or reached the prefetch or the minimum.
+   */
   #askCredit(): void {
     const link = this.#link;
     if (!link || this.#callMs === 0 || this.#stopping) return;
     const want = Math.max(MIN_CREDIT, Math.min(this.#options.prefetch, Math.ceil(HOLD_MS / this.#callMs)));
     const told = this.#credit;
-    if (want === told || (want > told * 0.75 && want < told * 1.25)) return;
+    // A change of less than a quarter is not worth a message, except back to the prefetch itself (or the
+    // minimum): a worker whose calls became quick would otherwise stay just below its prefetch for good.
+    const bound = want === this.#options.prefetch || want === MIN_CREDIT;
+    if (want === told || (!bound && want > told * 0.75 && want < told * 1.25)) return;
     const now = performance.now();
     if (now - this.#creditAt < CREDIT_EVERY_MS) return;
     this.#credit = want;
