@@ -207,6 +207,8 @@ describe("the inspect option", () => {
     ))
       results++;
     assert.equal(results, MESSAGES);
+    // A pause is reported when its window ends (200 ms): let the one the job ran in end before stopping.
+    await new Promise((resolve) => setTimeout(resolve, 400));
     await client.stop();
     await worker.stop();
     await master.stop();
