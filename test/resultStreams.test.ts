@@ -226,6 +226,8 @@ describe("per-client result streams", () => {
     const results = [];
     for await (const result of client.job("server.echo", payloads(2000, "c-"))) results.push(result);
     assert.equal(results.length, 2000);
+    // Still not reading for longer than slowConsumerMs, with its results waiting: that cuts it off.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     // Reading now: what ZeroMQ had queued, then the cut-off notice naming slowConsumerMs.
     let read = 0;
     for (;;) {
