@@ -78,3 +78,23 @@ export function checkChoice<T extends string>(option: string, value: unknown, ch
   }
   return value as T;
 }
+
+/**
+ * Checks an option that names an HTTP listener (`inspect`, `metrics`): an object with no key outside
+ * `keys`, an integer `port` (0: any free one) and, if given, a non-empty `host`. Errors name the option
+ * (`inspect.host`, …). Returns the object for the caller's own keys.
+ */
+export function checkListenOption<T extends { port: number; host?: string }>(
+  option: string,
+  value: unknown,
+  keys: ReadonlySet<string>,
+): T {
+  const options = checkOptionsObject(option, value) as unknown as T;
+  for (const key of Object.keys(options)) {
+    if (!keys.has(key)) throw invalidOption(`${option}.${key}`, `one of ${[...keys].join(", ")}`, key);
+  }
+  checkInteger(`${option}.port`, options.port, 0, 65535);
+  if (options.host !== undefined && (typeof options.host !== "string" || options.host === ""))
+    throw invalidOption(`${option}.host`, "a host name or address", options.host);
+  return options;
+}

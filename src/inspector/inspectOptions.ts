@@ -1,5 +1,5 @@
 import { invalidOption } from "../errors.js";
-import { checkInteger, checkOptionsObject } from "../validate.js";
+import { checkInteger, checkListenOption } from "../validate.js";
 import type { RedactHook } from "./messageHop.js";
 
 /** Where a server's live inspector listens, and what it shows and records. */
@@ -32,13 +32,7 @@ const KEYS = new Set(["port", "host", "record", "recordMaxBytes", "redact", "max
 
 /** Checks the `inspect` option of a server or worker; throws naming the option at fault. */
 export function checkInspectOptions(value: unknown): InspectOptions {
-  const options = checkOptionsObject("inspect", value) as unknown as InspectOptions;
-  for (const key of Object.keys(options)) {
-    if (!KEYS.has(key)) throw invalidOption(`inspect.${key}`, `one of ${[...KEYS].join(", ")}`, key);
-  }
-  checkInteger("inspect.port", options.port, 0, 65535);
-  if (options.host !== undefined && (typeof options.host !== "string" || options.host === ""))
-    throw invalidOption("inspect.host", "a host name or address", options.host);
+  const options = checkListenOption<InspectOptions>("inspect", value, KEYS);
   if (options.record !== undefined && (typeof options.record !== "string" || options.record === ""))
     throw invalidOption("inspect.record", "a file path such as trace.jsonl", options.record);
   if (options.recordMaxBytes !== undefined)
