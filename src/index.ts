@@ -88,7 +88,9 @@ export {
   type PartDefinition,
   type PartEnvironment,
   type PartHooks,
+  type PartKind,
   type PartOptions,
+  type PartSpec,
   type RegisteredPartOptions,
   type StreamItem,
 } from "./part.js";

@@ -124,14 +124,68 @@ export interface PartDefinition<Options extends object = Record<string, unknown>
 }
 
 /**
+ * What the parts of one kind share, so a part names its kind instead of repeating it: its place towards
+ * the router, whether it waits for answers, whether it binds, its address scheme and its pure machine.
+ * Any part definition serves as the kind of a new part.
+ */
+export type PartKind = Pick<PartDefinition, "role" | "blocking" | "service" | "scheme" | "machine">;
+
+/**
+ * What a part adds to its kind (see `definePart`): its summary and options, and either the socket bridge
+ * its kind's machine runs (`bridge`, with `prepare` to check and complete the options) or, for a part
+ * whose actor depends on its options, `build`.
+ */
+export interface PartSpec<Options extends object = object> {
+  /** A sentence for docs and `palm viz --list`. */
+  readonly summary: string;
+  /** The option keys this part accepts besides the common `PartOptions`. @default [] */
+  readonly optionKeys?: readonly (keyof Options & string)[];
+  /** Who the part's bound socket serves (see `PartDefinition.peers`). @default "clients" */
+  readonly peers?: PeerGroup;
+  /** The bridge actor the kind's machine is provided with, once for every registration. */
+  readonly bridge?: AnyActorLogic;
+  /** Checks one registration's options (throwing an error that names the option) and fills in defaults. */
+  readonly prepare?: (environment: PartEnvironment) => void;
+  /** Builds the actor for one registration, instead of `bridge` and `prepare`. */
+  readonly build?: (environment: PartEnvironment) => AnyActorLogic;
+}
+
+/** A part kind from its kind and what it adds: the kind's machine gets the part's bridge, provided once. */
+function fromKind<Options extends object>(
+  partType: string,
+  kind: PartKind,
+  spec: PartSpec<Options>,
+): PartDefinition<Options> {
+  const { bridge, prepare, build, ...rest } = spec;
+  const { role, blocking, service, scheme, machine } = kind;
+  const shared = { partType, role, blocking, service, scheme, machine, ...rest };
+  if (build) return { ...shared, build };
+  if (!bridge) throw new TypeError(`part ${partType}: give it a bridge or a build`);
+  const provided = machine.provide({ actors: { bridge } });
+  return {
+    ...shared,
+    build: (environment) => {
+      prepare?.(environment);
+      return provided;
+    },
+  };
+}
+
+/**
  * Declares a part kind; `actors/` uses it once per part. `Options` types the part's own options, and
- * `optionKeys` lists them for the check at registration.
+ * `optionKeys` lists them for the check at registration. Given a whole `PartDefinition`, it is taken as
+ * it is; given a part type, a `PartKind` and a `PartSpec`, the part is that kind with what the spec adds.
  *
  * @example
  * export const MyService = definePart<{ greeting?: string }>({ ..., optionKeys: ["greeting"], ... });
+ * export const MyPull = definePart("MyPull", PullService, { summary: "…", bridge: myBridge });
  */
 export function definePart<Options extends object = object>(
-  definition: PartDefinition<Options>,
+  definition: PartDefinition<Options> | string,
+  kind?: PartKind,
+  spec?: PartSpec<Options>,
 ): PartDefinition<Options> {
-  return Object.freeze(definition);
+  if (typeof definition !== "string") return Object.freeze(definition);
+  if (!kind || !spec) throw new TypeError(`part ${definition}: give its kind and spec`);
+  return Object.freeze(fromKind(definition, kind, spec));
 }

@@ -1,9 +1,7 @@
-import { bypassPartMachine } from "../../machines/bypassPart.js";
 import { createHttpGatewayBridge, GATEWAY_DEFAULTS } from "../../src/bridges/httpGatewayBridge.js";
 import { definePart, type PartEnvironment } from "../../src/part.js";
 import { checkEndpoint, checkInteger, checkNumber } from "../../src/validate.js";
-
-const provided = bypassPartMachine.provide({ actors: { bridge: createHttpGatewayBridge() } });
+import { services } from "../partKinds.js";
 
 /** Options HttpGateway reads from its registration. */
 export interface HttpGatewayOptions {
@@ -36,18 +34,10 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerBypass(HttpGateway, "HttpGateway", "http://127.0.0.1:8888", { listenAddress: "inproc://gateway_router" });
  */
-export const HttpGateway = definePart<HttpGatewayOptions>({
-  partType: "HttpGateway",
+export const HttpGateway = definePart<HttpGatewayOptions>("HttpGateway", services.httpBypass, {
   optionKeys: ["listenAddress", "timeoutMs", "maxBodyBytes", "maxPending"],
-  role: "bypass",
-  blocking: true,
-  service: true,
-  scheme: "http",
   summary:
     "HTTP front door: GET|POST /fn becomes a message for the GatewayRouter; the result is the response (pylm's `HttpGateway`).",
-  machine: bypassPartMachine,
-  build: (environment) => {
-    checkOptions(environment);
-    return provided;
-  },
+  bridge: createHttpGatewayBridge(),
+  prepare: checkOptions,
 });

@@ -1,10 +1,8 @@
-import { httpInboundPartMachine } from "../../machines/httpInboundPart.js";
 import { DEFAULT_HTTP_TIMEOUT_MS } from "../../src/bridges/httpEdge.js";
 import { createHttpServiceBridge } from "../../src/bridges/httpServiceBridge.js";
 import { definePart, type PartEnvironment } from "../../src/part.js";
 import { checkInteger, checkNumber } from "../../src/validate.js";
-
-const provided = httpInboundPartMachine.provide({ actors: { bridge: createHttpServiceBridge() } });
+import { services } from "../partKinds.js";
 
 /** Options HttpService reads from its registration, besides the common part options. */
 export interface HttpServiceOptions {
@@ -32,18 +30,10 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerInbound(HttpService, "Http", "http://127.0.0.1:8080", { route: "Req", block: true });
  */
-export const HttpService = definePart<HttpServiceOptions>({
-  partType: "HttpService",
+export const HttpService = definePart<HttpServiceOptions>("HttpService", services.httpInbound, {
   optionKeys: ["maxRequests", "timeoutMs"],
-  role: "inbound",
-  blocking: true,
-  service: true,
-  scheme: "http",
   summary:
     "Serves HTTP: each POST body is a serialised message, answered with the feedback of its route (pylm's `HttpService`); many requests at once.",
-  machine: httpInboundPartMachine,
-  build: (environment) => {
-    checkOptions(environment);
-    return provided;
-  },
+  bridge: createHttpServiceBridge(),
+  prepare: checkOptions,
 });

@@ -1,5 +1,4 @@
 import { fromCallback } from "xstate";
-import { blockingOutboundPartMachine } from "../../machines/blockingOutboundPart.js";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
 import { badInputReporter } from "../../src/bridges/badInput.js";
@@ -8,6 +7,7 @@ import { socketPlan } from "../../src/bridges/socketPlans.js";
 import type { PalmMessage } from "../../src/message.js";
 import { definePart, type PartEnvironment } from "../../src/part.js";
 import { checkEndpoint } from "../../src/validate.js";
+import { services } from "../partKinds.js";
 
 /** Options PushPullService reads from its registration, besides the common part options. */
 export interface PushPullServiceOptions {
@@ -74,26 +74,22 @@ const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receiv
   };
 });
 
-const provided = blockingOutboundPartMachine.provide({ actors: { bridge } });
-
 /**
  * An outbound part that pushes each message to workers and waits for their answer on a second, pulled
  * socket (pylm's `PushPullService`): blocking, so its feedback is the workers' answer. Binds its PUSH at
  * the part's address and its PULL at the `pullAddress` option.
  */
-export const PushPullService = definePart<PushPullServiceOptions>({
-  partType: "PushPullService",
-  optionKeys: ["pullAddress"],
-  role: "outbound",
-  blocking: true,
-  service: true,
-  scheme: "zmq",
-  peers: "workers",
-  summary:
-    "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
-  machine: blockingOutboundPartMachine,
-  build: (environment) => {
-    checkEndpoint(`pullAddress (part "${environment.name}")`, environment.options.pullAddress);
-    return provided;
+export const PushPullService = definePart<PushPullServiceOptions>(
+  "PushPullService",
+  services.blockingOutbound,
+  {
+    optionKeys: ["pullAddress"],
+    peers: "workers",
+    summary:
+      "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
+    bridge,
+    prepare: (environment) => {
+      checkEndpoint(`pullAddress (part "${environment.name}")`, environment.options.pullAddress);
+    },
   },
-});
+);
