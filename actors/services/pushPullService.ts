@@ -1,11 +1,10 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { badInputReporter } from "../../src/bridges/badInput.js";
+import { bridgeActor } from "../../src/bridges/bridgeActor.js";
 import { applyHook } from "../../src/bridges/frames.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import type { PalmMessage } from "../../src/message.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
+import { definePart } from "../../src/part.js";
 import { checkEndpoint } from "../../src/validate.js";
 import { services } from "../partKinds.js";
 
@@ -22,9 +21,7 @@ const pullPlan = socketPlan("pull", true);
  * The bridge: pushes every message of a delivery to the workers, then pulls as many answers from its
  * second (PULL) socket; the answers are the delivery's feedback.
  */
-const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-  const environment = input.bridge as PartEnvironment;
-  const send = sendBack as (event: BridgeEvent) => void;
+const bridge = bridgeActor((environment, send, receive) => {
   const { keeper, name, codec, options } = environment;
   const pullAddress = options.pullAddress as string;
   const push = keeper.acquire(name, pushPlan(environment));
