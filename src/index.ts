@@ -32,6 +32,7 @@ export {
   Master,
   type MasterOptions,
   type ServerCommonOptions,
+  type ServerRuntimeOptions,
 } from "../actors/servers/master.js";
 export { PalmServer } from "../actors/servers/palmServer.js";
 export { Pipeline, type PipelineOptions } from "../actors/servers/pipeline.js";
