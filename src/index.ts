@@ -86,6 +86,7 @@ export type { MetricsOptions } from "./metrics/metricsOptions.js";
 export { PalmMetrics } from "./metrics/palmMetrics.js";
 export {
   definePart,
+  type OptionCheck,
   type PartDefinition,
   type PartEnvironment,
   type PartHooks,

@@ -8,6 +8,7 @@ import type { PalmMessage } from "./message.js";
 import type { PeerGroup } from "./security/curveKeys.js";
 import type { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
+import { checkInteger, checkNumber } from "./validate.js";
 
 /** A message and the topic it is published under (what `handleStream` returns). */
 export interface StreamItem {
@@ -130,6 +131,19 @@ export interface PartDefinition<Options extends object = Record<string, unknown>
  */
 export type PartKind = Pick<PartDefinition, "role" | "blocking" | "service" | "scheme" | "machine">;
 
+/** Checks the value of one option a part was registered with; `option` names it and its part, for the error. */
+export type OptionCheck = (option: string, value: unknown) => unknown;
+
+/** An `OptionCheck` for a whole number from `min` to `max`. */
+export function integerOption(min: number, max?: number): OptionCheck {
+  return (option, value) => checkInteger(option, value, min, max);
+}
+
+/** An `OptionCheck` for a number from `min` to `max`. */
+export function numberOption(min: number, max?: number): OptionCheck {
+  return (option, value) => checkNumber(option, value, min, max);
+}
+
 /**
  * What a part adds to its kind (see `definePart`): its summary and options, and either the socket bridge
  * its kind's machine runs (`bridge`, with `prepare` to check and complete the options) or, for a part
@@ -144,10 +158,19 @@ export interface PartSpec<Options extends object = object> {
   readonly peers?: PeerGroup;
   /** The bridge actor the kind's machine is provided with, once for every registration. */
   readonly bridge?: AnyActorLogic;
+  /** Checks for the options a registration sets (its own or common ones), run before `prepare`. */
+  readonly checks?: { readonly [option: string]: OptionCheck };
   /** Checks one registration's options (throwing an error that names the option) and fills in defaults. */
   readonly prepare?: (environment: PartEnvironment) => void;
   /** Builds the actor for one registration, instead of `bridge` and `prepare`. */
   readonly build?: (environment: PartEnvironment) => AnyActorLogic;
+}
+
+function checkOptions(environment: PartEnvironment, checks: NonNullable<PartSpec["checks"]>): void {
+  for (const [option, check] of Object.entries(checks)) {
+    const value = environment.options[option];
+    if (value !== undefined) check(`${option} (part "${environment.name}")`, value);
+  }
 }
 
 /** A part kind from its kind and what it adds: the kind's machine gets the part's bridge, provided once. */
@@ -156,7 +179,7 @@ function fromKind<Options extends object>(
   kind: PartKind,
   spec: PartSpec<Options>,
 ): PartDefinition<Options> {
-  const { bridge, prepare, build, ...rest } = spec;
+  const { bridge, checks, prepare, build, ...rest } = spec;
   const { role, blocking, service, scheme, machine } = kind;
   const shared = { partType, role, blocking, service, scheme, machine, ...rest };
   if (build) return { ...shared, build };
@@ -165,6 +188,7 @@ function fromKind<Options extends object>(
   return {
     ...shared,
     build: (environment) => {
+      if (checks) checkOptions(environment, checks);
       prepare?.(environment);
       return provided;
     },

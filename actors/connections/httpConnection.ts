@@ -1,6 +1,5 @@
 import { createHttpConnectionBridge } from "../../src/bridges/httpConnectionBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkInteger, checkNumber } from "../../src/validate.js";
+import { definePart, integerOption, numberOption } from "../../src/part.js";
 import { connections } from "../partKinds.js";
 
 /** Options HttpConnection reads from its registration, besides the common part options. */
@@ -9,13 +8,6 @@ export interface HttpConnectionOptions {
   maxWorkers?: number;
   /** How long a POST may take; past it the message's feedback is an error. @default 30000 */
   timeoutMs?: number;
-}
-
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  if (options.maxWorkers !== undefined)
-    checkInteger(`maxWorkers (part "${name}")`, options.maxWorkers, 1, 1024);
-  if (options.timeoutMs !== undefined) checkNumber(`timeoutMs (part "${name}")`, options.timeoutMs, 1);
 }
 
 /**
@@ -31,5 +23,5 @@ export const HttpConnection = definePart<HttpConnectionOptions>("HttpConnection"
   summary:
     "POSTs each message to an HTTP worker, at most maxWorkers at once; the answer is the feedback (pylm's `HttpConnection`).",
   bridge: createHttpConnectionBridge(),
-  prepare: checkOptions,
+  checks: { maxWorkers: integerOption(1, 1024), timeoutMs: numberOption(1) },
 });

@@ -1,6 +1,6 @@
-import { createHttpGatewayBridge, GATEWAY_DEFAULTS } from "../../src/bridges/httpGatewayBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkEndpoint, checkInteger, checkNumber } from "../../src/validate.js";
+import { createHttpGatewayBridge } from "../../src/bridges/httpGatewayBridge.js";
+import { definePart, integerOption, numberOption } from "../../src/part.js";
+import { checkEndpoint } from "../../src/validate.js";
 import { services } from "../partKinds.js";
 
 /** Options HttpGateway reads from its registration. */
@@ -13,15 +13,6 @@ export interface HttpGatewayOptions {
   maxBodyBytes?: number;
   /** Requests waiting for a result at once; beyond, 503. @default 10000 */
   maxPending?: number;
-}
-
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  const o = options as HttpGatewayOptions;
-  checkEndpoint(`listenAddress (part "${name}")`, o.listenAddress ?? GATEWAY_DEFAULTS.listenAddress);
-  checkNumber(`timeoutMs (part "${name}")`, o.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs, 1);
-  checkInteger(`maxBodyBytes (part "${name}")`, o.maxBodyBytes ?? GATEWAY_DEFAULTS.maxBodyBytes, 0);
-  checkInteger(`maxPending (part "${name}")`, o.maxPending ?? GATEWAY_DEFAULTS.maxPending, 1);
 }
 
 /**
@@ -39,5 +30,10 @@ export const HttpGateway = definePart<HttpGatewayOptions>("HttpGateway", service
   summary:
     "HTTP front door: GET|POST /fn becomes a message for the GatewayRouter; the result is the response (pylm's `HttpGateway`).",
   bridge: createHttpGatewayBridge(),
-  prepare: checkOptions,
+  checks: {
+    listenAddress: checkEndpoint,
+    timeoutMs: numberOption(1),
+    maxBodyBytes: integerOption(0),
+    maxPending: integerOption(1),
+  },
 });

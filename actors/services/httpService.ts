@@ -1,7 +1,5 @@
-import { DEFAULT_HTTP_TIMEOUT_MS } from "../../src/bridges/httpEdge.js";
 import { createHttpServiceBridge } from "../../src/bridges/httpServiceBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkInteger, checkNumber } from "../../src/validate.js";
+import { definePart, integerOption, numberOption } from "../../src/part.js";
 import { services } from "../partKinds.js";
 
 /** Options HttpService reads from its registration, besides the common part options. */
@@ -12,14 +10,6 @@ export interface HttpServiceOptions {
   timeoutMs?: number;
   /** Largest request body in bytes; larger ones are answered 413. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
-}
-
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  if (options.maxRequests !== undefined) checkInteger(`maxRequests (part "${name}")`, options.maxRequests, 1);
-  checkNumber(`timeoutMs (part "${name}")`, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS, 1);
-  if (options.maxMessageSize !== undefined)
-    checkInteger(`maxMessageSize (part "${name}")`, options.maxMessageSize, 1);
 }
 
 /**
@@ -35,5 +25,5 @@ export const HttpService = definePart<HttpServiceOptions>("HttpService", service
   summary:
     "Serves HTTP: each POST body is a serialised message, answered with the feedback of its route (pylm's `HttpService`); many requests at once.",
   bridge: createHttpServiceBridge(),
-  prepare: checkOptions,
+  checks: { maxRequests: integerOption(1), timeoutMs: numberOption(1), maxMessageSize: integerOption(1) },
 });
