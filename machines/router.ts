@@ -1,6 +1,6 @@
 import { type AnyActorLogic, enqueueActions, sendTo, setup } from "xstate";
 import { type RouterEvent, routerEvents } from "./events.js";
-import { deliverDirect, directRoute } from "./routerDirect.js";
+import { deliverDirect, directRoute, settlesQuietly } from "./routerDirect.js";
 import {
   applyPressure,
   type EscalationReason,
@@ -106,6 +106,9 @@ export const routerMachine = setup({
       const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to, event.envelope);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
+    settleQuietly: ({ context, event }) => {
+      if (event.type === "router.ack") settleAck(context, event.part, event.seq, event.feedback);
+    },
     settle: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.ack") return;
       for (const [to, out] of settleAck(context, event.part, event.seq, event.feedback))
@@ -231,6 +234,8 @@ export const routerMachine = setup({
       event.type === "router.ready" &&
       context.order.every((name) => context.records[name]!.status === "ready" || name === event.part),
     escalating: ({ context }) => context.escalation !== undefined,
+    settlesQuietly: ({ context, event }) =>
+      event.type === "router.ack" && settlesQuietly(context, event.part, event.seq, event.feedback),
     routesDirectly: ({ context, event }) =>
       event.type === "router.route" &&
       directRoute(context, event.part, event.messages, event.to, event.envelope) !== undefined,
@@ -259,7 +264,7 @@ export const routerMachine = setup({
       { guard: "routesDirectly", actions: ["routeDirectly", "sendDirect"] },
       { actions: "route" },
     ],
-    "router.ack": { actions: "settle" },
+    "router.ack": [{ guard: "settlesQuietly", actions: "settleQuietly" }, { actions: "settle" }],
     "router.pressure": { actions: "pressure" },
     "router.badFrame": { actions: "countBadFrames" },
     "router.notice": { actions: "notice" },

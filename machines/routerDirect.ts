@@ -46,3 +46,25 @@ export function deliverDirect(
   context.direct.to = target;
   context.direct.event = partEvents.deliver(delivery);
 }
+
+/**
+ * Whether an acknowledgement settles without a word to any part (the common case): the part reroutes
+ * nothing, no blocking part waits for what it settles, and nothing is held for it to hand over.
+ * Reads the ledger only; the router then settles it with a plain action.
+ */
+export function settlesQuietly(
+  context: RouterContext,
+  part: string,
+  seq: number,
+  feedback: readonly PalmMessage[] | undefined,
+): boolean {
+  const record = context.records[part];
+  if (!record || record.spec.route !== undefined || feedback !== undefined) return false;
+  const { pending } = record;
+  let settled = 0;
+  while (settled < pending.length && pending[settled]!.seq <= seq) {
+    if (pending[settled]!.origin !== undefined) return false;
+    settled++;
+  }
+  return !record.takesBatches || record.status !== "ready" || settled === pending.length;
+}
