@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup } from "xstate";
 import type { DeliveryLedger } from "./deliveryLedger.js";
-import type { DeliveryCommand, DeliveryStats, WorkerNews } from "./deliveryTypes.js";
+import type { DeliveryCommand, WorkerNews } from "./deliveryTypes.js";
 import { type PartEvent, type RouterEvent, routerEvents } from "./events.js";
 import type { PartInput } from "./partSetup.js";
 import type { PartRole } from "./types.js";
@@ -10,13 +10,15 @@ export interface DeliveryInput extends PartInput {
   readonly keep: DeliveryLedger;
 }
 
-/** The delivery actor's context: the ledger (kept across restarts) and the counters the inspector shows. */
+/**
+ * The delivery actor's context: the ledger (kept across restarts; the inspector, serialising the context,
+ * sees its counters through `DeliveryLedger.toJSON`) and the counters of what passed.
+ */
 export interface DeliveryContext {
   readonly name: string;
   readonly role: PartRole;
   readonly partType: string;
   readonly ledger: DeliveryLedger;
-  stats: DeliveryStats;
   messagesIn: number;
   messagesOut: number;
   lastError: unknown;
@@ -95,7 +97,6 @@ export const deliveryMachine = setup({
     drain: enqueueActions(({ context, enqueue }) => {
       for (const out of toRouter(context, context.ledger.drain())) enqueue.sendParent(out);
     }),
-    count: assign({ stats: ({ context }) => context.ledger.stats() }),
     recordError: assign({
       lastError: ({ event }) => ("error" in event ? event.error : new Error(event.type)),
     }),
@@ -114,7 +115,6 @@ export const deliveryMachine = setup({
     role: input.role,
     partType: input.partType,
     ledger: input.keep,
-    stats: input.keep.stats(),
     messagesIn: 0,
     messagesOut: 0,
     lastError: undefined,
@@ -125,7 +125,7 @@ export const deliveryMachine = setup({
       entry: "notifyReady",
       type: "parallel",
       on: {
-        "part.deliver": { actions: ["take", "count"] },
+        "part.deliver": { actions: "take" },
         "part.crash": { target: "failed", actions: "recordError" },
         "part.fault": { target: "failed", actions: "recordError" },
         "part.exit": { target: "exited" },
@@ -135,13 +135,13 @@ export const deliveryMachine = setup({
           initial: "waiting",
           states: {
             // Re-entered after every sweep, which re-arms the delayed event (and a restart arms it anew).
-            waiting: { after: { sweep: { target: "waiting", reenter: true, actions: ["sweep", "count"] } } },
+            waiting: { after: { sweep: { target: "waiting", reenter: true, actions: "sweep" } } },
           },
         },
         intake: {
           initial: "open",
           states: {
-            open: { on: { "delivery.drain": { target: "draining", actions: ["drain", "count"] } } },
+            open: { on: { "delivery.drain": { target: "draining", actions: "drain" } } },
             draining: {
               initial: "holding",
               states: {

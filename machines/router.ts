@@ -1,5 +1,6 @@
-import { type AnyActorLogic, enqueueActions, setup } from "xstate";
+import { type AnyActorLogic, enqueueActions, sendTo, setup } from "xstate";
 import { type RouterEvent, routerEvents } from "./events.js";
+import { deliverDirect, directRoute, settlesQuietly } from "./routerDirect.js";
 import {
   applyPressure,
   type EscalationReason,
@@ -83,11 +84,31 @@ export const routerMachine = setup({
         spawnPart(enqueue.spawnChild, spec);
       }
     }),
+    // The common case as one plain action and one built-in send (no `enqueueActions`, which builds its
+    // `enqueue` helpers for every event): the batch goes straight to a ready part that is not sending.
+    routeDirectly: ({ context, event }) => {
+      if (event.type !== "router.route") return;
+      const target = directRoute(context, event.part, event.messages, event.to, event.envelope);
+      if (target !== undefined)
+        deliverDirect(context, target, event.part, event.messages, event.ticket, event.envelope);
+    },
+    sendDirect: sendTo(
+      ({ context }) => context.direct.to,
+      ({ context }) => {
+        // Taken out of the slot as it is sent: the context keeps no batch after its transition.
+        const out = context.direct.event!;
+        context.direct.event = undefined;
+        return out;
+      },
+    ),
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.route") return;
       const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to, event.envelope);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
+    settleQuietly: ({ context, event }) => {
+      if (event.type === "router.ack") settleAck(context, event.part, event.seq, event.feedback);
+    },
     settle: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.ack") return;
       for (const [to, out] of settleAck(context, event.part, event.seq, event.feedback))
@@ -213,6 +234,11 @@ export const routerMachine = setup({
       event.type === "router.ready" &&
       context.order.every((name) => context.records[name]!.status === "ready" || name === event.part),
     escalating: ({ context }) => context.escalation !== undefined,
+    settlesQuietly: ({ context, event }) =>
+      event.type === "router.ack" && settlesQuietly(context, event.part, event.seq, event.feedback),
+    routesDirectly: ({ context, event }) =>
+      event.type === "router.route" &&
+      directRoute(context, event.part, event.messages, event.to, event.envelope) !== undefined,
   },
 }).createMachine({
   id: "router",
@@ -228,13 +254,17 @@ export const routerMachine = setup({
       random: input.random ?? Math.random,
       restartHistory: [],
       escalation: undefined,
+      direct: { to: "", event: undefined },
     };
   },
   initial: "starting",
   entry: "spawnParts",
   on: {
-    "router.route": { actions: "route" },
-    "router.ack": { actions: "settle" },
+    "router.route": [
+      { guard: "routesDirectly", actions: ["routeDirectly", "sendDirect"] },
+      { actions: "route" },
+    ],
+    "router.ack": [{ guard: "settlesQuietly", actions: "settleQuietly" }, { actions: "settle" }],
     "router.pressure": { actions: "pressure" },
     "router.badFrame": { actions: "countBadFrames" },
     "router.notice": { actions: "notice" },

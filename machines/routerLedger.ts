@@ -80,6 +80,11 @@ export interface RouterContext {
   /** When the router decided its recent restarts, server-wide (OTP's intensity counts the supervisor's). */
   readonly restartHistory: number[];
   escalation: { part: string; error: unknown; reason: EscalationReason } | undefined;
+  /**
+   * The `part.deliver` the router's `routeDirectly` action decided and its built-in `sendTo` takes (and
+   * clears) in the same transition: one allocated slot, reused for every batch.
+   */
+  readonly direct: { to: string; event: ControlEvent | undefined };
 }
 
 export function newRecord(spec: RouterPartSpec): PartRecord {
@@ -119,6 +124,26 @@ function send(outbox: Outbox, part: string, event: ControlEvent): void {
   outbox.push([part, event]);
 }
 
+/** Numbers a batch for `record` and appends it to what the part has not acknowledged. */
+export function appendDelivery(
+  context: RouterContext,
+  record: PartRecord,
+  messages: PalmMessage[],
+  origin: string | undefined,
+  ticket: number,
+  source: string | undefined,
+  envelope: unknown,
+): Delivery {
+  const originRestarts = origin === undefined ? undefined : context.records[origin]?.restarts;
+  const delivery: Delivery =
+    envelope === undefined
+      ? { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source }
+      : { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source, envelope };
+  record.pending.push(delivery);
+  record.pendingMessages += messages.length;
+  return delivery;
+}
+
 /** Hands `messages` to `target` (or holds them until it is ready), recording them in its ledger. */
 function deliver(
   context: RouterContext,
@@ -132,13 +157,7 @@ function deliver(
 ): void {
   const record = context.records[target];
   if (!record || (messages.length === 0 && envelope === undefined)) return;
-  const originRestarts = origin === undefined ? undefined : context.records[origin]?.restarts;
-  const delivery: Delivery =
-    envelope === undefined
-      ? { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source }
-      : { seq: record.nextSeq++, messages, origin, ticket, originRestarts, source, envelope };
-  record.pending.push(delivery);
-  record.pendingMessages += messages.length;
+  const delivery = appendDelivery(context, record, messages, origin, ticket, source, envelope);
   if (record.status !== "ready") {
     // The target is down and its backlog is deep: hold the inbound parts feeding it back.
     if (record.pendingMessages > record.highWater && !record.pressure.has(target))
@@ -214,13 +233,22 @@ export function routeBatch(
   if (!spec) return outbox;
   const origin = ticket === undefined ? undefined : part;
   // `to` diverts a batch from the part's route (its hook decided, e.g. an error answered at once).
-  const route = to !== undefined && context.records[to]?.spec.role === "outbound" ? to : spec.route;
+  const route = routeOf(context, spec, to);
   if (route && (messages.length > 0 || envelope !== undefined))
     deliver(context, outbox, route, messages, origin, ticket ?? 0, part, envelope);
   // The origin may have been stopped (with a failed sibling) since it sent this: it has no one to answer.
   else if (origin && context.records[origin]?.status === "ready")
     send(outbox, origin, partEvents.feedback(ticket!, messages));
   return outbox;
+}
+
+/** Where `routeBatch` sends a batch: the part named by `to` if it is an outbound part, else the part's route. */
+export function routeOf(
+  context: RouterContext,
+  spec: RouterPartSpec,
+  to: string | undefined,
+): string | undefined {
+  return to !== undefined && context.records[to]?.spec.role === "outbound" ? to : spec.route;
 }
 
 /** Whether `part` is ready and still the instance that had been restarted `restarts` times. */
