@@ -2,7 +2,12 @@ import { invalidOption } from "../../src/errors.js";
 import { currentFunction, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
-import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkEndpoint,
+  checkInteger,
+  checkOptionalEndpoint,
+  checkOptionsObject,
+} from "../../src/validate.js";
 import {
   createFunctionRunner,
   type FunctionLookup,
@@ -82,6 +87,7 @@ export abstract class InProcessServer extends PalmServer {
       throw invalidOption("handleStream", "a function", options.handleStream);
     }
     if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
+    checkOptionalEndpoint("resultStreamAddress", options.resultStreamAddress);
     this.#options = options;
     this.#pipelined = settings.pipelined;
     this.template = new ServerTemplate(templateOptions(options));
@@ -106,9 +112,9 @@ export abstract class InProcessServer extends PalmServer {
 
   /** Registers the publisher the results go out on. */
   protected registerPublisher(pubAddress: string): void {
-    const { slowConsumerMs, pubNoDrop } = this.#options;
+    const { slowConsumerMs, resultStreamAddress: address, pubNoDrop } = this.#options;
     this.template.registerOutbound(PubService, "Pub", pubAddress, {
-      ...registerResultStreams(this.template, pubAddress, { slowConsumerMs }),
+      ...registerResultStreams(this.template, pubAddress, { slowConsumerMs, address }),
       noDrop: pubNoDrop === true,
       pipelined: this.#pipelined,
       handleStream: (message) => this.handleStream(message),

@@ -56,16 +56,16 @@ export interface ResultStreamLink {
 }
 
 /**
- * Registers a `Streams` part beside a server's publisher at `pubAddress` (a wildcard port on its host) and
- * returns the options that make the publisher hand it the results of clients with an open stream.
+ * Registers a `Streams` part beside a server's publisher at `pubAddress` (at `address`, or a wildcard port
+ * on the publisher's host) and returns the options that make the publisher hand it the results of clients with an open stream.
  */
 export function registerResultStreams(
   template: ServerTemplate,
   pubAddress: string,
-  options: { slowConsumerMs?: number; highWaterMark?: number },
+  options: { slowConsumerMs?: number; highWaterMark?: number; address?: string },
 ): ResultStreamLink {
   const streamClients: StreamClients = new Map();
-  template.registerOutbound(StreamService, "Streams", siblingStreamAddress(pubAddress), {
+  template.registerOutbound(StreamService, "Streams", options.address ?? siblingStreamAddress(pubAddress), {
     streamClients,
     slowConsumerMs: options.slowConsumerMs,
     highWaterMark: options.highWaterMark,
