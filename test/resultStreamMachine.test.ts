@@ -61,6 +61,21 @@ describe("resultStream machine", () => {
     assert.equal(count("cutOff"), 1);
   });
 
+  it("more results waiting and retries that move nothing do not restart the deadline", () => {
+    const { actor, clock, count } = start(10_000, 1000);
+    actor.send(resultStreamEvents.full(frames(1)));
+    // Another client's job keeps the part busy: results for this stream keep arriving, nothing goes out.
+    for (let elapsed = 0; elapsed < 990; elapsed += 10) {
+      actor.send(resultStreamEvents.full(frames(1)));
+      actor.send(resultStreamEvents.sent(0, 0));
+      clock.increment(10);
+    }
+    assert.ok(actor.getSnapshot().matches("full"));
+    clock.increment(10);
+    assert.ok(actor.getSnapshot().matches("cutOff"), "cut off slowConsumerMs after the last progress");
+    assert.equal(count("cutOff"), 1);
+  });
+
   it("cuts off a client that lets more than its window wait", () => {
     const { actor, emitted } = start(10);
     actor.send(resultStreamEvents.full(frames(6)));
