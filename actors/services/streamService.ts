@@ -2,6 +2,7 @@ import { outboundPartMachine } from "../../machines/outboundPart.js";
 import {
   createStreamServiceBridge,
   type StreamClients,
+  type StreamFollowers,
   siblingStreamAddress,
 } from "../../src/bridges/streamServiceBridge.js";
 import { invalidOption } from "../../src/errors.js";
@@ -13,6 +14,8 @@ import { DEFAULT_SLOW_CONSUMER_MS } from "../../src/streams/protocol.js";
 export interface StreamServiceOptions {
   /** The clients with an open stream, shared with the publisher that hands their results over. */
   streamClients?: StreamClients;
+  /** The palm servers following this one's results, shared with the publisher that hands them over. */
+  streamFollowers?: StreamFollowers;
   /** How long a client's stream may stay full before the client is cut off (ms). @default 5000 */
   slowConsumerMs?: number;
   /** Where the part keeps its address once bound, so a restart binds the same one (set by `build`). */
@@ -30,7 +33,7 @@ const provided = outboundPartMachine.provide({ actors: { bridge: createStreamSer
  */
 export const StreamService = definePart<StreamServiceOptions>({
   partType: "StreamService",
-  optionKeys: ["streamClients", "slowConsumerMs", "streamAddress"],
+  optionKeys: ["streamClients", "streamFollowers", "slowConsumerMs", "streamAddress"],
   role: "outbound",
   blocking: false,
   service: true,
@@ -44,6 +47,7 @@ export const StreamService = definePart<StreamServiceOptions>({
       throw invalidOption("slowConsumerMs", "a whole number of milliseconds, 1 or more", slow);
     }
     options.streamClients ??= new Map();
+    options.streamFollowers ??= new Map();
     options.streamAddress ??= { resolved: undefined };
     return provided;
   },
@@ -52,7 +56,10 @@ export const StreamService = definePart<StreamServiceOptions>({
 /** What a server's publisher is registered with so that clients with a stream get their results there. */
 export interface ResultStreamLink {
   readonly streamClients: StreamClients;
+  readonly streamFollowers: StreamFollowers;
   readonly streamsPart: string;
+  /** Where the `Streams` part keeps its address once bound (the publisher tells following servers). */
+  readonly streamAddress: { resolved: string | undefined };
 }
 
 /**
@@ -65,10 +72,14 @@ export function registerResultStreams(
   options: { slowConsumerMs?: number; highWaterMark?: number; address?: string },
 ): ResultStreamLink {
   const streamClients: StreamClients = new Map();
+  const streamFollowers: StreamFollowers = new Map();
+  const streamAddress = { resolved: undefined };
   template.registerOutbound(StreamService, "Streams", options.address ?? siblingStreamAddress(pubAddress), {
     streamClients,
+    streamFollowers,
+    streamAddress,
     slowConsumerMs: options.slowConsumerMs,
     highWaterMark: options.highWaterMark,
   });
-  return { streamClients, streamsPart: "Streams" };
+  return { streamClients, streamFollowers, streamsPart: "Streams", streamAddress };
 }

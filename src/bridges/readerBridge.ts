@@ -1,11 +1,10 @@
 import { fromCallback } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
 import type { PartInput } from "../../machines/partSetup.js";
-import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
-import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
+import { createBatchForwarder } from "./batchForwarder.js";
 
 /**
  * The bridge of a non-blocking inbound part (PULL, SUB): batches its kept socket reads become
@@ -19,6 +18,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
     const onBad = badInputReporter(kept, logger, send, () => open);
+    const deliver = createBatchForwarder(environment, send, onBad, () => open, frames);
     // A SUB that greets (SubConnection) is ready only once its publisher answered its greeting topic, so
     // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
     const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
@@ -50,42 +50,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         }
         if (batch.length === 0) return;
       }
-      const decoded = decodeBatch(environment, batch, frames);
-      if (decoded.bad > 0) onBad(decoded.bad, decoded.reason);
-      if (decoded.messages.length === 0) return;
-      const scatter = options.scatter;
-      if (!scatter) {
-        forward(decoded.messages);
-        return;
-      }
-      try {
-        const messages = applyMaybeAsyncHook(decoded.messages, scatter, "scatter");
-        if (Array.isArray(messages)) {
-          forward(messages);
-          return;
-        }
-        // An async hook: the kept socket reads no more until it settles (natural backpressure).
-        return messages.then(forward, (error) => {
-          if (open) send(partEvents.fault(error));
-        });
-      } catch (error) {
-        send(partEvents.fault(error));
-      }
-    };
-    const forward = (messages: PalmMessage[]): void => {
-      if (!open || messages.length === 0) return;
-      const divert = options.divert;
-      if (!divert) {
-        send(partEvents.received(messages));
-        return;
-      }
-      const routed: PalmMessage[] = [];
-      for (const message of messages) {
-        const to = divert(message);
-        if (to === undefined) routed.push(message);
-        else send(partEvents.received([message], to));
-      }
-      if (routed.length > 0) send(partEvents.received(routed));
+      return deliver(batch);
     };
     const onError = (error: unknown) => {
       if (!open) return;

@@ -30,9 +30,19 @@ const routerPlan = socketPlan("router", true);
  */
 export type StreamClients = Map<string, number>;
 
-/** Where the envelope of a delivery to `Streams` names the client the results belong to. */
+/**
+ * The palm servers following this one's results over a stream of their own (see `StreamService`), by id,
+ * with the window each announced and the topic prefixes it follows. Shared like `StreamClients`.
+ */
+export type StreamFollowers = Map<string, { readonly window: number; readonly topics: readonly string[] }>;
+
+/**
+ * Where the envelope of a delivery to `Streams` names whose results they are: the client named by `topic`,
+ * or, with `followers`, each of those following servers.
+ */
 export interface StreamEnvelope {
   readonly topic: string;
+  readonly followers?: readonly string[];
 }
 
 /** The address a `Streams` part binds: a wildcard port on the publisher's host (or beside an ipc/inproc one). */
@@ -67,6 +77,7 @@ export function createStreamServiceBridge() {
     const send = sendBack as (event: BridgeEvent) => void;
     const { keeper, name, logger, options, codec, cache } = environment;
     const clients = options.streamClients as StreamClients;
+    const followers = (options.streamFollowers as StreamFollowers | undefined) ?? new Map();
     const address = options.streamAddress as { resolved: string | undefined };
     const slowConsumerMs = (options.slowConsumerMs as number | undefined) ?? DEFAULT_SLOW_CONSUMER_MS;
     const plan: SocketPlan = {
@@ -101,6 +112,7 @@ export function createStreamServiceBridge() {
     };
     const forget = (client: string, stream: Stream | undefined) => {
       clients.delete(client);
+      followers.delete(client);
       stream?.send(resultStreamEvents.close());
     };
     const retry = (client: string, stream: Stream) => {
@@ -136,6 +148,7 @@ export function createStreamServiceBridge() {
       stream.on("cutOff", (event) => {
         reason = event.reason;
         clients.delete(client);
+        followers.delete(client);
         logger.warn({ client, reason }, "a slow client's result stream was cut off");
         tell(client, stream, reason);
       });
@@ -150,7 +163,7 @@ export function createStreamServiceBridge() {
     };
     /** Hands `entries` to `client`'s stream: sent now while it flows, else kept behind what waits. */
     const deliverTo = async (client: string, entries: HeldFrames[]): Promise<void> => {
-      const window = clients.get(client);
+      const window = clients.get(client) ?? followers.get(client)?.window;
       // Cut off or gone: the client was told, or is not there to tell.
       if (window === undefined) return;
       const stream = streamOf(client, window);
@@ -184,9 +197,12 @@ export function createStreamServiceBridge() {
     const perform = async (deliveries: Delivery[]) => {
       let count = 0;
       for (const delivery of deliveries) {
-        const topic = (delivery.envelope as StreamEnvelope | undefined)?.topic;
+        const envelope = delivery.envelope as StreamEnvelope | undefined;
         count += delivery.messages.length;
-        if (typeof topic === "string") await deliverTo(topic, framesOf(delivery.messages));
+        if (typeof envelope?.topic !== "string") continue;
+        const entries = framesOf(delivery.messages);
+        if (!envelope.followers) await deliverTo(envelope.topic, entries);
+        else for (const follower of envelope.followers) await deliverTo(follower, entries);
       }
       if (open) send(partEvents.sent(deliveries[deliveries.length - 1]!.seq, count));
     };
@@ -201,6 +217,13 @@ export function createStreamServiceBridge() {
           const previous = streams.get(client);
           if (previous && !previous.getSnapshot().matches("flowing")) forget(client, previous);
           clients.set(client, readWindow(frames[2]));
+          kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
+        } else if (tag === "follow" && frames.length >= 3) {
+          // A following server's stream that is only full keeps what waits; a cut-off one starts clean.
+          const previous = streams.get(client);
+          if (previous?.getSnapshot().matches("cutOff")) forget(client, previous);
+          const topics = frames.slice(3).map((topic) => topic.toString());
+          followers.set(client, { window: readWindow(frames[2]), topics: topics.length > 0 ? topics : [""] });
           kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
         } else if (tag === "bye" && frames.length === 2) {
           forget(client, streams.get(client));
