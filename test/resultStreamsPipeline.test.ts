@@ -53,7 +53,14 @@ describe("palm servers following a palm server over streams of their own", () =>
       {
         kind: "server",
         byNextServer: true,
-        options: { name: "first", dbAddress: db1, pullAddress: pull1, pubAddress: pub1, pipelined: true },
+        options: {
+          name: "first",
+          dbAddress: db1,
+          pullAddress: pull1,
+          pubAddress: pub1,
+          pipelined: true,
+          highWaterMark: 2,
+        },
       },
       { name: "first" },
     );
@@ -67,7 +74,15 @@ describe("palm servers following a palm server over streams of their own", () =>
         {
           kind: "pipeline",
           delayMs: 1,
-          options: { name, dbAddress, subAddress: pub1, pubAddress, previous: name, pubNoDrop: true },
+          options: {
+            name,
+            dbAddress,
+            subAddress: pub1,
+            pubAddress,
+            previous: name,
+            pubNoDrop: true,
+            highWaterMark: 2,
+          },
         },
         { name },
       );
@@ -95,7 +110,8 @@ describe("palm servers following a palm server over streams of their own", () =>
       () => siblingClient.stop(),
     );
 
-    // 4000 results of 16 KiB for the stuck stage: far more than the queues between the stages hold.
+    // 4000 results of 16 KiB for the stuck stage: far more than the queues between the stages hold
+    // (two frames a socket, a frame carrying up to 1 MiB).
     const slowCounts = new Map<string, number>();
     const slowRun = (async () => {
       for await (const result of slowClient.job(["first.echo", "slow.held"], payloads(total, "a-")))
