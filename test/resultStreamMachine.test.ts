@@ -85,6 +85,24 @@ describe("resultStream machine", () => {
     assert.match(cut?.type === "cutOff" ? cut.reason : "", /window of 10 results/);
   });
 
+  it("starts full with what an earlier instance kept, and retries it", () => {
+    const clock = new SimulatedClock();
+    const held = [frames(3), frames(2)];
+    const actor = createActor(resultStreamMachine, {
+      clock,
+      input: { client: "c", limit: 10, slowConsumerMs: 1000, retryMs: 5, held },
+    });
+    let retries = 0;
+    actor.on("retry", () => retries++);
+    actor.start();
+    assert.ok(actor.getSnapshot().matches("full"));
+    assert.equal(actor.getSnapshot().context.heldMessages, 5);
+    clock.increment(5);
+    assert.equal(retries, 1);
+    actor.send(resultStreamEvents.sent(2, 5));
+    assert.ok(actor.getSnapshot().matches("flowing"));
+  });
+
   it("forgets the stream when the client says bye", () => {
     const { actor } = start();
     actor.send(resultStreamEvents.full(frames(1)));

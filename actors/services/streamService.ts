@@ -1,6 +1,7 @@
 import { outboundPartMachine } from "../../machines/outboundPart.js";
 import {
   createStreamServiceBridge,
+  type HeldStreams,
   type StreamClients,
   type StreamFollowers,
   siblingStreamAddress,
@@ -14,10 +15,12 @@ import { DEFAULT_SLOW_CONSUMER_MS } from "../../src/streams/protocol.js";
 export interface StreamServiceOptions {
   /** The clients with an open stream, shared with the publisher that hands their results over. */
   streamClients?: StreamClients;
-  /** The palm servers following this one's results, shared with the publisher that hands them over. */
+  /** The palm servers following this one's results, shared with the publisher that hands them over. @internal */
   streamFollowers?: StreamFollowers;
   /** How long a client's stream may stay full before the client is cut off (ms). @default 5000 */
   slowConsumerMs?: number;
+  /** What waited in clients' streams when the part stopped, for its restart to send on (set by `build`). @internal */
+  streamHeld?: HeldStreams;
   /** Where the part keeps its address once bound, so a restart binds the same one (set by `build`). */
   streamAddress?: { resolved: string | undefined };
 }
@@ -33,7 +36,7 @@ const provided = outboundPartMachine.provide({ actors: { bridge: createStreamSer
  */
 export const StreamService = definePart<StreamServiceOptions>({
   partType: "StreamService",
-  optionKeys: ["streamClients", "streamFollowers", "slowConsumerMs", "streamAddress"],
+  optionKeys: ["streamClients", "streamFollowers", "slowConsumerMs", "streamAddress", "streamHeld"],
   role: "outbound",
   blocking: false,
   service: true,
@@ -48,6 +51,7 @@ export const StreamService = definePart<StreamServiceOptions>({
     }
     options.streamClients ??= new Map();
     options.streamFollowers ??= new Map();
+    options.streamHeld ??= new Map();
     options.streamAddress ??= { resolved: undefined };
     return provided;
   },

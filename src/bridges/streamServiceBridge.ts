@@ -37,6 +37,12 @@ export type StreamClients = Map<string, number>;
 export type StreamFollowers = Map<string, { readonly window: number; readonly topics: readonly string[] }>;
 
 /**
+ * What waited in clients' streams when a `Streams` part stopped, by client: kept by the server so the
+ * part's restart sends it on (a crash costs the clients no results).
+ */
+export type HeldStreams = Map<string, readonly HeldFrames[]>;
+
+/**
  * Where the envelope of a delivery to `Streams` names whose results they are: the client named by `topic`,
  * or, with `followers`, each of those following servers.
  */
@@ -78,6 +84,7 @@ export function createStreamServiceBridge() {
     const { keeper, name, logger, options, codec, cache } = environment;
     const clients = options.streamClients as StreamClients;
     const followers = (options.streamFollowers as StreamFollowers | undefined) ?? new Map();
+    const saved = (options.streamHeld as HeldStreams | undefined) ?? new Map();
     const address = options.streamAddress as { resolved: string | undefined };
     const slowConsumerMs = (options.slowConsumerMs as number | undefined) ?? DEFAULT_SLOW_CONSUMER_MS;
     const plan: SocketPlan = {
@@ -137,11 +144,11 @@ export function createStreamServiceBridge() {
         },
       );
     };
-    const streamOf = (client: string, window: number): Stream => {
+    const streamOf = (client: string, window: number, held?: readonly HeldFrames[]): Stream => {
       const existing = streams.get(client);
       if (existing && existing.getSnapshot().status === "active") return existing;
       const stream = createActor(resultStreamMachine, {
-        input: { client, limit: window, slowConsumerMs, retryMs: STREAM_RETRY_MS },
+        input: { client, limit: window, slowConsumerMs, retryMs: STREAM_RETRY_MS, held },
       });
       let reason = "";
       stream.on("retry", () => retry(client, stream));
@@ -244,6 +251,12 @@ export function createStreamServiceBridge() {
       cache.setProtected(STREAM_CACHE_KEY, bound);
       kept.attach(onBatch, fail, onBad);
       send(partEvents.ready());
+      // What waited when the part before this one stopped goes on, first, to clients still there.
+      for (const [client, held] of saved) {
+        saved.delete(client);
+        const window = clients.get(client) ?? followers.get(client)?.window;
+        if (window !== undefined) streamOf(client, window, held);
+      }
     }, fail);
     receive((command) => {
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
@@ -251,7 +264,12 @@ export function createStreamServiceBridge() {
     return () => {
       open = false;
       kept.detach();
-      for (const stream of streams.values()) stream.stop();
+      for (const [client, stream] of streams) {
+        const snapshot = stream.getSnapshot();
+        if (snapshot.status === "active" && snapshot.matches("full"))
+          saved.set(client, snapshot.context.held);
+        stream.stop();
+      }
       streams.clear();
     };
   });
