@@ -5,6 +5,29 @@ import type { FrameBatch } from "../sockets/keptSocket.js";
 import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
+ * Hands messages to the router: all to the part's route, or each where `divert` sends it (undefined: the
+ * route), the routed ones together.
+ */
+export function routeMessages(
+  send: (event: BridgeEvent) => void,
+  divert: PartEnvironment["options"]["divert"],
+  messages: PalmMessage[],
+): void {
+  if (messages.length === 0) return;
+  if (!divert) {
+    send(partEvents.received(messages));
+    return;
+  }
+  const routed: PalmMessage[] = [];
+  for (const message of messages) {
+    const to = divert(message);
+    if (to === undefined) routed.push(message);
+    else send(partEvents.received([message], to));
+  }
+  if (routed.length > 0) send(partEvents.received(routed));
+}
+
+/**
  * What a non-blocking inbound part does with a batch it read: decodes its `frames`-frame messages (bad ones
  * go to `onBad`), applies `scatter` and hands the messages to the router, or wherever `divert` sends each.
  * An async `scatter` returns a promise: the socket reads no more until it settles (natural backpressure).
@@ -18,19 +41,7 @@ export function createBatchForwarder(
 ): (batch: FrameBatch) => void | Promise<void> {
   const { options } = environment;
   const forward = (messages: PalmMessage[]): void => {
-    if (!isOpen() || messages.length === 0) return;
-    const divert = options.divert;
-    if (!divert) {
-      send(partEvents.received(messages));
-      return;
-    }
-    const routed: PalmMessage[] = [];
-    for (const message of messages) {
-      const to = divert(message);
-      if (to === undefined) routed.push(message);
-      else send(partEvents.received([message], to));
-    }
-    if (routed.length > 0) send(partEvents.received(routed));
+    if (isOpen()) routeMessages(send, options.divert, messages);
   };
   return (batch) => {
     const decoded = decodeBatch(environment, batch, frames);

@@ -3,6 +3,7 @@ import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines
 import type { PartInput } from "../../machines/partSetup.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
+import { routeMessages } from "./batchForwarder.js";
 import { applyHook, applyMaybeAsyncHook } from "./frames.js";
 import { gatewayExchange, type MessageSink } from "./httpGatewayExchange.js";
 
@@ -21,18 +22,7 @@ export function createGatewayRouterBridge() {
     /** An async `scatter` still running: later requests wait for it, so they keep their order. */
     let waiting: Promise<void> | undefined;
     const forward = (messages: PalmMessage[]): void => {
-      if (!open || messages.length === 0) return;
-      if (!divert) {
-        send(partEvents.received(messages));
-        return;
-      }
-      const routed: PalmMessage[] = [];
-      for (const message of messages) {
-        const to = divert(message);
-        if (to === undefined) routed.push(message);
-        else send(partEvents.received([message], to));
-      }
-      if (routed.length > 0) send(partEvents.received(routed));
+      if (open) routeMessages(send, divert, messages);
     };
     const fault = (error: unknown): void => {
       if (open) send(partEvents.fault(error));
