@@ -62,6 +62,7 @@ export function createFollowBridge() {
     let ready = false;
     let early: Buffer[][] = [];
     let timer: NodeJS.Timeout | undefined;
+    const greetWaitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
     const onBad = badInputReporter(sub, logger, send, () => open);
     const deliver = createBatchForwarder(environment, send, onBad, () => open, 2);
     const becomeReady = () => {
@@ -152,6 +153,8 @@ export function createFollowBridge() {
       clearTimeout(timer);
       if (payload.length === 0) {
         subscribeTopics(true);
+        // The second greeting is awaited as long as the first: past that, the subscriptions go on unproven.
+        timer = setTimeout(becomeReady, greetWaitMs);
         return;
       }
       state.mode = "stream";
@@ -177,7 +180,7 @@ export function createFollowBridge() {
       if (state.mode === "stream" && state.address !== undefined) openStream(state.address);
       else if (state.mode === "sub" && (plainGreet === undefined || sub.greeted)) becomeReady();
       else if (state.mode === "asking") {
-        const waitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
+        const waitMs = greetWaitMs;
         timer = setTimeout(() => {
           logger.info(
             { waitMs },
