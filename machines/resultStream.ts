@@ -16,6 +16,8 @@ export interface ResultStreamInput {
   readonly slowConsumerMs: number;
   /** How long a full stream waits before it is tried again. */
   readonly retryMs: number;
+  /** What waited for the client when the part before this one stopped (a crash): tried first. */
+  readonly held?: readonly HeldFrames[];
 }
 
 /** One client's stream: what waits for room, and why it was cut off. */
@@ -108,6 +110,7 @@ const streamSetup = setup({
     allSent: ({ context, event }: Args) =>
       event.type === "stream.sent" && event.frames >= context.held.length,
     progressed: ({ event }: Args) => event.type === "stream.sent" && event.frames > 0,
+    holding: ({ context }) => context.held.length > 0,
   },
   delays: {
     retry: ({ context }) => context.retryMs,
@@ -132,14 +135,16 @@ export const resultStreamMachine = streamSetup.createMachine({
     limit: input.limit,
     slowConsumerMs: input.slowConsumerMs,
     retryMs: input.retryMs,
-    held: [],
-    heldMessages: 0,
+    held: [...(input.held ?? [])],
+    heldMessages: (input.held ?? []).reduce((sum, entry) => sum + entry.messages, 0),
     reason: undefined,
   }),
   initial: "flowing",
   on: { "stream.close": { target: ".closed", actions: "forget" } },
   states: {
     flowing: {
+      // Started with what an earlier instance of the part kept: it waits, and is retried, as if full.
+      always: { guard: "holding", target: "full" },
       on: {
         "stream.full": [
           { guard: "overLimit", target: "cutOff", actions: ["windowReason", "forget"] },

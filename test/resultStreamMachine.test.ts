@@ -61,6 +61,21 @@ describe("resultStream machine", () => {
     assert.equal(count("cutOff"), 1);
   });
 
+  it("more results waiting and retries that move nothing do not restart the deadline", () => {
+    const { actor, clock, count } = start(10_000, 1000);
+    actor.send(resultStreamEvents.full(frames(1)));
+    // Another client's job keeps the part busy: results for this stream keep arriving, nothing goes out.
+    for (let elapsed = 0; elapsed < 990; elapsed += 10) {
+      actor.send(resultStreamEvents.full(frames(1)));
+      actor.send(resultStreamEvents.sent(0, 0));
+      clock.increment(10);
+    }
+    assert.ok(actor.getSnapshot().matches("full"));
+    clock.increment(10);
+    assert.ok(actor.getSnapshot().matches("cutOff"), "cut off slowConsumerMs after the last progress");
+    assert.equal(count("cutOff"), 1);
+  });
+
   it("cuts off a client that lets more than its window wait", () => {
     const { actor, emitted } = start(10);
     actor.send(resultStreamEvents.full(frames(6)));
@@ -68,6 +83,24 @@ describe("resultStream machine", () => {
     assert.ok(actor.getSnapshot().matches("cutOff"));
     const cut = emitted.find((e) => e.type === "cutOff");
     assert.match(cut?.type === "cutOff" ? cut.reason : "", /window of 10 results/);
+  });
+
+  it("starts full with what an earlier instance kept, and retries it", () => {
+    const clock = new SimulatedClock();
+    const held = [frames(3), frames(2)];
+    const actor = createActor(resultStreamMachine, {
+      clock,
+      input: { client: "c", limit: 10, slowConsumerMs: 1000, retryMs: 5, held },
+    });
+    let retries = 0;
+    actor.on("retry", () => retries++);
+    actor.start();
+    assert.ok(actor.getSnapshot().matches("full"));
+    assert.equal(actor.getSnapshot().context.heldMessages, 5);
+    clock.increment(5);
+    assert.equal(retries, 1);
+    actor.send(resultStreamEvents.sent(2, 5));
+    assert.ok(actor.getSnapshot().matches("flowing"));
   });
 
   it("forgets the stream when the client says bye", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { type Logger, pino } from "pino";
 import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
 import { Master } from "../actors/servers/master.js";
@@ -54,7 +55,11 @@ describe("per-client result streams", () => {
     await Promise.all(processes.map((p) => p.kill()));
   });
   /** A Master in this process (so its options can be set) and one worker process. */
-  const masterWithWorker = async (options: { slowConsumerMs: number; highWaterMark?: number }) => {
+  const masterWithWorker = async (options: {
+    slowConsumerMs: number;
+    highWaterMark?: number;
+    logger?: Logger;
+  }) => {
     const addresses = await masterAddresses();
     const master = new Master({ ...addresses, ...quiet, ...options });
     await master.start();
@@ -198,8 +203,20 @@ describe("per-client result streams", () => {
     assert.equal(client.unexpectedResults, 0);
   });
 
-  it("a client whose stream stays full is cut off with the reason; a palm client is served meanwhile", async () => {
-    const addresses = await masterWithWorker({ slowConsumerMs: 300, highWaterMark: 2 });
+  it("a client whose stream stays full is cut off during another client's job, which is served meanwhile", async (t) => {
+    // The server's warnings, with how many results the other client had when each was logged.
+    let otherReceived = 0;
+    const cutOffs: Array<{ reason: string; otherReceived: number }> = [];
+    const logger = pino(
+      { level: "warn" },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as { msg?: string; reason?: string };
+          if (entry.msg?.includes("cut off")) cutOffs.push({ reason: entry.reason ?? "", otherReceived });
+        },
+      },
+    );
+    const addresses = await masterWithWorker({ slowConsumerMs: 300, highWaterMark: 2, logger });
     const client = new Client({ serverName: "server", dbAddress: addresses.dbAddress, ...quiet });
     await client.start();
     closers.push(() => client.stop());
@@ -222,12 +239,20 @@ describe("per-client result streams", () => {
       const message = createMessage({ client: id, pipeline: id, function: "server.echo", payload: big });
       await push.send(msgpackCodec.encodeOne({ ...message, id: `${id}:${i}` }));
     }
-    // The palm client is served while the stuck one's stream is full.
-    const results = [];
-    for await (const result of client.job("server.echo", payloads(2000, "c-"))) results.push(result);
-    assert.equal(results.length, 2000);
-    // Still not reading for longer than slowConsumerMs, with its results waiting: that cuts it off.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The palm client is served while the stuck one's stream is full, and the stuck one is cut off meanwhile:
+    // the job goes on until the cut-off was logged, and at least one more result comes after it.
+    const total = 200_000;
+    let afterCutOff = 0;
+    for await (const result of client.job("server.echo", payloads(total, "c-"))) {
+      assert.ok(!(result instanceof RemoteError), String(result));
+      otherReceived++;
+      if (cutOffs.length > 0) afterCutOff++;
+      if (afterCutOff === 1000) break;
+    }
+    t.diagnostic(`cut off after ${cutOffs[0]?.otherReceived} of the other client's results`);
+    assert.equal(cutOffs.length, 1, JSON.stringify(cutOffs));
+    assert.match(cutOffs[0]!.reason, /slowConsumerMs/);
+    assert.ok(otherReceived < total, "the cut-off came while the other client's job ran");
     // Reading now: what ZeroMQ had queued, then the cut-off notice naming slowConsumerMs.
     let read = 0;
     for (;;) {

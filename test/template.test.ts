@@ -125,7 +125,7 @@ describe("ServerTemplate: typed part options", () => {
     assert.throws(() => server.registerOutbound(PubService, "Pub2", "tcp://127.0.0.1:5560", foreign), {
       code: "PALM_ERR_OPTION_INVALID",
       message:
-        /^Unknown option `spread` for part "Pub2" \(PubService\); .*, or its own: pipelined, greet, heartbeatMs, streamClients, streamsPart, noDrop$/,
+        /^Unknown option `spread` for part "Pub2" \(PubService\); .*, or its own: pipelined, greet, heartbeatMs, streamClients, streamFollowers, streamAddress, streamsPart, noDrop$/,
     });
   });
 });

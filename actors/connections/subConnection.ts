@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { inboundPartMachine } from "../../machines/inboundPart.js";
+import { createFollowBridge, type FollowState } from "../../src/bridges/followBridge.js";
 import { createReaderBridge } from "../../src/bridges/readerBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
+import { STREAM_HELLO_PREFIX } from "../../src/streams/protocol.js";
 import { connections } from "../partKinds.js";
 
 /** Options SubConnection reads from its registration, besides the common part options. */
@@ -15,26 +18,51 @@ export interface SubConnectionOptions {
   greet?: boolean;
   /** How long to wait for the publisher's answer to the greeting. @default 3000 */
   greetTimeoutMs?: number;
+  /**
+   * Read a palm publisher's results over a stream of its own (its `Streams` part) instead of the PUB, so
+   * this subscriber's pace holds back no other consumer of that publisher. Needs `greet`. @default true
+   */
+  ownStream?: boolean;
 }
+
+const provided = inboundPartMachine.provide({
+  actors: { bridge: createReaderBridge(socketPlan("sub", false), 2) },
+});
+const following = inboundPartMachine.provide({ actors: { bridge: createFollowBridge() } });
 
 /**
  * Connects a SUB socket to a publisher and subscribes to the topic named by its `previous` option (or the
  * `subscribe` list; everything when neither is given); messages go to the router (pylm's `SubConnection`).
+ * A palm publisher with a `Streams` part is followed over a stream of this part's own instead (`ownStream`,
+ * see `createFollowBridge`); a pylm one is read over its PUB.
  */
 export const SubConnection = definePart<SubConnectionOptions>("SubConnection", connections.inbound, {
-  optionKeys: ["previous", "subscribe", "greet", "greetTimeoutMs"],
+  optionKeys: ["previous", "subscribe", "greet", "greetTimeoutMs", "ownStream"],
   summary:
     "Connects a SUB socket to a publisher, subscribed to the topic `previous` (pylm's `SubConnection`).",
-  bridge: createReaderBridge(socketPlan("sub", false), 2),
-  prepare: (environment) => {
+  build: (environment) => {
     const { options } = environment;
     if (!options.subscribe && typeof options.previous === "string") options.subscribe = [options.previous];
     // Greet the publisher (a palm PubService answers), so `start()` resolves only once the subscription
     // is live; a publisher that never answers (not up yet, or pylm) is waited for `greetTimeoutMs` (3 s).
+    if (options.follow !== undefined) return following;
+    if (options.greet !== false && options.ownStream !== false && options.greetTopic === undefined) {
+      const askTopic = `${STREAM_HELLO_PREFIX}${randomUUID()}`;
+      const state: FollowState = {
+        id: `${environment.server}/${environment.name}/${randomUUID()}`,
+        topics: options.subscribe ?? [""],
+        askTopic,
+        mode: "asking",
+      };
+      options.follow = state;
+      options.subscribe = [askTopic];
+      return following;
+    }
     if (options.greet !== false && options.greetTopic === undefined) {
       const greetTopic = `${HELLO_PREFIX}${randomUUID()}`;
       options.greetTopic = greetTopic;
       options.subscribe = [...(options.subscribe ?? [""]), greetTopic];
     }
+    return provided;
   },
 });

@@ -63,6 +63,12 @@ export interface ServerCommonOptions extends ServerRuntimeOptions {
    */
   slowConsumerMs?: number;
   /**
+   * Where the `Streams` part binds the ROUTER palm clients (and subscribing palm servers) read their own
+   * result streams on. Published in the cache as `result_stream_address` either way.
+   * @default a wildcard port on the publisher's host
+   */
+  resultStreamAddress?: string;
+  /**
    * Keep the PUB blocking at its high-water mark (ZMQ_XPUB_NODROP) so pylm clients and raw subscribers lose
    * nothing, at the price that one of them that stops reading holds back every result they get (palm
    * clients read their own streams either way). @default false: the PUB drops at the mark, as pylm's does
@@ -164,7 +170,7 @@ export abstract class DistributingServer extends PalmServer {
   readonly #pipelined: boolean;
   readonly #queues: { highWater?: number; highWaterMark?: number };
   readonly #dispatchAddress: string | undefined;
-  readonly #streams: { slowConsumerMs?: number; noDrop: boolean };
+  readonly #streams: { slowConsumerMs?: number; address?: string; noDrop: boolean };
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
@@ -197,7 +203,11 @@ export abstract class DistributingServer extends PalmServer {
     }
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
     if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
-    this.#streams = { slowConsumerMs: options.slowConsumerMs, noDrop: options.pubNoDrop === true };
+    this.#streams = {
+      slowConsumerMs: options.slowConsumerMs,
+      address: checkOptionalEndpoint("resultStreamAddress", options.resultStreamAddress),
+      noDrop: options.pubNoDrop === true,
+    };
     this.#dispatchAddress = checkOptionalEndpoint("workerDispatchAddress", options.workerDispatchAddress);
     this.template = new ServerTemplate(templateOptions(options));
     this.#hooks = options;

@@ -2,7 +2,12 @@ import { invalidOption } from "../../src/errors.js";
 import { currentFunction, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
-import { checkEndpoint, checkInteger, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkEndpoint,
+  checkInteger,
+  checkOptionalEndpoint,
+  checkOptionsObject,
+} from "../../src/validate.js";
 import {
   createFunctionRunner,
   type FunctionLookup,
@@ -24,6 +29,8 @@ export interface InProcessServerOptions extends Omit<ServerCommonOptions, "pipel
   functions?: Record<string, UserFunction>;
   /** Chooses the topic a result is published under (and may change the message). @default client id, or (pipelined) the server's name with stage + 1 */
   handleStream?: (message: PalmMessage) => StreamItem;
+  /** ZMQ_SNDHWM/ZMQ_RCVHWM (in frames) of the sockets messages pass through (not the cache's). @default 1000 (libzmq's) */
+  highWaterMark?: number;
 }
 
 /** Options of a `Server` (pylm's `Server(name, db_address, pull_address, pub_address, pipelined)`). */
@@ -82,6 +89,8 @@ export abstract class InProcessServer extends PalmServer {
       throw invalidOption("handleStream", "a function", options.handleStream);
     }
     if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
+    checkOptionalEndpoint("resultStreamAddress", options.resultStreamAddress);
+    if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
     this.#options = options;
     this.#pipelined = settings.pipelined;
     this.template = new ServerTemplate(templateOptions(options));
@@ -106,9 +115,10 @@ export abstract class InProcessServer extends PalmServer {
 
   /** Registers the publisher the results go out on. */
   protected registerPublisher(pubAddress: string): void {
-    const { slowConsumerMs, pubNoDrop } = this.#options;
+    const { slowConsumerMs, resultStreamAddress: address, pubNoDrop, highWaterMark } = this.#options;
     this.template.registerOutbound(PubService, "Pub", pubAddress, {
-      ...registerResultStreams(this.template, pubAddress, { slowConsumerMs }),
+      ...registerResultStreams(this.template, pubAddress, { slowConsumerMs, address, highWaterMark }),
+      highWaterMark,
       noDrop: pubNoDrop === true,
       pipelined: this.#pipelined,
       handleStream: (message) => this.handleStream(message),
@@ -117,7 +127,11 @@ export abstract class InProcessServer extends PalmServer {
 
   /** The options of an inbound part whose messages are run here and published. */
   protected runOptions(): PartOptions {
-    return { route: "Pub", scatter: (message: PalmMessage) => this.#execute(message) };
+    return {
+      route: "Pub",
+      highWaterMark: this.#options.highWaterMark,
+      scatter: (message: PalmMessage) => this.#execute(message),
+    };
   }
 
   #execute(message: PalmMessage): PalmMessage[] | Promise<PalmMessage[]> {

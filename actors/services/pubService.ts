@@ -34,6 +34,13 @@ export interface PubServiceOptions {
    * mark as pylm's does, so a subscriber that stops reading holds back nobody.
    */
   streamClients?: ReadonlyMap<string, number>;
+  /**
+   * The palm servers following this publisher over their own streams (see `StreamService`): results under
+   * a topic one follows also go to the part named by `streamsPart`, for that server alone.
+   */
+  streamFollowers?: ReadonlyMap<string, { readonly window: number; readonly topics: readonly string[] }>;
+  /** Where the `StreamService` part is bound, told to subscribers that greet asking for it. */
+  streamAddress?: { readonly resolved: string | undefined };
   /** The `StreamService` part `streamClients`' results go to. */
   streamsPart?: string;
   /** Block at the high-water mark even beside a `Streams` part (as alone): pylm clients lose nothing. @default false */
@@ -59,7 +66,16 @@ const quiet = outboundPartMachine.provide({ actors: { bridge } });
  * `handleStream`, `greet`, `heartbeatMs`, `streamClients`, `streamsPart`, `noDrop`.
  */
 export const PubService = definePart<PubServiceOptions>("PubService", services.outbound, {
-  optionKeys: ["pipelined", "greet", "heartbeatMs", "streamClients", "streamsPart", "noDrop"],
+  optionKeys: [
+    "pipelined",
+    "greet",
+    "heartbeatMs",
+    "streamClients",
+    "streamFollowers",
+    "streamAddress",
+    "streamsPart",
+    "noDrop",
+  ],
   summary: "Binds a PUB socket and publishes under the topic handleStream gives (pylm's `PubService`).",
   build: (environment: PartEnvironment) => {
     // The writer bridge publishes whenever a handleStream hook is set; give it pylm's default.

@@ -1,6 +1,8 @@
 import {
   createStreamServiceBridge,
+  type HeldStreams,
   type StreamClients,
+  type StreamFollowers,
   siblingStreamAddress,
 } from "../../src/bridges/streamServiceBridge.js";
 import { invalidOption } from "../../src/errors.js";
@@ -13,8 +15,12 @@ import { services } from "../partKinds.js";
 export interface StreamServiceOptions {
   /** The clients with an open stream, shared with the publisher that hands their results over. */
   streamClients?: StreamClients;
+  /** The palm servers following this one's results, shared with the publisher that hands them over. @internal */
+  streamFollowers?: StreamFollowers;
   /** How long a client's stream may stay full before the client is cut off (ms). @default 5000 */
   slowConsumerMs?: number;
+  /** What waited in clients' streams when the part stopped, for its restart to send on (set by `build`). @internal */
+  streamHeld?: HeldStreams;
   /** Where the part keeps its address once bound, so a restart binds the same one (set by `build`). */
   streamAddress?: { resolved: string | undefined };
 }
@@ -27,7 +33,7 @@ export interface StreamServiceOptions {
  * `result_stream_address`. No pylm counterpart (pylm clients read the PUB).
  */
 export const StreamService = definePart<StreamServiceOptions>("StreamService", services.outbound, {
-  optionKeys: ["streamClients", "slowConsumerMs", "streamAddress"],
+  optionKeys: ["streamClients", "streamFollowers", "slowConsumerMs", "streamAddress", "streamHeld"],
   summary: "Binds the ROUTER palm clients get their results over, one flow-controlled stream each.",
   bridge: createStreamServiceBridge(),
   prepare: (environment) => {
@@ -37,6 +43,8 @@ export const StreamService = definePart<StreamServiceOptions>("StreamService", s
       throw invalidOption("slowConsumerMs", "a whole number of milliseconds, 1 or more", slow);
     }
     options.streamClients ??= new Map();
+    options.streamFollowers ??= new Map();
+    options.streamHeld ??= new Map();
     options.streamAddress ??= { resolved: undefined };
   },
 });
@@ -44,23 +52,30 @@ export const StreamService = definePart<StreamServiceOptions>("StreamService", s
 /** What a server's publisher is registered with so that clients with a stream get their results there. */
 export interface ResultStreamLink {
   readonly streamClients: StreamClients;
+  readonly streamFollowers: StreamFollowers;
   readonly streamsPart: string;
+  /** Where the `Streams` part keeps its address once bound (the publisher tells following servers). */
+  readonly streamAddress: { resolved: string | undefined };
 }
 
 /**
- * Registers a `Streams` part beside a server's publisher at `pubAddress` (a wildcard port on its host) and
- * returns the options that make the publisher hand it the results of clients with an open stream.
+ * Registers a `Streams` part beside a server's publisher at `pubAddress` (at `address`, or a wildcard port
+ * on the publisher's host) and returns the options that make the publisher hand it the results of clients with an open stream.
  */
 export function registerResultStreams(
   template: ServerTemplate,
   pubAddress: string,
-  options: { slowConsumerMs?: number; highWaterMark?: number },
+  options: { slowConsumerMs?: number; highWaterMark?: number; address?: string },
 ): ResultStreamLink {
   const streamClients: StreamClients = new Map();
-  template.registerOutbound(StreamService, "Streams", siblingStreamAddress(pubAddress), {
+  const streamFollowers: StreamFollowers = new Map();
+  const streamAddress = { resolved: undefined };
+  template.registerOutbound(StreamService, "Streams", options.address ?? siblingStreamAddress(pubAddress), {
     streamClients,
+    streamFollowers,
+    streamAddress,
     slowConsumerMs: options.slowConsumerMs,
     highWaterMark: options.highWaterMark,
   });
-  return { streamClients, streamsPart: "Streams" };
+  return { streamClients, streamFollowers, streamsPart: "Streams", streamAddress };
 }

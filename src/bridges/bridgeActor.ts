@@ -54,6 +54,8 @@ export interface BoundService {
   readonly onBatch: BatchListener;
   readonly onError: (error: unknown) => void;
   readonly onBad: BadInputListener;
+  /** Runs once the part has said it is ready (what waited across a restart goes on from here). */
+  readonly onReady?: () => void;
 }
 
 /**
@@ -75,6 +77,7 @@ export function readyWhenBound(
     environment.cache.setProtected(service.cacheKey, bound);
     kept.attach(service.onBatch, service.onError, service.onBad);
     send(partEvents.ready());
+    service.onReady?.();
   }, service.onError);
 }
 

@@ -1,10 +1,9 @@
 import { partEvents } from "../../machines/events.js";
-import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
-import { bridgeActor, discardOnFault, sendReceived } from "./bridgeActor.js";
-import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
+import { createBatchForwarder } from "./batchForwarder.js";
+import { bridgeActor, discardOnFault } from "./bridgeActor.js";
 
 /**
  * The bridge of a non-blocking inbound part (PULL, SUB): batches its kept socket reads become
@@ -16,6 +15,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
     const onBad = badInputReporter(kept, logger, send, () => open);
+    const deliver = createBatchForwarder(environment, send, onBad, () => open, frames);
     // A SUB that greets (SubConnection) is ready only once its publisher answered its greeting topic, so
     // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
     const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
@@ -47,31 +47,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         }
         if (batch.length === 0) return;
       }
-      const decoded = decodeBatch(environment, batch, frames);
-      if (decoded.bad > 0) onBad(decoded.bad, decoded.reason);
-      if (decoded.messages.length === 0) return;
-      const scatter = options.scatter;
-      if (!scatter) {
-        forward(decoded.messages);
-        return;
-      }
-      try {
-        const messages = applyMaybeAsyncHook(decoded.messages, scatter, "scatter");
-        if (Array.isArray(messages)) {
-          forward(messages);
-          return;
-        }
-        // An async hook: the kept socket reads no more until it settles (natural backpressure).
-        return messages.then(forward, (error) => {
-          if (open) send(partEvents.fault(error));
-        });
-      } catch (error) {
-        send(partEvents.fault(error));
-      }
-    };
-    const forward = (messages: PalmMessage[]): void => {
-      if (!open || messages.length === 0) return;
-      sendReceived(messages, options.divert, send);
+      return deliver(batch);
     };
     const onError = discardOnFault(environment, send, () => open);
     kept.ready.then(

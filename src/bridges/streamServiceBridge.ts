@@ -29,9 +29,25 @@ const routerPlan = socketPlan("router", true);
  */
 export type StreamClients = Map<string, number>;
 
-/** Where the envelope of a delivery to `Streams` names the client the results belong to. */
+/**
+ * The palm servers following this one's results over a stream of their own (see `StreamService`), by id,
+ * with the window each announced and the topic prefixes it follows. Shared like `StreamClients`.
+ */
+export type StreamFollowers = Map<string, { readonly window: number; readonly topics: readonly string[] }>;
+
+/**
+ * What waited in clients' streams when a `Streams` part stopped, by client: kept by the server so the
+ * part's restart sends it on (a crash costs the clients no results).
+ */
+export type HeldStreams = Map<string, readonly HeldFrames[]>;
+
+/**
+ * Where the envelope of a delivery to `Streams` names whose results they are: the client named by `topic`,
+ * or, with `followers`, each of those following servers.
+ */
 export interface StreamEnvelope {
   readonly topic: string;
+  readonly followers?: readonly string[];
 }
 
 /** The address a `Streams` part binds: a wildcard port on the publisher's host (or beside an ipc/inproc one). */
@@ -64,6 +80,8 @@ export function createStreamServiceBridge() {
   return bridgeActor((environment, send, receive) => {
     const { keeper, name, logger, options, codec } = environment;
     const clients = options.streamClients as StreamClients;
+    const followers = (options.streamFollowers as StreamFollowers | undefined) ?? new Map();
+    const saved = (options.streamHeld as HeldStreams | undefined) ?? new Map();
     const address = options.streamAddress as BoundAddress;
     const slowConsumerMs = (options.slowConsumerMs as number | undefined) ?? DEFAULT_SLOW_CONSUMER_MS;
     const plan: SocketPlan = {
@@ -98,6 +116,7 @@ export function createStreamServiceBridge() {
     };
     const forget = (client: string, stream: Stream | undefined) => {
       clients.delete(client);
+      followers.delete(client);
       stream?.send(resultStreamEvents.close());
     };
     const retry = (client: string, stream: Stream) => {
@@ -122,17 +141,18 @@ export function createStreamServiceBridge() {
         },
       );
     };
-    const streamOf = (client: string, window: number): Stream => {
+    const streamOf = (client: string, window: number, held?: readonly HeldFrames[]): Stream => {
       const existing = streams.get(client);
       if (existing && existing.getSnapshot().status === "active") return existing;
       const stream = createActor(resultStreamMachine, {
-        input: { client, limit: window, slowConsumerMs, retryMs: STREAM_RETRY_MS },
+        input: { client, limit: window, slowConsumerMs, retryMs: STREAM_RETRY_MS, held },
       });
       let reason = "";
       stream.on("retry", () => retry(client, stream));
       stream.on("cutOff", (event) => {
         reason = event.reason;
         clients.delete(client);
+        followers.delete(client);
         logger.warn({ client, reason }, "a slow client's result stream was cut off");
         tell(client, stream, reason);
       });
@@ -147,7 +167,7 @@ export function createStreamServiceBridge() {
     };
     /** Hands `entries` to `client`'s stream: sent now while it flows, else kept behind what waits. */
     const deliverTo = async (client: string, entries: HeldFrames[]): Promise<void> => {
-      const window = clients.get(client);
+      const window = clients.get(client) ?? followers.get(client)?.window;
       // Cut off or gone: the client was told, or is not there to tell.
       if (window === undefined) return;
       const stream = streamOf(client, window);
@@ -181,9 +201,12 @@ export function createStreamServiceBridge() {
     const perform = async (deliveries: Delivery[]) => {
       let count = 0;
       for (const delivery of deliveries) {
-        const topic = (delivery.envelope as StreamEnvelope | undefined)?.topic;
+        const envelope = delivery.envelope as StreamEnvelope | undefined;
         count += delivery.messages.length;
-        if (typeof topic === "string") await deliverTo(topic, framesOf(delivery.messages));
+        if (typeof envelope?.topic !== "string") continue;
+        const entries = framesOf(delivery.messages);
+        if (!envelope.followers) await deliverTo(envelope.topic, entries);
+        else for (const follower of envelope.followers) await deliverTo(follower, entries);
       }
       if (open) send(partEvents.sent(deliveries[deliveries.length - 1]!.seq, count));
     };
@@ -199,6 +222,13 @@ export function createStreamServiceBridge() {
           if (previous && !previous.getSnapshot().matches("flowing")) forget(client, previous);
           clients.set(client, readWindow(frames[2]));
           kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
+        } else if (tag === "follow" && frames.length >= 3) {
+          // A following server's stream that is only full keeps what waits; a cut-off one starts clean.
+          const previous = streams.get(client);
+          if (previous?.getSnapshot().matches("cutOff")) forget(client, previous);
+          const topics = frames.slice(3).map((topic) => topic.toString());
+          followers.set(client, { window: readWindow(frames[2]), topics: topics.length > 0 ? topics : [""] });
+          kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
         } else if (tag === "bye" && frames.length === 2) {
           forget(client, streams.get(client));
         } else bad++;
@@ -213,6 +243,14 @@ export function createStreamServiceBridge() {
       onBatch,
       onError: fail,
       onBad,
+      // What waited when the part before this one stopped goes on, first, to clients still there.
+      onReady: () => {
+        for (const [client, held] of saved) {
+          saved.delete(client);
+          const window = clients.get(client) ?? followers.get(client)?.window;
+          if (window !== undefined) streamOf(client, window, held);
+        }
+      },
     });
     receive((command) => {
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
@@ -220,7 +258,12 @@ export function createStreamServiceBridge() {
     return () => {
       open = false;
       kept.detach();
-      for (const stream of streams.values()) stream.stop();
+      for (const [client, stream] of streams) {
+        const snapshot = stream.getSnapshot();
+        if (snapshot.status === "active" && snapshot.matches("full"))
+          saved.set(client, snapshot.context.held);
+        stream.stop();
+      }
       streams.clear();
     };
   });

@@ -5,11 +5,13 @@ import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
+import { STREAM_HELLO_PREFIX } from "../streams/protocol.js";
 import { badInputReporter } from "./badInput.js";
 import { bridgeActor } from "./bridgeActor.js";
 import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
 import { DEFAULT_HEARTBEAT_MS, PRESENCE_HELLO_PREFIX, PRESENCE_TOPIC, presenceFrame } from "./presence.js";
+import type { StreamFollowers } from "./streamServiceBridge.js";
 
 /** Sends one multipart message, or refuses once the bridge is closed (its part crashed or stopped). */
 type SendFrame = (frames: Buffer | Buffer[]) => Promise<void>;
@@ -93,17 +95,34 @@ async function sendTopics(
   await flush();
 }
 
+/** The following servers with a topic prefix `topic` starts with, or undefined when none has. */
+function followersOf(followers: StreamFollowers, topic: string): string[] | undefined {
+  let found: string[] | undefined;
+  for (const [id, follower] of followers) {
+    if (!follower.topics.some((prefix) => topic.startsWith(prefix))) continue;
+    found ??= [];
+    found.push(id);
+  }
+  return found;
+}
+
 /** Topics starting with this are greetings: a subscriber that subscribes to one is answered at once. */
 export const HELLO_PREFIX = "~palm-hello:";
 const EMPTY = Buffer.alloc(0);
 
 /**
  * Answers a subscription to a greeting topic with one message under that topic: empty, or the server's
- * presence for a `PRESENCE_HELLO_PREFIX` topic. A palm client subscribes to its own topic and then to a
+ * presence for a `PRESENCE_HELLO_PREFIX` topic, or its `Streams` part's address for a `STREAM_HELLO_PREFIX`
+ * one (empty when it has none). A palm client subscribes to its own topic and then to a
  * greeting topic; the greeting's arrival proves both subscriptions are live, so its first message cannot
  * be lost to a slow join (pylm's `eval` hang).
  */
-function greet(kept: KeptSocket, presence: () => Buffer, onBad: (count: number) => void) {
+function greet(
+  kept: KeptSocket,
+  presence: () => Buffer,
+  streams: () => Buffer,
+  onBad: (count: number) => void,
+) {
   return (batch: Buffer[][]) => {
     let bad = 0;
     for (const frames of batch) {
@@ -117,7 +136,11 @@ function greet(kept: KeptSocket, presence: () => Buffer, onBad: (count: number) 
       const topic = frame.subarray(1);
       const text = topic.toString("latin1");
       if (!text.startsWith(HELLO_PREFIX)) continue;
-      const payload = text.startsWith(PRESENCE_HELLO_PREFIX) ? presence() : EMPTY;
+      const payload = text.startsWith(PRESENCE_HELLO_PREFIX)
+        ? presence()
+        : text.startsWith(STREAM_HELLO_PREFIX)
+          ? streams()
+          : EMPTY;
       kept.send([topic, payload]).catch(() => undefined);
     }
     if (bad > 0) onBad(bad);
@@ -144,6 +167,8 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     const presence = () =>
       kept.presence ? presenceFrame({ ...kept.presence, state: "alive", periodMs: heartbeatMs }) : EMPTY;
     const presenceTopic = Buffer.from(PRESENCE_TOPIC);
+    const streamAddress = options.streamAddress as { resolved: string | undefined } | undefined;
+    const streamsAt = () => (streamAddress?.resolved ? Buffer.from(streamAddress.resolved) : EMPTY);
     let beating = false;
     const beat = () => {
       // A heartbeat still waiting for a stuck subscriber's room is enough: they never pile up.
@@ -165,7 +190,7 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       if (environment.options.greet) {
         const onBad = badInputReporter(kept, environment.logger, send, () => open);
         kept.attach(
-          greet(kept, presence, (count) => onBad(count, "not a subscription")),
+          greet(kept, presence, streamsAt, (count) => onBad(count, "not a subscription")),
           fail,
           onBad,
         );
@@ -185,12 +210,20 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     // A publisher beside a `Streams` part hands that part the results of clients with an open stream.
     const streamClients = options.streamClients as ReadonlyMap<string, number> | undefined;
     const streamsPart = options.streamsPart;
+    const followers = options.streamFollowers as StreamFollowers | undefined;
     const divert =
       streamClients && typeof streamsPart === "string"
         ? (topic: string, messages: PalmMessage[]) => {
-            if (!streamClients.has(topic)) return false;
-            if (open) send(partEvents.received(messages, streamsPart, { topic }));
-            return true;
+            if (streamClients.has(topic)) {
+              if (open) send(partEvents.received(messages, streamsPart, { topic }));
+              return true;
+            }
+            // Palm servers following these results get them over their own streams too; pylm subscribers
+            // (and palm ones that found no stream) still read them on the PUB.
+            const following = followers && followers.size > 0 ? followersOf(followers, topic) : undefined;
+            if (following && open)
+              send(partEvents.received(messages, streamsPart, { topic, followers: following }));
+            return false;
           }
         : undefined;
     const sendFrame: SendFrame = (frames) =>

@@ -8,6 +8,10 @@
  * client → server
  * - `hello` `[hello, window]`: open (or reopen) this client's stream; `window` (decimal text) is how many
  *   results the client may have outstanding, which bounds what the server keeps for it.
+ * - `follow` `[follow, window, …topics]`: a palm server subscribing to this one (a Pipeline, Sink or Hub, its
+ *   `SubConnection`) opens (or reopens) its stream: every result published under a topic starting with one
+ *   of `topics` comes over it too (as over the PUB to a SUB subscribed to them). Sent again after each
+ *   reconnection; a stream still open keeps what waited in it.
  * - `bye`   `[bye]`: the client stops; the server forgets its stream.
  *
  * server → client
@@ -18,7 +22,7 @@
  *
  * Anything else is a bad frame: counted and dropped.
  */
-export type StreamTag = "hello" | "bye" | "welcome" | "results" | "cutoff";
+export type StreamTag = "hello" | "follow" | "bye" | "welcome" | "results" | "cutoff";
 
 /** The cache key under which a server publishes its `Streams` address (beside pylm's `pub_address`). */
 export const STREAM_CACHE_KEY = "result_stream_address";
@@ -35,9 +39,16 @@ export const DEFAULT_STREAM_WINDOW = 1000;
 /** The largest window a server keeps results for, whatever a client asks. */
 export const MAX_STREAM_WINDOW = 100_000;
 
+/**
+ * Greeting topics starting with this ask a palm publisher where its `Streams` part is: the answer's payload
+ * is that address (empty when the publisher has none). pylm publishers never answer.
+ */
+export const STREAM_HELLO_PREFIX = "~palm-hello:>";
+
 /** Tag frames, encoded once. */
 export const streamTags: Readonly<Record<StreamTag, Buffer>> = Object.freeze({
   hello: Buffer.from("hello"),
+  follow: Buffer.from("follow"),
   bye: Buffer.from("bye"),
   welcome: Buffer.from("welcome"),
   results: Buffer.from("results"),
