@@ -1,11 +1,4 @@
-import {
-  type Attributes,
-  INVALID_SPAN_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { INVALID_SPAN_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
 import { currentFunction, type PalmMessage } from "../message.js";
 import { contextOf, formatTraceparent } from "./traceContext.js";
@@ -57,12 +50,20 @@ export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
   // decide): a message whose trace is not sampled passes on unchanged, at the cost of this check.
   if (notSampled(message.trace)) return UNSAMPLED;
   const fn = currentFunction(message);
-  const attributes: Attributes = { "messaging.system": "palm", "palm.function": fn, "palm.peer": peer };
-  if (message.id !== undefined) attributes["messaging.message.id"] = message.id;
-  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop], attributes }, contextOf(message.trace));
+  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop] }, contextOf(message.trace));
+  // Attributes only for a span that records them: a root span the sampler dropped (99 % of a client's
+  // calls at 1 %) costs no attribute object.
+  if (span.isRecording()) {
+    span.setAttribute("messaging.system", "palm");
+    span.setAttribute("palm.function", fn);
+    span.setAttribute("palm.peer", peer);
+    if (message.id !== undefined) span.setAttribute("messaging.message.id", message.id);
+  }
   const context = span.spanContext();
   // A span the SDK does not record still passes its trace on, so one sampling decision holds for the call.
-  if (trace.isSpanContextValid(context)) message.trace = formatTraceparent(context);
+  // Without an SDK the span is the remote parent itself (already what the message carries) or invalid.
+  if (!context.isRemote && context.traceId !== INVALID_SPAN_CONTEXT.traceId)
+    message.trace = formatTraceparent(context);
   return span;
 }
 
