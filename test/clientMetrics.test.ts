@@ -5,19 +5,7 @@ import { isPalmError } from "../src/errors.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { startMaster } from "../src/testing/startMaster.js";
 import { prometheusMissing, promtoolCheck } from "./support/prometheus.js";
-
-/** The value of the one series of `name` whose labels include all of `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const values = text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
-  assert.ok(values.length <= 1, `${name} ${JSON.stringify(labels)} matches ${values.length} series`);
-  return values[0];
-}
-
-const scrape = async (url: string) => (await fetch(url)).text();
+import { sample, scrape } from "./support/scrape.js";
 
 describe("client metrics", () => {
   it("rejects bad metrics options naming the option", async () => {
