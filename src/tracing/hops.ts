@@ -23,15 +23,20 @@ const tracer = trace.getTracer(TRACER_NAME);
 const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
- * Whether a message carries a trace context whose sampled flag is off. Only the flag is read: a malformed
- * context passes on unchanged, and every hop that does make a span ignores it (`contextOf`).
+ * What a call's messages carry once its first hop's sampler said no: every later hop passes them on
+ * unchanged, and each frame carries one byte for it instead of a 55-character `traceparent`.
+ */
+export const NOT_SAMPLED = "-";
+
+/**
+ * Whether a message carries a trace context whose sampled flag is off (`NOT_SAMPLED`, or a `traceparent`
+ * with the flag off, as older palm peers pass on). Only the flag is read: a malformed context passes on
+ * unchanged, and every hop that does make a span ignores it (`contextOf`).
  */
 function notSampled(traceparent: string | undefined): boolean {
-  return (
-    traceparent !== undefined &&
-    traceparent.length === 55 &&
-    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0
-  );
+  if (traceparent === undefined) return false;
+  if (traceparent === NOT_SAMPLED) return true;
+  return traceparent.length === 55 && (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0;
 }
 
 /** Checks a `tracing` option (a boolean); throws naming it. */
@@ -60,10 +65,11 @@ export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
     if (message.id !== undefined) span.setAttribute("messaging.message.id", message.id);
   }
   const context = span.spanContext();
-  // A span the SDK does not record still passes its trace on, so one sampling decision holds for the call.
   // Without an SDK the span is the remote parent itself (already what the message carries) or invalid.
-  if (!context.isRemote && context.traceId !== INVALID_SPAN_CONTEXT.traceId)
-    message.trace = formatTraceparent(context);
+  if (context.isRemote || context.traceId === INVALID_SPAN_CONTEXT.traceId) return span;
+  // A span the SDK dropped still passes its decision on (as `NOT_SAMPLED`), so one holds for the call.
+  const dropped = (context.traceFlags & 1) === 0 && !span.isRecording();
+  message.trace = dropped ? NOT_SAMPLED : formatTraceparent(context);
   return span;
 }
 
