@@ -12,14 +12,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { trace } from "@opentelemetry/api";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-} from "@opentelemetry/sdk-trace-base";
 import { getCodec } from "../src/codec/index.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
 import { ClientMetrics } from "../src/metrics/clientMetrics.js";
@@ -27,6 +19,7 @@ import { LatencyHistogram } from "../src/metrics/latency.js";
 import { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { meterRuns } from "../src/metrics/workerMetrics.js";
 import { type MessageRunner, traceHop, traceRuns } from "../src/tracing/hops.js";
+import { sampleOnePercent } from "./observe.js";
 import { median } from "./stats.js";
 
 type Variant = "plain" | "metrics" | "tracing-noop" | "tracing-1%";
@@ -38,15 +31,7 @@ const CLIENT = "6f1c2a4e-0b7d-4c1e-9a3f-2d5e8b7c6a10";
 function measure(variant: Variant, calls: number): number {
   const metered = variant === "metrics";
   const tracing = variant.startsWith("tracing");
-  if (variant === "tracing-1%") {
-    const sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) });
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({
-      sampler,
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    });
-    trace.setGlobalTracerProvider(provider);
-  }
+  if (variant === "tracing-1%") sampleOnePercent();
   const codec = getCodec("msgpack");
   const payload = Buffer.alloc(64, 1);
   const client = metered

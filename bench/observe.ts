@@ -27,6 +27,18 @@ export const OBSERVE_LABELS: Record<Observe, string> = {
   "tracing-1%": "tracing on, SDK sampling 1 % into memory",
 };
 
+/**
+ * Registers the SDK as this process's tracer provider, sampling 1 % of calls where they start (the
+ * client) into memory; the master and the workers follow the message's flag.
+ */
+export function sampleOnePercent(): void {
+  const provider = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
+    spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+  });
+  trace.setGlobalTracerProvider(provider);
+}
+
 /** The options a bench master, worker or client adds for `observe`. */
 export function observeOptions(observe: Observe | undefined): {
   metrics?: { port: number };
@@ -34,14 +46,7 @@ export function observeOptions(observe: Observe | undefined): {
 } {
   if (observe === "metrics") return { metrics: { port: 0 } };
   if (observe === undefined) return {};
-  if (observe === "tracing-1%") {
-    // Sampled where a call starts (the client); the master and the workers follow the message's flag.
-    const provider = new BasicTracerProvider({
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
-      spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
-    });
-    trace.setGlobalTracerProvider(provider);
-  }
+  if (observe === "tracing-1%") sampleOnePercent();
   return { tracing: true };
 }
 
