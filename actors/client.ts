@@ -14,6 +14,8 @@ import { type Codec, getCodec } from "../src/codec/index.js";
 import { invalidOption, PalmError, RemoteError, remoteErrorText } from "../src/errors.js";
 import { createLogger, type Logger } from "../src/logger.js";
 import { createMessage, type PalmMessage, splitFunction } from "../src/message.js";
+import { ClientMetrics } from "../src/metrics/clientMetrics.js";
+import type { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { STREAM_CACHE_KEY } from "../src/streams/protocol.js";
 import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
 import { checkInteger, checkName } from "../src/validate.js";
@@ -87,6 +89,7 @@ export class Client {
   readonly #cache: CacheClient;
   readonly #maxMessageSize: number;
   readonly #tracing: boolean;
+  readonly #metrics: ClientMetrics | undefined;
   readonly #waiters = new Map<string, Waiter>();
   /** Greetings awaited, by topic. */
   readonly #hellos = new Map<string, (payload: Buffer | undefined) => void>();
@@ -110,10 +113,16 @@ export class Client {
   /** Messages sent again because the server restarted without answering them. */
   resentMessages = 0;
 
+  /** The client's Prometheus endpoint, with the `metrics` option (its `url` once started). */
+  get metrics(): PalmMetrics | undefined {
+    return this.#metrics?.endpoint;
+  }
+
   constructor(options: ClientOptions) {
     const checked = checkClientOptions(options);
     this.serverName = checked.serverName;
     this.#tracing = checkTracingOption(checked.tracing);
+    this.#metrics = checked.metrics === undefined ? undefined : new ClientMetrics(checked.metrics, this);
     this.#options = { ...checked };
     this.#maxMessageSize = checked.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.session = checked.session;
@@ -173,6 +182,7 @@ export class Client {
     const pylmPossible = this.#codec.name === "palm-protobuf";
     const wait = pylmPossible ? Math.min(timeout, PYLM_GREETING_WAIT_MS) : timeout;
     try {
+      await this.#metrics?.endpoint.listen();
       const answered = await this.#greet(sub, wait);
       if (!answered && !pylmPossible) {
         throw new PalmError(
@@ -397,6 +407,7 @@ export class Client {
 
   #dispatch(message: PalmMessage): void {
     if (this.#tracing) traceHop("receive", message, this.serverName);
+    this.#metrics?.received(message);
     // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
     // a server restart, `/<k>` for what a scatter made.
     const id = message.id ?? "";
@@ -496,6 +507,7 @@ export class Client {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(id);
+        this.#metrics?.timedOut([message]);
         reject(this.#noAnswer(`No result for ${name} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#waiters.set(id, {
@@ -507,12 +519,14 @@ export class Client {
         },
         fail: (error) => {
           end();
+          this.#metrics?.ended([message]);
           reject(error);
         },
         unanswered: () => [message],
       });
       try {
         this.#send(message);
+        this.#metrics?.sent(message);
       } catch (error) {
         end();
         reject(error);
@@ -592,6 +606,7 @@ export class Client {
         return undefined;
       }
       ledger.sent(index, message);
+      this.#metrics?.sent(message);
       return message;
     };
     const expected = () => options.messages ?? (sourceDone ? sent : Number.POSITIVE_INFINITY);
@@ -662,6 +677,7 @@ export class Client {
             };
           });
           if (!arrived && results.length === 0) {
+            this.#metrics?.timedOut(ledger.unanswered());
             throw this.#noAnswer(
               `Job on ${name}: no result for ${timeoutMs} ms (${received} of ${Number.isFinite(expected()) ? expected() : "?"} received)`,
             );
@@ -679,6 +695,7 @@ export class Client {
       }
       if (sourceError) throw sourceError;
     } finally {
+      this.#metrics?.ended(ledger.unanswered());
       this.#waiters.delete(jobId);
       sourceDone = true;
       ended = true;
@@ -733,5 +750,6 @@ export class Client {
       );
     }
     this.#waiters.clear();
+    await this.#metrics?.endpoint.close();
   }
 }

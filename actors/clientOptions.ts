@@ -1,5 +1,6 @@
 import type { CodecName } from "../src/codec/index.js";
 import type { Logger, LogLevel } from "../src/logger.js";
+import type { MetricsOptions } from "../src/metrics/metricsOptions.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import {
@@ -26,6 +27,11 @@ export interface ClientOptions {
   codec?: CodecName;
   /** OpenTelemetry spans for each message sent and each result received (`send`, `receive`). @default false */
   tracing?: boolean;
+  /**
+   * Serve Prometheus metrics (`{ port, host }`) at `/metrics`: calls sent, answered, failed and timed out,
+   * in flight, round-trip latency per function, and the process's own. @default off
+   */
+  metrics?: MetricsOptions;
   /** Messages a `job` may have in flight before it waits for results. @default 1000 */
   window?: number;
   /**

@@ -52,7 +52,7 @@ Options:
   --duration S        also soak palm for S seconds and report the RSS slope (default: no soak)
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
-  --metrics           also run palm with Prometheus metrics on (master and workers), alternating
+  --metrics           also run palm with Prometheus metrics on (master, workers, client), alternating
   --tracing           also run palm with OpenTelemetry tracing on, alternating: once with no SDK (the
                       no-op tracer), once with the SDK sampling 1 % of calls into an in-memory exporter
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR

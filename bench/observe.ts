@@ -1,6 +1,6 @@
 /**
  * What `palm bench --metrics` and `--tracing` turn on in the palm processes, to measure what operators'
- * tools cost: Prometheus metrics on the master and the workers, or OpenTelemetry tracing on every palm
+ * tools cost: Prometheus metrics on the master, the workers and the client, or OpenTelemetry tracing on every palm
  * process, with no SDK (the API's no-op tracer) or with the SDK sampling 1 % of calls into memory.
  */
 import { trace } from "@opentelemetry/api";
@@ -27,21 +27,26 @@ export const OBSERVE_LABELS: Record<Observe, string> = {
   "tracing-1%": "tracing on, SDK sampling 1 % into memory",
 };
 
-/** The options a bench master or worker adds for `observe` (a client takes only `tracing`). */
-export function observeOptions(
-  observe: Observe | undefined,
-  role: "server" | "client",
-): { metrics?: { port: number }; tracing?: boolean } {
-  if (observe === "metrics") return role === "server" ? { metrics: { port: 0 } } : {};
+/**
+ * Registers the SDK as this process's tracer provider, sampling 1 % of calls where they start (the
+ * client) into memory; the master and the workers follow the message's flag.
+ */
+export function sampleOnePercent(): void {
+  const provider = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
+    spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+  });
+  trace.setGlobalTracerProvider(provider);
+}
+
+/** The options a bench master, worker or client adds for `observe`. */
+export function observeOptions(observe: Observe | undefined): {
+  metrics?: { port: number };
+  tracing?: boolean;
+} {
+  if (observe === "metrics") return { metrics: { port: 0 } };
   if (observe === undefined) return {};
-  if (observe === "tracing-1%") {
-    // Sampled where a call starts (the client); the master and the workers follow the message's flag.
-    const provider = new BasicTracerProvider({
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
-      spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
-    });
-    trace.setGlobalTracerProvider(provider);
-  }
+  if (observe === "tracing-1%") sampleOnePercent();
   return { tracing: true };
 }
 

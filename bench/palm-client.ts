@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     window,
     timeoutMs: idleTimeoutMs,
     logLevel: "warn",
-    ...observeOptions(config.observe, "client"),
+    ...observeOptions(config.observe),
   });
   await client.start();
 

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     dbAddress: endpoints.db,
     logLevel: "warn",
     ...(inspect ? { inspect: { port: 0 } } : {}),
-    ...observeOptions(observe, "server"),
+    ...observeOptions(observe),
   });
   let joined = 0;
   master.on("worker.joined", () => {

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     dbAddress: endpoints.db,
     functions: { echo: blockUs ? blockingEcho(blockUs) : echo },
     logLevel: "warn",
-    ...observeOptions(observe, "server"),
+    ...observeOptions(observe),
   });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
   answerMarks();

@@ -8,19 +8,7 @@ import { freeEndpoints, freePorts } from "../src/testing/ports.js";
 import { startMaster } from "../src/testing/startMaster.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 import { prometheusMissing, promtoolCheck, startPrometheus } from "./support/prometheus.js";
-
-/** The value of the one series of `name` whose labels include all of `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const values = text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
-  assert.ok(values.length <= 1, `${name} ${JSON.stringify(labels)} matches ${values.length} series`);
-  return values[0];
-}
-
-const scrape = async (url: string) => (await fetch(url)).text();
+import { sample, scrape } from "./support/scrape.js";
 
 describe("metrics option", () => {
   it("rejects bad metrics options naming the option", async () => {
@@ -54,6 +42,7 @@ describe("metrics option", () => {
       workers: 1,
       master: { metrics: { port: 0 } },
       worker: { metrics: { port: 0 } },
+      client: { metrics: { port: 0 } },
     });
     const masterUrl = cluster.master.template.metrics?.url;
     const workerUrl = cluster.workers[0]?.template.metrics?.url;
@@ -86,7 +75,13 @@ describe("metrics option", () => {
         promtoolCheck(worker);
       }
       // The operations guide and the Grafana dashboard name only metrics palm serves.
-      const served = new Set([...`${master}\n${worker}`.matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]));
+      const client = await scrape(cluster.client.metrics!.url!);
+      assert.equal(sample(client, "palm_client_calls_sent_total"), total);
+      assert.equal(sample(client, "palm_client_call_duration_seconds_count", labels), total);
+      if (!prometheusMissing()) promtoolCheck(client);
+      const served = new Set(
+        [...`${master}\n${worker}\n${client}`.matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]),
+      );
       for (const doc of ["docs/operations.md", "docs/grafana-dashboard.json"]) {
         const text = readFileSync(new URL(`../${doc}`, import.meta.url), "utf8");
         for (const [name] of text.matchAll(/\b(palm|process)_[a-z_]+[a-z]/g)) {
@@ -143,7 +138,7 @@ describe("a real Prometheus scraping a master and two workers in their own proce
 
   it("reads a job's figures back through the query API", async () => {
     const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
-    const ports = await freePorts(3);
+    const ports = await freePorts(4);
     const addresses = { pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress };
     const master = startFixture(
       "masterProcess.ts",
@@ -161,7 +156,12 @@ describe("a real Prometheus scraping a master and two workers in their own proce
     await master.waitFor((l) => l.event === "worker.joined" && (l.worker as { name: string }).name === "w1");
     const prometheus = await startPrometheus(ports.map((port) => `127.0.0.1:${port}`));
     closers.push(() => prometheus.stop());
-    const client = new Client({ serverName: "server", dbAddress: dbAddress!, logLevel: "silent" });
+    const client = new Client({
+      serverName: "server",
+      dbAddress: dbAddress!,
+      logLevel: "silent",
+      metrics: { port: ports[3]! },
+    });
     await client.start();
     closers.push(() => client.stop());
     const total = 300;
@@ -185,7 +185,9 @@ describe("a real Prometheus scraping a master and two workers in their own proce
     await settled('palm_part_messages_received_total{part="Pull"}', total);
     await settled("palm_delivery_in_flight_messages", 0);
     await settled('palm_delivery_workers{state="alive"}', 2);
-    await settled('count(up{job="palm"} == 1)', 3);
+    await settled('palm_client_calls_sent_total{server="server"}', total);
+    await settled('palm_client_call_duration_seconds_count{function="echo"}', total);
+    await settled('count(up{job="palm"} == 1)', 4);
     for (const port of ports) promtoolCheck(await scrape(`http://127.0.0.1:${port}/metrics`));
   });
 });

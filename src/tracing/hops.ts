@@ -1,11 +1,4 @@
-import {
-  type Attributes,
-  INVALID_SPAN_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { INVALID_SPAN_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
 import { currentFunction, type PalmMessage } from "../message.js";
 import { contextOf, formatTraceparent } from "./traceContext.js";
@@ -30,15 +23,20 @@ const tracer = trace.getTracer(TRACER_NAME);
 const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
- * Whether a message carries a trace context whose sampled flag is off. Only the flag is read: a malformed
- * context passes on unchanged, and every hop that does make a span ignores it (`contextOf`).
+ * What a call's messages carry once its first hop's sampler said no: every later hop passes them on
+ * unchanged, and each frame carries one byte for it instead of a 55-character `traceparent`.
+ */
+export const NOT_SAMPLED = "-";
+
+/**
+ * Whether a message carries a trace context whose sampled flag is off (`NOT_SAMPLED`, or a `traceparent`
+ * with the flag off, as older palm peers pass on). Only the flag is read: a malformed context passes on
+ * unchanged, and every hop that does make a span ignores it (`contextOf`).
  */
 function notSampled(traceparent: string | undefined): boolean {
-  return (
-    traceparent !== undefined &&
-    traceparent.length === 55 &&
-    (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0
-  );
+  if (traceparent === undefined) return false;
+  if (traceparent === NOT_SAMPLED) return true;
+  return traceparent.length === 55 && (Number.parseInt(traceparent.charAt(54), 16) & 1) === 0;
 }
 
 /** Checks a `tracing` option (a boolean); throws naming it. */
@@ -57,12 +55,21 @@ export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
   // decide): a message whose trace is not sampled passes on unchanged, at the cost of this check.
   if (notSampled(message.trace)) return UNSAMPLED;
   const fn = currentFunction(message);
-  const attributes: Attributes = { "messaging.system": "palm", "palm.function": fn, "palm.peer": peer };
-  if (message.id !== undefined) attributes["messaging.message.id"] = message.id;
-  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop], attributes }, contextOf(message.trace));
+  const span = tracer.startSpan(`${hop} ${fn}`, { kind: KIND[hop] }, contextOf(message.trace));
+  // Attributes only for a span that records them: a root span the sampler dropped (99 % of a client's
+  // calls at 1 %) costs no attribute object.
+  if (span.isRecording()) {
+    span.setAttribute("messaging.system", "palm");
+    span.setAttribute("palm.function", fn);
+    span.setAttribute("palm.peer", peer);
+    if (message.id !== undefined) span.setAttribute("messaging.message.id", message.id);
+  }
   const context = span.spanContext();
-  // A span the SDK does not record still passes its trace on, so one sampling decision holds for the call.
-  if (trace.isSpanContextValid(context)) message.trace = formatTraceparent(context);
+  // Without an SDK the span is the remote parent itself (already what the message carries) or invalid.
+  if (context.isRemote || context.traceId === INVALID_SPAN_CONTEXT.traceId) return span;
+  // A span the SDK dropped still passes its decision on (as `NOT_SAMPLED`), so one holds for the call.
+  const dropped = (context.traceFlags & 1) === 0 && !span.isRecording();
+  message.trace = dropped ? NOT_SAMPLED : formatTraceparent(context);
   return span;
 }
 
