@@ -13,21 +13,16 @@ import { CacheClient } from "../src/cacheClient.js";
 import { type Codec, getCodec } from "../src/codec/index.js";
 import { invalidOption, PalmError, RemoteError, remoteErrorText } from "../src/errors.js";
 import { createLogger, type Logger } from "../src/logger.js";
-import { createMessage, currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
-import { checkCurveClient } from "../src/security/curveKeys.js";
+import { createMessage, type PalmMessage, splitFunction } from "../src/message.js";
 import { STREAM_CACHE_KEY } from "../src/streams/protocol.js";
 import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
-import {
-  checkEndpoint,
-  checkInteger,
-  checkName,
-  checkOptionalEndpoint,
-  checkOptionsObject,
-} from "../src/validate.js";
-import type { ClientOptions } from "./clientOptions.js";
+import { checkInteger, checkName } from "../src/validate.js";
+import { checkPayload, functionName, isSyncIterable, toRemoteError } from "./clientCalls.js";
+import { type ClientOptions, checkClientOptions } from "./clientOptions.js";
 import { JobLedger } from "./jobLedger.js";
 import { ClientResultStream } from "./resultStream.js";
 
+export { toRemoteError } from "./clientCalls.js";
 export type { ClientOptions } from "./clientOptions.js";
 
 /** Options of one `job`. */
@@ -61,46 +56,6 @@ interface Waiter {
   readonly fail: (error: PalmError) => void;
   /** The messages sent for this call without a result yet: sent again when the server restarts. */
   readonly unanswered: () => Iterable<PalmMessage>;
-}
-
-function checkPayload(payload: unknown, where: string): Uint8Array {
-  if (!isBytes(payload)) {
-    throw new TypeError(
-      `${where}: a payload must be a Uint8Array or Buffer, got ${payload === null ? "null" : typeof payload}`,
-    );
-  }
-  return payload;
-}
-
-function isSyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is Iterable<T> {
-  return typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
-}
-
-const QUALIFIED = /^[^.\s]+\.[^\s]+$/;
-
-/** The wire form of a function (or pipeline of them); every entry must name its server (`server.fn`). */
-function functionName(fn: unknown, serverName: string): string {
-  let entries: string[];
-  if (Array.isArray(fn) && fn.length > 0 && fn.every((f) => typeof f === "string" && f.length > 0))
-    entries = fn;
-  else if (typeof fn === "string" && fn.length > 0) entries = fn.split(" ");
-  else throw invalidOption("function", '"server.fn" or a list of them', fn);
-  const bare = entries.find((entry) => !QUALIFIED.test(entry));
-  if (bare !== undefined) {
-    const hint = bare.includes(".") ? "" : `: name its server too, as in "${serverName}.${bare}"`;
-    throw new PalmError(
-      "PALM_ERR_OPTION_INVALID",
-      `Expected \`function\` to be "server.fn" or a list of them, got ${JSON.stringify(bare)}${hint}`,
-    );
-  }
-  return entries.join(" ");
-}
-
-/** Turns an error result into a `RemoteError` naming the server, the function and the cause. */
-export function toRemoteError(message: PalmMessage, requested: string): RemoteError {
-  const entry = currentFunction(message) || requested.split(" ")[0] || requested;
-  const { server, fn } = splitFunction(entry);
-  return new RemoteError(server, fn, message.error ?? "unknown error");
 }
 
 /**
@@ -156,16 +111,8 @@ export class Client {
   resentMessages = 0;
 
   constructor(options: ClientOptions) {
-    const checked = checkOptionsObject("options", options) as unknown as ClientOptions;
-    this.serverName = checkName("serverName", checked.serverName);
-    checkEndpoint("dbAddress", checked.dbAddress);
-    checkOptionalEndpoint("pushAddress", checked.pushAddress);
-    checkOptionalEndpoint("subAddress", checked.subAddress);
-    if (checked.session !== undefined) checkName("session", checked.session);
-    if (checked.window !== undefined) checkInteger("window", checked.window, 1);
-    if (checked.timeoutMs !== undefined) checkInteger("timeoutMs", checked.timeoutMs, 1);
-    if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
-    checkCurveClient("curve", checked.curve);
+    const checked = checkClientOptions(options);
+    this.serverName = checked.serverName;
     this.#tracing = checkTracingOption(checked.tracing);
     this.#options = { ...checked };
     this.#maxMessageSize = checked.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;

@@ -1,6 +1,14 @@
 import type { CodecName } from "../src/codec/index.js";
 import type { Logger, LogLevel } from "../src/logger.js";
+import { checkCurveClient } from "../src/security/curveKeys.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
+import {
+  checkEndpoint,
+  checkInteger,
+  checkName,
+  checkOptionalEndpoint,
+  checkOptionsObject,
+} from "../src/validate.js";
 
 /** Options of a `Client` (pylm's `Client(server_name, db_address, push_address, sub_address, session)`). */
 export interface ClientOptions {
@@ -37,4 +45,19 @@ export interface ClientOptions {
    * @default 67108864 (64 MiB, the servers' default)
    */
   maxMessageSize?: number;
+}
+
+/** Checks a `Client`'s options, each error naming its option; the options as they were given. */
+export function checkClientOptions(options: ClientOptions): ClientOptions {
+  const checked = checkOptionsObject("options", options) as unknown as ClientOptions;
+  checkName("serverName", checked.serverName);
+  checkEndpoint("dbAddress", checked.dbAddress);
+  checkOptionalEndpoint("pushAddress", checked.pushAddress);
+  checkOptionalEndpoint("subAddress", checked.subAddress);
+  if (checked.session !== undefined) checkName("session", checked.session);
+  if (checked.window !== undefined) checkInteger("window", checked.window, 1);
+  if (checked.timeoutMs !== undefined) checkInteger("timeoutMs", checked.timeoutMs, 1);
+  if (checked.maxMessageSize !== undefined) checkInteger("maxMessageSize", checked.maxMessageSize, 1);
+  checkCurveClient("curve", checked.curve);
+  return checked;
 }

@@ -32,6 +32,7 @@ export {
   Master,
   type MasterOptions,
   type ServerCommonOptions,
+  type ServerRuntimeOptions,
 } from "../actors/servers/master.js";
 export { PalmServer } from "../actors/servers/palmServer.js";
 export { Pipeline, type PipelineOptions } from "../actors/servers/pipeline.js";
@@ -85,10 +86,13 @@ export type { MetricsOptions } from "./metrics/metricsOptions.js";
 export { PalmMetrics } from "./metrics/palmMetrics.js";
 export {
   definePart,
+  type OptionCheck,
   type PartDefinition,
   type PartEnvironment,
   type PartHooks,
+  type PartKind,
   type PartOptions,
+  type PartSpec,
   type RegisteredPartOptions,
   type StreamItem,
 } from "./part.js";

@@ -8,6 +8,7 @@ import type { PalmMessage } from "./message.js";
 import type { PeerGroup } from "./security/curveKeys.js";
 import type { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
+import { checkInteger, checkNumber } from "./validate.js";
 
 /** A message and the topic it is published under (what `handleStream` returns). */
 export interface StreamItem {
@@ -124,14 +125,91 @@ export interface PartDefinition<Options extends object = Record<string, unknown>
 }
 
 /**
+ * What the parts of one kind share, so a part names its kind instead of repeating it: its place towards
+ * the router, whether it waits for answers, whether it binds, its address scheme and its pure machine.
+ * Any part definition serves as the kind of a new part.
+ */
+export type PartKind = Pick<PartDefinition, "role" | "blocking" | "service" | "scheme" | "machine">;
+
+/** Checks the value of one option a part was registered with; `option` names it and its part, for the error. */
+export type OptionCheck = (option: string, value: unknown) => unknown;
+
+/** An `OptionCheck` for a whole number from `min` to `max`. */
+export function integerOption(min: number, max?: number): OptionCheck {
+  return (option, value) => checkInteger(option, value, min, max);
+}
+
+/** An `OptionCheck` for a number from `min` to `max`. */
+export function numberOption(min: number, max?: number): OptionCheck {
+  return (option, value) => checkNumber(option, value, min, max);
+}
+
+/**
+ * What a part adds to its kind (see `definePart`): its summary and options, and either the socket bridge
+ * its kind's machine runs (`bridge`, with `prepare` to check and complete the options) or, for a part
+ * whose actor depends on its options, `build`.
+ */
+export interface PartSpec<Options extends object = object> {
+  /** A sentence for docs and `palm viz --list`. */
+  readonly summary: string;
+  /** The option keys this part accepts besides the common `PartOptions`. @default [] */
+  readonly optionKeys?: readonly (keyof Options & string)[];
+  /** Who the part's bound socket serves (see `PartDefinition.peers`). @default "clients" */
+  readonly peers?: PeerGroup;
+  /** The bridge actor the kind's machine is provided with, once for every registration. */
+  readonly bridge?: AnyActorLogic;
+  /** Checks for the options a registration sets (its own or common ones), run before `prepare`. */
+  readonly checks?: { readonly [option: string]: OptionCheck };
+  /** Checks one registration's options (throwing an error that names the option) and fills in defaults. */
+  readonly prepare?: (environment: PartEnvironment) => void;
+  /** Builds the actor for one registration, instead of `bridge` and `prepare`. */
+  readonly build?: (environment: PartEnvironment) => AnyActorLogic;
+}
+
+function checkOptions(environment: PartEnvironment, checks: NonNullable<PartSpec["checks"]>): void {
+  for (const [option, check] of Object.entries(checks)) {
+    const value = environment.options[option];
+    if (value !== undefined) check(`${option} (part "${environment.name}")`, value);
+  }
+}
+
+/** A part kind from its kind and what it adds: the kind's machine gets the part's bridge, provided once. */
+function fromKind<Options extends object>(
+  partType: string,
+  kind: PartKind,
+  spec: PartSpec<Options>,
+): PartDefinition<Options> {
+  const { bridge, checks, prepare, build, ...rest } = spec;
+  const { role, blocking, service, scheme, machine } = kind;
+  const shared = { partType, role, blocking, service, scheme, machine, ...rest };
+  if (build) return { ...shared, build };
+  if (!bridge) throw new TypeError(`part ${partType}: give it a bridge or a build`);
+  const provided = machine.provide({ actors: { bridge } });
+  return {
+    ...shared,
+    build: (environment) => {
+      if (checks) checkOptions(environment, checks);
+      prepare?.(environment);
+      return provided;
+    },
+  };
+}
+
+/**
  * Declares a part kind; `actors/` uses it once per part. `Options` types the part's own options, and
- * `optionKeys` lists them for the check at registration.
+ * `optionKeys` lists them for the check at registration. Given a whole `PartDefinition`, it is taken as
+ * it is; given a part type, a `PartKind` and a `PartSpec`, the part is that kind with what the spec adds.
  *
  * @example
  * export const MyService = definePart<{ greeting?: string }>({ ..., optionKeys: ["greeting"], ... });
+ * export const MyPull = definePart("MyPull", PullService, { summary: "…", bridge: myBridge });
  */
 export function definePart<Options extends object = object>(
-  definition: PartDefinition<Options>,
+  definition: PartDefinition<Options> | string,
+  kind?: PartKind,
+  spec?: PartSpec<Options>,
 ): PartDefinition<Options> {
-  return Object.freeze(definition);
+  if (typeof definition !== "string") return Object.freeze(definition);
+  if (!kind || !spec) throw new TypeError(`part ${definition}: give its kind and spec`);
+  return Object.freeze(fromKind(definition, kind, spec));
 }

@@ -1,9 +1,6 @@
-import { httpOutboundPartMachine } from "../../machines/httpOutboundPart.js";
 import { createHttpConnectionBridge } from "../../src/bridges/httpConnectionBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkInteger, checkNumber } from "../../src/validate.js";
-
-const provided = httpOutboundPartMachine.provide({ actors: { bridge: createHttpConnectionBridge() } });
+import { definePart, integerOption, numberOption } from "../../src/part.js";
+import { connections } from "../partKinds.js";
 
 /** Options HttpConnection reads from its registration, besides the common part options. */
 export interface HttpConnectionOptions {
@@ -11,13 +8,6 @@ export interface HttpConnectionOptions {
   maxWorkers?: number;
   /** How long a POST may take; past it the message's feedback is an error. @default 30000 */
   timeoutMs?: number;
-}
-
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  if (options.maxWorkers !== undefined)
-    checkInteger(`maxWorkers (part "${name}")`, options.maxWorkers, 1, 1024);
-  if (options.timeoutMs !== undefined) checkNumber(`timeoutMs (part "${name}")`, options.timeoutMs, 1);
 }
 
 /**
@@ -28,18 +18,10 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerOutbound(HttpConnection, "Http", "http://127.0.0.1:8888", { route: "Pub", maxWorkers: 4 });
  */
-export const HttpConnection = definePart<HttpConnectionOptions>({
-  partType: "HttpConnection",
+export const HttpConnection = definePart<HttpConnectionOptions>("HttpConnection", connections.httpOutbound, {
   optionKeys: ["maxWorkers", "timeoutMs"],
-  role: "outbound",
-  blocking: true,
-  service: false,
-  scheme: "http",
   summary:
     "POSTs each message to an HTTP worker, at most maxWorkers at once; the answer is the feedback (pylm's `HttpConnection`).",
-  machine: httpOutboundPartMachine,
-  build: (environment) => {
-    checkOptions(environment);
-    return provided;
-  },
+  bridge: createHttpConnectionBridge(),
+  checks: { maxWorkers: integerOption(1, 1024), timeoutMs: numberOption(1) },
 });

@@ -1,24 +1,14 @@
-import { bypassPartMachine } from "../../machines/bypassPart.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { createWriterBridge } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
-
-const provided = bypassPartMachine.provide({
-  actors: { bridge: createWriterBridge(socketPlan("push", false)) },
-});
+import { connections } from "../partKinds.js";
 
 /**
  * Connects a PUSH socket that the server's code sends to directly with `server.sendBypass(part, messages)`,
  * bypassing the router (pylm's `PushBypassConnection`).
  */
-export const PushBypassConnection = definePart({
-  partType: "PushBypassConnection",
-  role: "bypass",
-  blocking: false,
-  service: false,
-  scheme: "zmq",
+export const PushBypassConnection = definePart("PushBypassConnection", connections.bypass, {
   summary:
     "Connects a PUSH socket the server's code sends to with sendBypass(), bypassing the router (pylm's `PushBypassConnection`).",
-  machine: bypassPartMachine,
-  build: () => provided,
+  bridge: createWriterBridge(socketPlan("push", false)),
 });

@@ -1,21 +1,11 @@
-import { blockingInboundPartMachine } from "../../machines/blockingInboundPart.js";
 import { createReplyBridge } from "../../src/bridges/replyBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { definePart } from "../../src/part.js";
-
-const provided = blockingInboundPartMachine.provide({
-  actors: { bridge: createReplyBridge(socketPlan("rep", false)) },
-});
+import { connections } from "../partKinds.js";
 
 /** Connects a REP socket to someone's REQ and answers each request with its route's feedback (pylm's `RepConnection`). */
-export const RepConnection = definePart({
-  partType: "RepConnection",
-  role: "inbound",
-  blocking: true,
-  service: false,
-  scheme: "zmq",
+export const RepConnection = definePart("RepConnection", connections.blockingInbound, {
   summary:
     "Connects a REP socket to someone's REQ and answers each request with its route's feedback (pylm's `RepConnection`).",
-  machine: blockingInboundPartMachine,
-  build: () => provided,
+  bridge: createReplyBridge(socketPlan("rep", false)),
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { inboundPartMachine } from "../../machines/inboundPart.js";
 import { createReaderBridge } from "../../src/bridges/readerBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
+import { connections } from "../partKinds.js";
 
 /** Options SubConnection reads from its registration, besides the common part options. */
 export interface SubConnectionOptions {
@@ -17,25 +17,16 @@ export interface SubConnectionOptions {
   greetTimeoutMs?: number;
 }
 
-const provided = inboundPartMachine.provide({
-  actors: { bridge: createReaderBridge(socketPlan("sub", false), 2) },
-});
-
 /**
  * Connects a SUB socket to a publisher and subscribes to the topic named by its `previous` option (or the
  * `subscribe` list; everything when neither is given); messages go to the router (pylm's `SubConnection`).
  */
-export const SubConnection = definePart<SubConnectionOptions>({
-  partType: "SubConnection",
+export const SubConnection = definePart<SubConnectionOptions>("SubConnection", connections.inbound, {
   optionKeys: ["previous", "subscribe", "greet", "greetTimeoutMs"],
-  role: "inbound",
-  blocking: false,
-  service: false,
-  scheme: "zmq",
   summary:
     "Connects a SUB socket to a publisher, subscribed to the topic `previous` (pylm's `SubConnection`).",
-  machine: inboundPartMachine,
-  build: (environment) => {
+  bridge: createReaderBridge(socketPlan("sub", false), 2),
+  prepare: (environment) => {
     const { options } = environment;
     if (!options.subscribe && typeof options.previous === "string") options.subscribe = [options.previous];
     // Greet the publisher (a palm PubService answers), so `start()` resolves only once the subscription
@@ -45,6 +36,5 @@ export const SubConnection = definePart<SubConnectionOptions>({
       options.greetTopic = greetTopic;
       options.subscribe = [...(options.subscribe ?? [""]), greetTopic];
     }
-    return provided;
   },
 });

@@ -1,8 +1,6 @@
-import { outboundPartMachine } from "../../machines/outboundPart.js";
 import { createGatewayDealerBridge } from "../../src/bridges/httpGatewayLinks.js";
 import { definePart } from "../../src/part.js";
-
-const provided = outboundPartMachine.provide({ actors: { bridge: createGatewayDealerBridge() } });
+import { connections } from "../partKinds.js";
 
 /**
  * The outbound side of a gateway (pylm's `GatewayDealer`): what the router hands it — results, usually
@@ -12,13 +10,7 @@ const provided = outboundPartMachine.provide({ actors: { bridge: createGatewayDe
  * @example
  * server.registerOutbound(GatewayDealer, "GatewayDealer", "inproc://gateway_router");
  */
-export const GatewayDealer = definePart({
-  partType: "GatewayDealer",
-  role: "outbound",
-  blocking: false,
-  service: false,
-  scheme: "zmq",
+export const GatewayDealer = definePart("GatewayDealer", connections.outbound, {
   summary: "Hands results back to the HttpGateway at its inproc:// address (pylm's `GatewayDealer`).",
-  machine: outboundPartMachine,
-  build: () => provided,
+  bridge: createGatewayDealerBridge(),
 });

@@ -1,8 +1,6 @@
-import { inboundPartMachine } from "../../machines/inboundPart.js";
 import { createGatewayRouterBridge } from "../../src/bridges/httpGatewayLinks.js";
 import { definePart } from "../../src/part.js";
-
-const provided = inboundPartMachine.provide({ actors: { bridge: createGatewayRouterBridge() } });
+import { services } from "../partKinds.js";
 
 /**
  * The inbound side of a gateway (pylm's `GatewayRouter`): takes the HttpGateway's requests from its
@@ -12,13 +10,7 @@ const provided = inboundPartMachine.provide({ actors: { bridge: createGatewayRou
  * @example
  * server.registerInbound(GatewayRouter, "GatewayRouter", "inproc://gateway_router", { route: "WorkerPush" });
  */
-export const GatewayRouter = definePart({
-  partType: "GatewayRouter",
-  role: "inbound",
-  blocking: false,
-  service: true,
-  scheme: "zmq",
+export const GatewayRouter = definePart("GatewayRouter", services.inbound, {
   summary: "Routes the HttpGateway's requests, taken from its inproc:// address (pylm's `GatewayRouter`).",
-  machine: inboundPartMachine,
-  build: () => provided,
+  bridge: createGatewayRouterBridge(),
 });

@@ -1,17 +1,17 @@
 import type { CodecName } from "../../src/codec/index.js";
-import type { InspectOptions } from "../../src/inspection.js";
-import type { Logger, LogLevel } from "../../src/logger.js";
-import type { MetricsOptions } from "../../src/metrics/metricsOptions.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
-import type { SupervisionOptions } from "../../src/supervisionOptions.js";
 import { checkEndpoint, checkHttpUrl, checkOptionsObject } from "../../src/validate.js";
-import { type DistributingOptions, DistributingServer } from "../servers/master.js";
+import {
+  type DistributingOptions,
+  DistributingServer,
+  type ServerRuntimeOptions,
+} from "../servers/master.js";
 import { GatewayDealer } from "./gatewayDealer.js";
 import { GatewayRouter } from "./gatewayRouter.js";
 import { HttpGateway, type HttpGatewayOptions } from "./httpGateway.js";
 
 /** Options of a `GatewayServer`: a master whose clients speak HTTP. */
-export interface GatewayServerOptions extends HttpGatewayOptions, DistributingOptions {
+export interface GatewayServerOptions extends HttpGatewayOptions, DistributingOptions, ServerRuntimeOptions {
   /** The server's name: `/fn` calls `name.fn`. */
   name: string;
   /** Where HTTP clients call, e.g. `http://127.0.0.1:8888`. */
@@ -24,20 +24,10 @@ export interface GatewayServerOptions extends HttpGatewayOptions, DistributingOp
   dbAddress: string;
   /** Must match the workers'. @default "msgpack" */
   codec?: CodecName;
-  /** @default "info" */
-  logLevel?: LogLevel;
-  logger?: Logger;
-  supervision?: SupervisionOptions;
-  /** Serve a live inspector page (`{ port, host }`). */
-  inspect?: InspectOptions;
-  /** Serve Prometheus metrics (`{ port, host }`) at `/metrics`. */
-  metrics?: MetricsOptions;
   /** ZMQ_MAXMSGSIZE of its ZeroMQ sockets. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
   /** CURVE on its tcp sockets (the worker side and the cache); HTTP is not covered. */
   curve?: CurveServerOptions;
-  /** Extra values preset in the server's cache. */
-  cache?: Record<string, string>;
 }
 
 /** The in-process address linking the HttpGateway with the GatewayRouter and GatewayDealer. */

@@ -1,9 +1,7 @@
-import { bypassPartMachine } from "../../machines/bypassPart.js";
-import { createHttpGatewayBridge, GATEWAY_DEFAULTS } from "../../src/bridges/httpGatewayBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkEndpoint, checkInteger, checkNumber } from "../../src/validate.js";
-
-const provided = bypassPartMachine.provide({ actors: { bridge: createHttpGatewayBridge() } });
+import { createHttpGatewayBridge } from "../../src/bridges/httpGatewayBridge.js";
+import { definePart, integerOption, numberOption } from "../../src/part.js";
+import { checkEndpoint } from "../../src/validate.js";
+import { services } from "../partKinds.js";
 
 /** Options HttpGateway reads from its registration. */
 export interface HttpGatewayOptions {
@@ -17,15 +15,6 @@ export interface HttpGatewayOptions {
   maxPending?: number;
 }
 
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  const o = options as HttpGatewayOptions;
-  checkEndpoint(`listenAddress (part "${name}")`, o.listenAddress ?? GATEWAY_DEFAULTS.listenAddress);
-  checkNumber(`timeoutMs (part "${name}")`, o.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs, 1);
-  checkInteger(`maxBodyBytes (part "${name}")`, o.maxBodyBytes ?? GATEWAY_DEFAULTS.maxBodyBytes, 0);
-  checkInteger(`maxPending (part "${name}")`, o.maxPending ?? GATEWAY_DEFAULTS.maxPending, 1);
-}
-
 /**
  * The HTTP front door of a gateway (pylm's `HttpGateway`, a bypass part): `GET|POST /fn` with the payload
  * as body becomes a message for `server.fn`, handed to the GatewayRouter at `listenAddress`; the result the
@@ -36,18 +25,15 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerBypass(HttpGateway, "HttpGateway", "http://127.0.0.1:8888", { listenAddress: "inproc://gateway_router" });
  */
-export const HttpGateway = definePart<HttpGatewayOptions>({
-  partType: "HttpGateway",
+export const HttpGateway = definePart<HttpGatewayOptions>("HttpGateway", services.httpBypass, {
   optionKeys: ["listenAddress", "timeoutMs", "maxBodyBytes", "maxPending"],
-  role: "bypass",
-  blocking: true,
-  service: true,
-  scheme: "http",
   summary:
     "HTTP front door: GET|POST /fn becomes a message for the GatewayRouter; the result is the response (pylm's `HttpGateway`).",
-  machine: bypassPartMachine,
-  build: (environment) => {
-    checkOptions(environment);
-    return provided;
+  bridge: createHttpGatewayBridge(),
+  checks: {
+    listenAddress: checkEndpoint,
+    timeoutMs: numberOption(1),
+    maxBodyBytes: integerOption(0),
+    maxPending: integerOption(1),
   },
 });

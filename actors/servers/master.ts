@@ -26,14 +26,8 @@ import { WorkerPullService } from "../services/workerPullService.js";
 import { WorkerPushService } from "../services/workerPushService.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
-/** Options every ready-made server shares. */
-export interface ServerCommonOptions {
-  /** The server's name: clients call its functions as `name.fn`. */
-  name: string;
-  /** The cache service's address (pylm's `db_address`). */
-  dbAddress: string;
-  /** Publish results under the server's name with stage + 1, for a next server, instead of to clients. @default false */
-  pipelined?: boolean;
+/** How a server runs, whatever its parts: its codec, logging, supervision, inspector, metrics and cache. */
+export interface ServerRuntimeOptions {
   /** @default "msgpack" */
   codec?: CodecName;
   /** @default "info" */
@@ -44,10 +38,20 @@ export interface ServerCommonOptions {
   inspect?: InspectOptions;
   /** Serve Prometheus metrics (`{ port, host }`; host defaults to 127.0.0.1) at `/metrics`. */
   metrics?: MetricsOptions;
-  /** OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`). @default false */
-  tracing?: boolean;
   /** Extra values preset in the server's cache. */
   cache?: Record<string, string>;
+}
+
+/** Options every ready-made server shares. */
+export interface ServerCommonOptions extends ServerRuntimeOptions {
+  /** The server's name: clients call its functions as `name.fn`. */
+  name: string;
+  /** The cache service's address (pylm's `db_address`). */
+  dbAddress: string;
+  /** Publish results under the server's name with stage + 1, for a next server, instead of to clients. @default false */
+  pipelined?: boolean;
+  /** OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`). @default false */
+  tracing?: boolean;
   /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
   /** CURVE: the server's keypair and the public keys of the clients and workers it lets in. @default plain text */

@@ -1,10 +1,10 @@
-import { bypassPartMachine } from "../../machines/bypassPart.js";
 import { createBypassReplyBridge } from "../../src/bridges/bypassReplyBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { isPalmError, type PalmError, remoteErrorText } from "../../src/errors.js";
 import { currentFunction, type PalmMessage, splitFunction } from "../../src/message.js";
 import type { PartEnvironment } from "../../src/part.js";
 import { definePart } from "../../src/part.js";
+import { services } from "../partKinds.js";
 
 const EMPTY = Buffer.alloc(0);
 /** Keys travel as UTF-8: bytes that are not valid UTF-8 are refused, never decoded to a key they would alias. */
@@ -56,7 +56,6 @@ const bridge = createBypassReplyBridge(socketPlan("rep", true), (frame, environm
     throw error;
   }
 });
-const provided = bypassPartMachine.provide({ actors: { bridge } });
 
 /**
  * Binds a REP socket serving the server's key-value store (pylm's `CacheService`): a message whose
@@ -66,15 +65,9 @@ const provided = bypassPartMachine.provide({ actors: { bridge } });
  * addresses, see `CacheStore`) are read-only: a `set` or `delete` of one is answered with the request
  * carrying a `PALM_ERR_CACHE_READ_ONLY` error instead of the key.
  */
-export const CacheService = definePart({
-  partType: "CacheService",
-  role: "bypass",
-  blocking: true,
-  service: true,
-  scheme: "zmq",
+export const CacheService = definePart("CacheService", services.blockingBypass, {
   // Clients discover the server here and workers the worker addresses: both allow-lists get in.
   peers: "both",
   summary: "Binds a REP socket serving the server's key-value store (pylm's `CacheService`).",
-  machine: bypassPartMachine,
-  build: () => provided,
+  bridge,
 });

@@ -1,6 +1,6 @@
-import { outboundPartMachine } from "../../machines/outboundPart.js";
 import { createDispatchServiceBridge } from "../../src/bridges/dispatchServiceBridge.js";
 import { definePart } from "../../src/part.js";
+import { services } from "../partKinds.js";
 
 /** Options DispatchService reads from its registration, besides the common part options. */
 export interface DispatchServiceOptions {
@@ -10,28 +10,20 @@ export interface DispatchServiceOptions {
   dispatchAddress?: { resolved: string | undefined };
 }
 
-const provided = outboundPartMachine.provide({ actors: { bridge: createDispatchServiceBridge() } });
-
 /**
  * Binds the ROUTER palm workers connect to (a Master's `Dispatch`): each message goes to one named worker,
  * and what workers send (hello, results, heartbeats, bye) goes to the delivery part named by the
  * `deliveryPart` option. The bound address (a wildcard port resolved) is published in the server's cache
  * under `worker_dispatch_address`; a restart binds it again. No pylm counterpart (pylm workers use PUSH/PULL).
  */
-export const DispatchService = definePart<DispatchServiceOptions>({
-  partType: "DispatchService",
+export const DispatchService = definePart<DispatchServiceOptions>("DispatchService", services.outbound, {
   optionKeys: ["deliveryPart", "dispatchAddress"],
-  role: "outbound",
-  blocking: false,
-  service: true,
-  scheme: "zmq",
   // Worker-facing: a CURVE server checks its peers against `curve.workers`.
   peers: "workers",
   summary:
     "Binds the ROUTER palm workers connect to: each message to one named worker, with credit (no pylm counterpart).",
-  machine: outboundPartMachine,
-  build: (environment) => {
+  bridge: createDispatchServiceBridge(),
+  prepare: (environment) => {
     environment.options.dispatchAddress ??= { resolved: undefined };
-    return provided;
   },
 });

@@ -1,10 +1,6 @@
-import { httpInboundPartMachine } from "../../machines/httpInboundPart.js";
-import { DEFAULT_HTTP_TIMEOUT_MS } from "../../src/bridges/httpEdge.js";
 import { createHttpServiceBridge } from "../../src/bridges/httpServiceBridge.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
-import { checkInteger, checkNumber } from "../../src/validate.js";
-
-const provided = httpInboundPartMachine.provide({ actors: { bridge: createHttpServiceBridge() } });
+import { definePart, integerOption, numberOption } from "../../src/part.js";
+import { services } from "../partKinds.js";
 
 /** Options HttpService reads from its registration, besides the common part options. */
 export interface HttpServiceOptions {
@@ -16,14 +12,6 @@ export interface HttpServiceOptions {
   maxMessageSize?: number;
 }
 
-function checkOptions(environment: PartEnvironment): void {
-  const { options, name } = environment;
-  if (options.maxRequests !== undefined) checkInteger(`maxRequests (part "${name}")`, options.maxRequests, 1);
-  checkNumber(`timeoutMs (part "${name}")`, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS, 1);
-  if (options.maxMessageSize !== undefined)
-    checkInteger(`maxMessageSize (part "${name}")`, options.maxMessageSize, 1);
-}
-
 /**
  * Serves HTTP at its `http://host:port` address (pylm's `HttpService`): each POST body is a serialised
  * message (the server's codec), routed like a REP request and answered with the feedback of its route.
@@ -32,18 +20,10 @@ function checkOptions(environment: PartEnvironment): void {
  * @example
  * server.registerInbound(HttpService, "Http", "http://127.0.0.1:8080", { route: "Req", block: true });
  */
-export const HttpService = definePart<HttpServiceOptions>({
-  partType: "HttpService",
+export const HttpService = definePart<HttpServiceOptions>("HttpService", services.httpInbound, {
   optionKeys: ["maxRequests", "timeoutMs"],
-  role: "inbound",
-  blocking: true,
-  service: true,
-  scheme: "http",
   summary:
     "Serves HTTP: each POST body is a serialised message, answered with the feedback of its route (pylm's `HttpService`); many requests at once.",
-  machine: httpInboundPartMachine,
-  build: (environment) => {
-    checkOptions(environment);
-    return provided;
-  },
+  bridge: createHttpServiceBridge(),
+  checks: { maxRequests: integerOption(1), timeoutMs: numberOption(1), maxMessageSize: integerOption(1) },
 });

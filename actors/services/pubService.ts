@@ -6,6 +6,7 @@ import { invalidOption } from "../../src/errors.js";
 import type { PalmMessage } from "../../src/message.js";
 import { definePart, type PartEnvironment, type StreamItem } from "../../src/part.js";
 import type { SocketPlan } from "../../src/sockets/socketPlan.js";
+import { services } from "../partKinds.js";
 
 /**
  * pylm's default `handle_stream`: publish under the client's id, or — when the server is pipelined —
@@ -57,15 +58,9 @@ const quiet = outboundPartMachine.provide({ actors: { bridge } });
  * topic of palm's own that pylm subscribers never see (`PRESENCE_TOPIC`). Options: `pipelined`,
  * `handleStream`, `greet`, `heartbeatMs`, `streamClients`, `streamsPart`, `noDrop`.
  */
-export const PubService = definePart<PubServiceOptions>({
-  partType: "PubService",
+export const PubService = definePart<PubServiceOptions>("PubService", services.outbound, {
   optionKeys: ["pipelined", "greet", "heartbeatMs", "streamClients", "streamsPart", "noDrop"],
-  role: "outbound",
-  blocking: false,
-  service: true,
-  scheme: "zmq",
   summary: "Binds a PUB socket and publishes under the topic handleStream gives (pylm's `PubService`).",
-  machine: outboundPartMachine,
   build: (environment: PartEnvironment) => {
     // The writer bridge publishes whenever a handleStream hook is set; give it pylm's default.
     if (!environment.options.handleStream) {

@@ -1,13 +1,12 @@
-import { fromCallback } from "xstate";
-import { blockingOutboundPartMachine } from "../../machines/blockingOutboundPart.js";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { badInputReporter } from "../../src/bridges/badInput.js";
+import { bridgeActor } from "../../src/bridges/bridgeActor.js";
 import { applyHook } from "../../src/bridges/frames.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import type { PalmMessage } from "../../src/message.js";
-import { definePart, type PartEnvironment } from "../../src/part.js";
+import { definePart } from "../../src/part.js";
 import { checkEndpoint } from "../../src/validate.js";
+import { services } from "../partKinds.js";
 
 /** Options PushPullService reads from its registration, besides the common part options. */
 export interface PushPullServiceOptions {
@@ -22,9 +21,7 @@ const pullPlan = socketPlan("pull", true);
  * The bridge: pushes every message of a delivery to the workers, then pulls as many answers from its
  * second (PULL) socket; the answers are the delivery's feedback.
  */
-const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-  const environment = input.bridge as PartEnvironment;
-  const send = sendBack as (event: BridgeEvent) => void;
+const bridge = bridgeActor((environment, send, receive) => {
   const { keeper, name, codec, options } = environment;
   const pullAddress = options.pullAddress as string;
   const push = keeper.acquire(name, pushPlan(environment));
@@ -74,26 +71,22 @@ const bridge = fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receiv
   };
 });
 
-const provided = blockingOutboundPartMachine.provide({ actors: { bridge } });
-
 /**
  * An outbound part that pushes each message to workers and waits for their answer on a second, pulled
  * socket (pylm's `PushPullService`): blocking, so its feedback is the workers' answer. Binds its PUSH at
  * the part's address and its PULL at the `pullAddress` option.
  */
-export const PushPullService = definePart<PushPullServiceOptions>({
-  partType: "PushPullService",
-  optionKeys: ["pullAddress"],
-  role: "outbound",
-  blocking: true,
-  service: true,
-  scheme: "zmq",
-  peers: "workers",
-  summary:
-    "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
-  machine: blockingOutboundPartMachine,
-  build: (environment) => {
-    checkEndpoint(`pullAddress (part "${environment.name}")`, environment.options.pullAddress);
-    return provided;
+export const PushPullService = definePart<PushPullServiceOptions>(
+  "PushPullService",
+  services.blockingOutbound,
+  {
+    optionKeys: ["pullAddress"],
+    peers: "workers",
+    summary:
+      "Pushes each message to workers and waits for the answer on a second PULL socket (pylm's `PushPullService`).",
+    bridge,
+    prepare: (environment) => {
+      checkEndpoint(`pullAddress (part "${environment.name}")`, environment.options.pullAddress);
+    },
   },
-});
+);

@@ -1,4 +1,3 @@
-import { outboundPartMachine } from "../../machines/outboundPart.js";
 import {
   createStreamServiceBridge,
   type StreamClients,
@@ -8,6 +7,7 @@ import { invalidOption } from "../../src/errors.js";
 import { definePart } from "../../src/part.js";
 import type { ServerTemplate } from "../../src/serverTemplate.js";
 import { DEFAULT_SLOW_CONSUMER_MS } from "../../src/streams/protocol.js";
+import { services } from "../partKinds.js";
 
 /** Options StreamService reads from its registration, besides the common part options. */
 export interface StreamServiceOptions {
@@ -19,8 +19,6 @@ export interface StreamServiceOptions {
   streamAddress?: { resolved: string | undefined };
 }
 
-const provided = outboundPartMachine.provide({ actors: { bridge: createStreamServiceBridge() } });
-
 /**
  * Binds the ROUTER palm clients open their result streams on (a server's `Streams`): the publisher hands
  * it the results of every client with an open stream, and each goes to its client alone, so a client
@@ -28,16 +26,11 @@ const provided = outboundPartMachine.provide({ actors: { bridge: createStreamSer
  * once. The bound address (a wildcard port resolved) is published in the server's cache under
  * `result_stream_address`. No pylm counterpart (pylm clients read the PUB).
  */
-export const StreamService = definePart<StreamServiceOptions>({
-  partType: "StreamService",
+export const StreamService = definePart<StreamServiceOptions>("StreamService", services.outbound, {
   optionKeys: ["streamClients", "slowConsumerMs", "streamAddress"],
-  role: "outbound",
-  blocking: false,
-  service: true,
-  scheme: "zmq",
   summary: "Binds the ROUTER palm clients get their results over, one flow-controlled stream each.",
-  machine: outboundPartMachine,
-  build: (environment) => {
+  bridge: createStreamServiceBridge(),
+  prepare: (environment) => {
     const { options } = environment;
     const slow = options.slowConsumerMs ?? DEFAULT_SLOW_CONSUMER_MS;
     if (typeof slow !== "number" || !Number.isInteger(slow) || slow < 1) {
@@ -45,7 +38,6 @@ export const StreamService = definePart<StreamServiceOptions>({
     }
     options.streamClients ??= new Map();
     options.streamAddress ??= { resolved: undefined };
-    return provided;
   },
 });
 

@@ -1,11 +1,7 @@
-import { outboundPartMachine } from "../../machines/outboundPart.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { createWriterBridge } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
-
-const provided = outboundPartMachine.provide({
-  actors: { bridge: createWriterBridge(socketPlan("push", true)) },
-});
+import { services } from "../partKinds.js";
 
 /** Options WorkerPushService reads from its registration, besides the common part options. */
 export interface WorkerPushServiceOptions {
@@ -19,20 +15,18 @@ export interface WorkerPushServiceOptions {
  * Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).
  * A burst is cut into several frames (option `spread`, on by default) so it is shared among the workers.
  */
-export const WorkerPushService = definePart<WorkerPushServiceOptions>({
-  partType: "WorkerPushService",
-  optionKeys: ["spread", "peersTo"],
-  role: "outbound",
-  blocking: false,
-  service: true,
-  scheme: "zmq",
-  peers: "workers",
-  summary:
-    "Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).",
-  machine: outboundPartMachine,
-  build: (environment) => {
-    // Deal bursts out over the workers: a batch goes as several frames, each to the next worker.
-    environment.options.spread = environment.options.spread ?? true;
-    return provided;
+export const WorkerPushService = definePart<WorkerPushServiceOptions>(
+  "WorkerPushService",
+  services.outbound,
+  {
+    optionKeys: ["spread", "peersTo"],
+    peers: "workers",
+    summary:
+      "Binds the PUSH socket workers pull their work from; messages pass unchanged (pylm's `WorkerPushService`).",
+    bridge: createWriterBridge(socketPlan("push", true)),
+    prepare: (environment) => {
+      // Deal bursts out over the workers: a batch goes as several frames, each to the next worker.
+      environment.options.spread = environment.options.spread ?? true;
+    },
   },
-});
+);

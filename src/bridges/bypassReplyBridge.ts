@@ -1,9 +1,8 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { bridgeActor, discardOnFault } from "./bridgeActor.js";
 
 /** Answers one request frame of a bypass REP part with the reply frame. May throw: the bridge answers empty. */
 export type BypassHandler = (frame: Buffer, environment: PartEnvironment) => Buffer | Promise<Buffer>;
@@ -17,18 +16,12 @@ export function createBypassReplyBridge(
   plan: (environment: PartEnvironment) => SocketPlan,
   handle: BypassHandler,
 ) {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send) => {
     const { keeper, name, logger } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
     const onBad = badInputReporter(kept, logger, send, () => open, "bad requests answered empty");
-    const fail = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
+    const fail = discardOnFault(environment, send, () => open);
     const answer = async (frames: Buffer[]) => {
       let reply: Buffer;
       try {

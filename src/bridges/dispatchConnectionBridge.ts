@@ -1,12 +1,10 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { RateLimitedLog } from "../logger.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import type { DispatchLink, DispatchRunner } from "../worker/dispatchRunner.js";
+import { bridgeActor, discardOnFault } from "./bridgeActor.js";
 import { socketPlan } from "./socketPlans.js";
 
 const dealerPlan = socketPlan("dealer", false);
@@ -17,9 +15,7 @@ const dealerPlan = socketPlan("dealer", false);
  * sends hello and results through it while it runs. Bad frames are counted and logged at most every 10 s.
  */
 export function createDispatchConnectionBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send) => {
     const { keeper, name, logger, options } = environment;
     const runner = options.dispatch as DispatchRunner;
     const badLog = new RateLimitedLog();
@@ -68,11 +64,7 @@ export function createDispatchConnectionBridge() {
         badLog.hit((count) => logger.warn({ count, reason }, "bad frames dropped"), bad);
       }
     };
-    const onError = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
+    const onError = discardOnFault(environment, send, () => open);
     kept.ready.then(
       () => {
         if (!open) return;

@@ -1,7 +1,5 @@
-import { fromCallback } from "xstate";
 import type { DispatchOrder, WorkerNews } from "../../machines/deliveryTypes.js";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import type { Delivery } from "../../machines/types.js";
 import {
   DISPATCH_CACHE_KEY,
@@ -14,19 +12,17 @@ import {
   readTag,
 } from "../dispatch/protocol.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
 import { isPeerFault } from "../sockets/peerFault.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { type BoundAddress, bridgeActor, discardOnFault, readyWhenBound } from "./bridgeActor.js";
 import { socketPlan } from "./socketPlans.js";
 
 const routerPlan = socketPlan("router", true);
 
 /** Where a Dispatch part keeps its address once bound, so a restart binds the same one again. */
-export interface DispatchAddress {
-  resolved: string | undefined;
-}
+export type DispatchAddress = BoundAddress;
 
 /** The address a Dispatch part binds when none is given: a wildcard port beside the worker PUSH's. */
 export function siblingDispatchAddress(workerPushAddress: string): string {
@@ -50,10 +46,8 @@ function isOrder(envelope: unknown): envelope is DispatchOrder {
  * reached is reported gone instead of being dropped silently. Malformed input is counted, never fatal.
  */
 export function createDispatchServiceBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
-    const { keeper, name, logger, options, codec, cache } = environment;
+  return bridgeActor((environment, send, receive) => {
+    const { keeper, name, logger, options, codec } = environment;
     const to = options.deliveryPart as string;
     const address = options.dispatchAddress as DispatchAddress;
     const plan: SocketPlan = {
@@ -114,24 +108,15 @@ export function createDispatchServiceBridge() {
       for (const [worker, messages] of results) news(messages, { type: "results", worker });
       if (bad > 0) onBad(bad, reason);
     };
-    const onError = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
-    kept.ready.then(
-      () => {
-        if (!open) return;
-        // The address actually bound (a wildcard port resolved), kept for restarts and published for workers.
-        const bound = kept.socket.lastEndpoint ?? environment.address;
-        address.resolved = bound;
-        // Read-only to peers, like every address the server publishes for discovery.
-        cache.setProtected(DISPATCH_CACHE_KEY, bound);
-        kept.attach(onBatch, onError, onBad);
-        send(partEvents.ready());
-      },
-      (error) => onError(error),
-    );
+    const onError = discardOnFault(environment, send, () => open);
+    // Published for workers, as the address they connect to.
+    readyWhenBound(kept, environment, send, () => open, {
+      address,
+      cacheKey: DISPATCH_CACHE_KEY,
+      onBatch,
+      onError,
+      onBad,
+    });
     const sendOrder = async (order: DispatchOrder, messages: PalmMessage[]): Promise<void> => {
       const head = Buffer.from(order.worker, "latin1");
       if (order.type === "who" || order.type === "welcome") {

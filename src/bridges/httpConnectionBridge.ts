@@ -1,15 +1,13 @@
-import { fromCallback } from "xstate";
 import type { BridgeEvent } from "../../machines/events.js";
 import {
   type HttpBridgeCommand,
   type HttpBridgeEvent,
   httpPartEvents,
 } from "../../machines/httpPartSetup.js";
-import type { PartInput } from "../../machines/partSetup.js";
 import type { Codec } from "../codec/codec.js";
 import { RateLimitedLog } from "../logger.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
+import { bridgeActor } from "./bridgeActor.js";
 import { applyHook } from "./frames.js";
 import { DEFAULT_HTTP_TIMEOUT_MS } from "./httpEdge.js";
 
@@ -47,9 +45,7 @@ function failedAnswer(codec: Codec, message: PalmMessage, status: number, body: 
  * yields one message with `error` set, so the part never hangs. Stopping the part aborts its POSTs.
  */
 export function createHttpConnectionBridge() {
-  return fromCallback<HttpBridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent | HttpBridgeEvent) => void;
+  return bridgeActor<HttpBridgeCommand, BridgeEvent | HttpBridgeEvent>((environment, send, receive) => {
     const { logger, options, codec, address } = environment;
     const slots = (options.maxWorkers as number | undefined) ?? DEFAULT_MAX_WORKERS;
     const timeoutMs = (options.timeoutMs as number | undefined) ?? DEFAULT_HTTP_TIMEOUT_MS;

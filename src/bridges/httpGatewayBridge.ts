@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { createMessage, type PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
+import { bridgeActor } from "./bridgeActor.js";
 import {
   BodyTooLarge,
   closeServer,
@@ -55,9 +53,7 @@ function requestId(message: PalmMessage): string {
  * Requests that arrive together are handed over together (one batch per turn of the event loop).
  */
 export function createHttpGatewayBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send) => {
     const { options, address, server: serverName } = environment;
     const listenAddress = (options.listenAddress as string | undefined) ?? GATEWAY_DEFAULTS.listenAddress;
     const timeoutMs = (options.timeoutMs as number | undefined) ?? GATEWAY_DEFAULTS.timeoutMs;

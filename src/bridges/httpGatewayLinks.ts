@@ -1,8 +1,6 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
+import { bridgeActor, sendReceived } from "./bridgeActor.js";
 import { applyHook, applyMaybeAsyncHook } from "./frames.js";
 import { gatewayExchange, type MessageSink } from "./httpGatewayExchange.js";
 
@@ -12,9 +10,7 @@ import { gatewayExchange, type MessageSink } from "./httpGatewayExchange.js";
  * holds the requests in the exchange.
  */
 export function createGatewayRouterBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const exchange = gatewayExchange(environment, environment.address);
     const { scatter, divert } = environment.options;
     let open = true;
@@ -22,17 +18,7 @@ export function createGatewayRouterBridge() {
     let waiting: Promise<void> | undefined;
     const forward = (messages: PalmMessage[]): void => {
       if (!open || messages.length === 0) return;
-      if (!divert) {
-        send(partEvents.received(messages));
-        return;
-      }
-      const routed: PalmMessage[] = [];
-      for (const message of messages) {
-        const to = divert(message);
-        if (to === undefined) routed.push(message);
-        else send(partEvents.received([message], to));
-      }
-      if (routed.length > 0) send(partEvents.received(routed));
+      sendReceived(messages, divert, send);
     };
     const fault = (error: unknown): void => {
       if (open) send(partEvents.fault(error));
@@ -87,9 +73,7 @@ export function createGatewayRouterBridge() {
  * exchange at its `inproc://` address to the HttpGateway, after the part's `gather` hook.
  */
 export function createGatewayDealerBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const exchange = gatewayExchange(environment, environment.address);
     let open = true;
     queueMicrotask(() => {

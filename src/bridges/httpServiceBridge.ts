@@ -1,15 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { fromCallback } from "xstate";
 import { type BridgeEvent, partEvents } from "../../machines/events.js";
 import {
   type HttpBridgeCommand,
   type HttpBridgeEvent,
   httpPartEvents,
 } from "../../machines/httpPartSetup.js";
-import type { PartInput } from "../../machines/partSetup.js";
 import { RateLimitedLog } from "../logger.js";
 import { createMessage, type PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
+import { bridgeActor } from "./bridgeActor.js";
 import { applyMaybeAsyncHook } from "./frames.js";
 import {
   BodyTooLarge,
@@ -41,9 +39,7 @@ interface Waiting {
  * many again; beyond that they are answered 503. Bad bodies are answered 400 at once.
  */
 export function createHttpServiceBridge() {
-  return fromCallback<HttpBridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent | HttpBridgeEvent) => void;
+  return bridgeActor<HttpBridgeCommand, BridgeEvent | HttpBridgeEvent>((environment, send, receive) => {
     const { logger, options, codec, address } = environment;
     const limit = (options.maxMessageSize as number | undefined) ?? DEFAULT_MAX_MESSAGE_SIZE;
     const slots = (options.maxRequests as number | undefined) ?? DEFAULT_MAX_REQUESTS;

@@ -1,10 +1,9 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { bridgeActor, discardOnFault, sendReceived } from "./bridgeActor.js";
 import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
@@ -12,9 +11,7 @@ import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
  * `part.received` events (after `scatter`); bad frames are counted and logged at most every 10 s.
  */
 export function createReaderBridge(plan: (environment: PartEnvironment) => SocketPlan, frames: number) {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const { keeper, name, logger, options } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
@@ -74,24 +71,9 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     };
     const forward = (messages: PalmMessage[]): void => {
       if (!open || messages.length === 0) return;
-      const divert = options.divert;
-      if (!divert) {
-        send(partEvents.received(messages));
-        return;
-      }
-      const routed: PalmMessage[] = [];
-      for (const message of messages) {
-        const to = divert(message);
-        if (to === undefined) routed.push(message);
-        else send(partEvents.received([message], to));
-      }
-      if (routed.length > 0) send(partEvents.received(routed));
+      sendReceived(messages, options.divert, send);
     };
-    const onError = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
+    const onError = discardOnFault(environment, send, () => open);
     kept.ready.then(
       () => {
         if (!open) return;

@@ -1,10 +1,9 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { createMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { bridgeActor, discardOnFault } from "./bridgeActor.js";
 import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
 
 /**
@@ -13,20 +12,14 @@ import { applyMaybeAsyncHook, decodeBatch } from "./frames.js";
  * error message, since the REP socket cannot take another request before it replies.
  */
 export function createReplyBridge(plan: (environment: PartEnvironment) => SocketPlan) {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const { keeper, name, logger, options, codec } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
     const onBad = badInputReporter(kept, logger, send, () => open, "bad requests answered with an error");
     // Whether the REP socket holds a request its machine has not answered yet.
     let owing = false;
-    const fail = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
+    const fail = discardOnFault(environment, send, () => open);
     const answerError = (reason: string) => {
       const frame = codec.encodeOne(createMessage({ error: reason }));
       kept.send(frame).then(() => kept.resume(), fail);

@@ -1,10 +1,9 @@
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import { createMessage, type PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { bridgeActor, discardOnFault } from "./bridgeActor.js";
 import { applyHook } from "./frames.js";
 
 /**
@@ -13,9 +12,7 @@ import { applyHook } from "./frames.js";
  * discards the socket; the router redelivers what was not answered.
  */
 export function createRequestBridge(plan: (environment: PartEnvironment) => SocketPlan) {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const { keeper, name, options, codec, logger } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
@@ -39,11 +36,7 @@ export function createRequestBridge(plan: (environment: PartEnvironment) => Sock
       }
     };
     let inFlight = false;
-    const fail = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
+    const fail = discardOnFault(environment, send, () => open);
     kept.ready.then(() => open && send(partEvents.ready()), fail);
     receive((command) => {
       if (command.type !== "bridge.send") return;

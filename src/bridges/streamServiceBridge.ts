@@ -1,10 +1,8 @@
-import { type Actor, createActor, fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { type Actor, createActor } from "xstate";
+import { partEvents } from "../../machines/events.js";
 import { type HeldFrames, resultStreamEvents, resultStreamMachine } from "../../machines/resultStream.js";
 import type { Delivery } from "../../machines/types.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
 import { isPeerFault } from "../sockets/peerFault.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
@@ -17,6 +15,7 @@ import {
   streamTags,
 } from "../streams/protocol.js";
 import { badInputReporter } from "./badInput.js";
+import { type BoundAddress, bridgeActor, discardOnFault, readyWhenBound } from "./bridgeActor.js";
 import { siblingDispatchAddress } from "./dispatchServiceBridge.js";
 import { frameChunks } from "./frameChunks.js";
 import { socketPlan } from "./socketPlans.js";
@@ -62,12 +61,10 @@ function isAgain(error: unknown): boolean {
  * client off past `slowConsumerMs`. Nobody else waits.
  */
 export function createStreamServiceBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
-    const { keeper, name, logger, options, codec, cache } = environment;
+  return bridgeActor((environment, send, receive) => {
+    const { keeper, name, logger, options, codec } = environment;
     const clients = options.streamClients as StreamClients;
-    const address = options.streamAddress as { resolved: string | undefined };
+    const address = options.streamAddress as BoundAddress;
     const slowConsumerMs = (options.slowConsumerMs as number | undefined) ?? DEFAULT_SLOW_CONSUMER_MS;
     const plan: SocketPlan = {
       ...routerPlan(environment),
@@ -208,20 +205,15 @@ export function createStreamServiceBridge() {
       }
       if (bad > 0) onBad(bad, "not a result-stream message");
     };
-    const fail = (error: unknown) => {
-      if (!open) return;
-      keeper.discard(name);
-      send(partEvents.fault(error));
-    };
-    kept.ready.then(() => {
-      if (!open) return;
-      // The address actually bound (a wildcard port resolved), kept for restarts and published for clients.
-      const bound = kept.socket.lastEndpoint ?? environment.address;
-      address.resolved = bound;
-      cache.setProtected(STREAM_CACHE_KEY, bound);
-      kept.attach(onBatch, fail, onBad);
-      send(partEvents.ready());
-    }, fail);
+    const fail = discardOnFault(environment, send, () => open);
+    // Published for clients, as the address of their result streams.
+    readyWhenBound(kept, environment, send, () => open, {
+      address,
+      cacheKey: STREAM_CACHE_KEY,
+      onBatch,
+      onError: fail,
+      onBad,
+    });
     receive((command) => {
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
     });

@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { fromCallback } from "xstate";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
+import { partEvents } from "../../machines/events.js";
 import type { Delivery } from "../../machines/types.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
+import { bridgeActor } from "./bridgeActor.js";
 import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
 import { DEFAULT_HEARTBEAT_MS, PRESENCE_HELLO_PREFIX, PRESENCE_TOPIC, presenceFrame } from "./presence.js";
@@ -131,9 +130,7 @@ function greet(kept: KeptSocket, presence: () => Buffer, onBad: (count: number) 
  * when the socket is at its high-water mark and `part.sent` when the batch is handed to ZeroMQ.
  */
 export function createWriterBridge(plan: (environment: PartEnvironment) => SocketPlan) {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const { keeper, name, options } = environment;
     const kept = keeper.acquire(name, plan(environment));
     let open = true;
