@@ -29,8 +29,13 @@ export interface HopSummary {
   readonly roundTrip: { readonly p50: number; readonly p90: number };
 }
 
-/** The first event at or after `t` with this operation and socket class (events sorted by time). */
-function next(events: readonly HopEvent[], t: number, op: string, socket: RegExp): HopEvent | undefined {
+/** The first event at or after `t` with this operation on a socket at an address `at` accepts (events sorted by time). */
+function next(
+  events: readonly HopEvent[],
+  t: number,
+  op: HopEvent[1],
+  at: (address: string) => boolean,
+): HopEvent | undefined {
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
@@ -40,14 +45,26 @@ function next(events: readonly HopEvent[], t: number, op: string, socket: RegExp
   }
   for (let i = lo; i < events.length; i++) {
     const e = events[i]!;
-    if (e[1] === op && socket.test(e[2])) return e;
+    if (e[1] === op && at(e[3])) return e;
   }
   return undefined;
 }
 
+/** The address a process receives the most messages on (a client's results: its stream, or its SUB). */
+function busiestReceive(events: readonly HopEvent[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const e of events) if (e[1] === "recv") counts.set(e[3], (counts.get(e[3]) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [address, count] of counts) if (best === undefined || count > counts.get(best)!) best = address;
+  return best;
+}
+
 /**
  * Reads the hop files of one run (a directory holding one master's, its workers' and one client's) and
- * follows the client's last `roundTrips` sends (its sequential round trips) through the cluster.
+ * follows the client's last `roundTrips` requests (its sequential round trips, sent on its PUSH) through
+ * the cluster, pairing each send with the receive at the other end of the same address: the request into
+ * the master, out to a worker, the worker's result back, and out to the client on the address the client
+ * reads its results from (palm's result stream, or the baseline's PUB).
  */
 export function summarizeHops(dir: string, roundTrips: number): HopSummary | undefined {
   const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
@@ -58,29 +75,31 @@ export function summarizeHops(dir: string, roundTrips: number): HopSummary | und
   if (!master || !client || workers.length === 0) return undefined;
   const m = read(master);
   const c = read(client);
-  const sends = c.filter((e) => e[1] === "send");
+  const results = busiestReceive(c);
+  const workerAddresses = new Set(workers.flatMap((w) => w.map((e) => e[3])));
+  const toWorker = (address: string) => workerAddresses.has(address);
+  const toClient = (address: string) => address === results;
+  const requests = c.filter((e) => e[1] === "send" && /Push/.test(e[2]));
   const legs: number[][] = LEGS.map(() => []);
   const whole: number[] = [];
-  for (const start of sends.slice(-roundTrips)) {
-    const t: number[] = [start[0]];
-    // To and from the workers: PUSH/PULL (a pylm-style pool, the baseline) or palm's dispatch ROUTER/DEALER.
-    const m1 = next(m, t[0]!, "recv", /Pull/);
-    const m2 = m1 && next(m, m1[0], "send", /Push|Router/);
+  for (const start of requests.slice(-roundTrips)) {
+    const m1 = next(m, start[0], "recv", (a) => a === start[3]);
+    const m2 = m1 && next(m, m1[0], "send", toWorker);
     if (!m2) continue;
     let w3: HopEvent | undefined;
     let w4: HopEvent | undefined;
     for (const w of workers) {
-      const r = next(w, m2[0], "recv", /Pull|Dealer/);
+      const r = next(w, m2[0], "recv", (a) => a === m2[3]);
       if (r && (!w3 || r[0] < w3[0])) {
         w3 = r;
-        w4 = next(w, r[0], "send", /Push|Dealer/);
+        w4 = next(w, r[0], "send", (a) => a !== "");
       }
     }
-    const m5 = w4 && next(m, w4[0], "recv", /Pull|Router/);
-    const m6 = m5 && next(m, m5[0], "send", /Publisher/);
-    const c7 = m6 && next(c, m6[0], "recv", /Subscriber/);
-    if (!w3 || !m6 || !c7) continue;
-    t.push(m1![0], m2[0], w3[0], w4![0], m5![0], m6[0], c7[0]);
+    const m5 = w4 && next(m, w4[0], "recv", (a) => a === w4[3]);
+    const m6 = m5 && next(m, m5[0], "send", toClient);
+    const c7 = m6 && next(c, m6[0], "recv", toClient);
+    if (!w3 || !m5 || !m6 || !c7) continue;
+    const t = [start[0], m1![0], m2[0], w3[0], w4![0], m5[0], m6[0], c7[0]];
     for (let i = 0; i < LEGS.length; i++) legs[i]!.push(t[i + 1]! - t[i]!);
     whole.push(t[7]! - t[0]!);
   }

@@ -1,5 +1,6 @@
 import { partEvents } from "../../machines/events.js";
 import { RateLimitedLog } from "../logger.js";
+import type { PalmMessage } from "../message.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import type { DispatchLink, DispatchRunner } from "../worker/dispatchRunner.js";
@@ -44,14 +45,20 @@ export function createDispatchConnectionBridge() {
       if (!open) return;
       let bad = 0;
       let reason = "";
+      let work: PalmMessage[][] | undefined;
       for (const frames of batch) {
         const received = runner.receive(frames);
-        if (received.kind === "work") send(partEvents.received(received.messages));
-        else if (received.kind === "bad") {
+        if (received.kind === "work") {
+          work ??= [];
+          work.push(received.messages);
+        } else if (received.kind === "bad") {
           bad++;
           reason = received.reason;
         }
       }
+      // The work runs (and a lone message's result is sent) before the part's machine counts it.
+      runner.afterBatch();
+      if (work) for (const messages of work) send(partEvents.received(messages));
       if (bad > 0) {
         send(partEvents.badFrame(bad, reason));
         badLog.hit((count) => logger.warn({ count, reason }, "bad frames dropped"), bad);

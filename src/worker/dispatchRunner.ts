@@ -115,7 +115,12 @@ export class DispatchRunner {
   readonly #running = new Map<number, string | undefined>();
   #out: PalmMessage[] = [];
   #sending = false;
-  #scheduled = false;
+  /** The next turn, when one is scheduled. */
+  #immediate: NodeJS.Immediate | undefined;
+  /** Work came in since the last turn (see `afterBatch`). */
+  #due = false;
+  /** The turn running now was started by `afterBatch`, inside the socket's read loop. */
+  #inRead = false;
   #stopping = false;
   #settledWaiters: Array<() => void> = [];
   /** The master's `welcome`: settled once it registered this worker (or the worker stopped first). */
@@ -312,7 +317,7 @@ export class DispatchRunner {
       });
     }
     this.counts.handed += messages.length;
-    this.#schedule();
+    this.#due = true;
     return { kind: "work", messages };
   }
 
@@ -329,11 +334,37 @@ export class DispatchRunner {
     this.#head = 0;
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(this.#tick);
+  /**
+   * Called once the socket's batch has been read (`receive` for each multipart message): the work it
+   * brought starts now, in this turn of the event loop, when no turn is scheduled already, so a lone
+   * message's result goes out before anything else runs. A busy runner (a turn scheduled, because the
+   * last one ended with messages left) keeps its order: the new work waits for that turn.
+   */
+  afterBatch(): void {
+    if (!this.#due) return;
+    this.#due = false;
+    if (this.#immediate !== undefined) return;
+    this.#inRead = true;
+    try {
+      this.#tick();
+    } finally {
+      this.#inRead = false;
+    }
   }
+
+  #schedule(): void {
+    if (this.#immediate !== undefined) return;
+    this.#immediate = setImmediate(this.#inRead ? this.#readThenTick : this.#tick);
+  }
+
+  /**
+   * The turn after one run inside the read loop waits one round more: the loop, back from the batch,
+   * reads the socket first (at once, or after its own `setImmediate` when it has read for a while), so a
+   * revoke sent during a long call is seen before the next message starts.
+   */
+  readonly #readThenTick = (): void => {
+    this.#immediate = setImmediate(this.#tick);
+  };
 
   /**
    * One turn: start messages in dispatch order until the turn has run `TURN_MS` (`HAND_OVER_MS` once
@@ -341,7 +372,7 @@ export class DispatchRunner {
    * result finished since the last turn.
    */
   readonly #tick = (): void => {
-    this.#scheduled = false;
+    this.#immediate = undefined;
     const turnStarted = performance.now();
     let ran = 0;
     while (!this.#stopping && this.#head < this.#pending.length) {
