@@ -1,6 +1,13 @@
 import { assign, enqueueActions, fromCallback, sendParent, setup } from "xstate";
 import { type BridgeCommand, type PartEvent, routerEvents } from "./events.js";
-import { describe, initialPartContext, type PartContext, type PartInput } from "./partSetup.js";
+import {
+  countBadFrames,
+  errorOf,
+  escalate,
+  initialPartContext,
+  type PartContext,
+  type PartInput,
+} from "./partSetup.js";
 import type { PalmMessage } from "./types.js";
 
 // HTTP parts hold many requests at once, which the kernel's one-at-a-time events (REP, REQ) cannot say:
@@ -100,18 +107,9 @@ export const httpPartSetup = setup({
     openSlots: assign({
       slots: ({ context, event }) => (event.type === "part.open" ? event.slots : context.slots),
     }),
-    recordError: assign({
-      lastError: ({ event }) => ("error" in event ? event.error : new Error(event.type)),
-    }),
-    countBadFrames: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "part.badFrame") return;
-      enqueue.assign({ badFrames: context.badFrames + event.count });
-      enqueue.sendParent(routerEvents.badFrame(context.name, event.count, event.reason));
-    }),
-    /** Throws the recorded error so the router receives `xstate.error.actor.<name>` (after the bridge closed). */
-    escalate: ({ context }) => {
-      throw describe(context.lastError);
-    },
+    recordError: assign({ lastError: ({ event }) => errorOf(event) }),
+    countBadFrames: enqueueActions(({ context, event, enqueue }) => countBadFrames(context, event, enqueue)),
+    escalate: ({ context }) => escalate(context),
   },
 });
 

@@ -14,19 +14,7 @@ export {
   deliveryMachine,
 } from "./delivery.js";
 export { DeliveryLedger, PUSH_POOL } from "./deliveryLedger.js";
-export {
-  DELIVERY_DEFAULTS,
-  type DeliveryCommand,
-  type DeliveryOptions,
-  type DeliveryParts,
-  type DeliveryStats,
-  type DispatchOrder,
-  type HelloInfo,
-  type LivenessEvent,
-  type RedeliveryReason,
-  type WorkerInfo,
-  type WorkerNews,
-} from "./deliveryTypes.js";
+export * from "./deliveryTypes.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";

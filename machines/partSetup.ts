@@ -92,20 +92,39 @@ export const partSetup = setup({
   },
   actions: {
     notifyReady: sendParent(({ context }) => routerEvents.ready(context.name)),
-    recordError: assign({
-      lastError: ({ event }) => ("error" in event ? event.error : new Error(event.type)),
-    }),
-    countBadFrames: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "part.badFrame") return;
-      enqueue.assign({ badFrames: context.badFrames + event.count });
-      enqueue.sendParent(routerEvents.badFrame(context.name, event.count, event.reason));
-    }),
-    /** Throws the recorded error so the router receives `xstate.error.actor.<name>` (after the bridge closed). */
-    escalate: ({ context }) => {
-      throw describe(context.lastError);
-    },
+    recordError: assign({ lastError: ({ event }) => errorOf(event) }),
+    countBadFrames: enqueueActions(({ context, event, enqueue }) => countBadFrames(context, event, enqueue)),
+    escalate: ({ context }) => escalate(context),
   },
 });
+
+/** The error an event carries (a bridge's fault, a child's error), or one naming the event. */
+export function errorOf(event: { type: string }): unknown {
+  return "error" in event ? event.error : new Error(event.type);
+}
+
+/** What `countBadFrames` needs of `enqueueActions`' `enqueue`. */
+export interface BadFrameEnqueue {
+  assign(values: { badFrames: number }): void;
+  sendParent(event: RouterEvent): void;
+}
+
+/** Counts the frames a bridge dropped as bad and tells the router (every part's `countBadFrames`). */
+export function countBadFrames(
+  context: { readonly name: string; readonly badFrames: number },
+  event: { type: string },
+  enqueue: BadFrameEnqueue,
+): void {
+  if (event.type !== "part.badFrame") return;
+  const { count, reason } = event as Extract<PartEvent, { type: "part.badFrame" }>;
+  enqueue.assign({ badFrames: context.badFrames + count });
+  enqueue.sendParent(routerEvents.badFrame(context.name, count, reason));
+}
+
+/** Throws the recorded error so the router receives `xstate.error.actor.<name>` (after the bridge closed). */
+export function escalate(context: { readonly lastError: unknown }): never {
+  throw describe(context.lastError);
+}
 
 /** Builds a part's initial context from its input. */
 export function initialPartContext(input: PartInput): PartContext {
