@@ -6,7 +6,14 @@ import type { Delivery, PalmMessage } from "./types.js";
 /** Events a part's bridge (its socket edge) sends to the part's machine. */
 export type BridgeEvent =
   | { type: "part.ready" }
-  | { type: "part.received"; messages: PalmMessage[]; to: string | undefined; envelope?: unknown }
+  | {
+      type: "part.received";
+      messages: PalmMessage[];
+      to: string | undefined;
+      envelope?: unknown;
+      /** When the bridge read them (ms since the epoch), if it hands them over after acting on them. */
+      at?: number;
+    }
   | { type: "part.sent"; seq: number; count: number; feedback: PalmMessage[] | undefined }
   | { type: "part.blocked" }
   | { type: "part.replied" }
@@ -73,6 +80,13 @@ export const partEvents = {
     envelope === undefined
       ? { type: "part.received", messages, to }
       : { type: "part.received", messages, to, envelope },
+  /** Messages the bridge read at `at` and acted on before this event (a worker runs its work first). */
+  receivedAt: (messages: PalmMessage[], at: number): BridgeEvent => ({
+    type: "part.received",
+    messages,
+    to: undefined,
+    at,
+  }),
   sent: (seq: number, count: number, feedback?: PalmMessage[]): BridgeEvent => ({
     type: "part.sent",
     seq,

@@ -131,7 +131,8 @@ export class ServerInspection implements InspectorSource {
         type === "part.received"
           ? (event.event as unknown as { messages: PalmMessage[] }).messages
           : (event.event as unknown as { delivery: { messages: PalmMessage[] } }).delivery.messages;
-      this.#hops(id, type === "part.received" ? "in" : "out", messages);
+      const at = type === "part.received" ? (event.event as { at?: number }).at : undefined;
+      this.#hops(id, type === "part.received" ? "in" : "out", messages, at);
       return;
     }
     if (event.type !== "@xstate.snapshot") return;
@@ -155,8 +156,9 @@ export class ServerInspection implements InspectorSource {
     });
   };
 
-  #hops(part: string, direction: "in" | "out", messages: readonly PalmMessage[]): void {
+  #hops(part: string, direction: "in" | "out", messages: readonly PalmMessage[], readAt?: number): void {
     const now = Date.now();
+    const at = readAt ?? now;
     if (now - this.#windowStart >= HOP_WINDOW_MS) {
       if (this.#skipped > 0) {
         this.#publish({
@@ -177,7 +179,7 @@ export class ServerInspection implements InspectorSource {
         continue;
       }
       this.#hopsLeft--;
-      this.#publish({ type: "message.hop", part, at: now, message: messageHop(message, direction, redact) });
+      this.#publish({ type: "message.hop", part, at, message: messageHop(message, direction, redact) });
     }
     // The window's share is taken: stop observing until it ends (with no hops allowed at all, part states
     // are still followed and every hop counted).

@@ -43,6 +43,7 @@ export function createDispatchConnectionBridge() {
     };
     const onBatch = (batch: FrameBatch): void => {
       if (!open) return;
+      const readAt = Date.now();
       let bad = 0;
       let reason = "";
       let work: PalmMessage[][] | undefined;
@@ -56,9 +57,10 @@ export function createDispatchConnectionBridge() {
           reason = received.reason;
         }
       }
-      // The work runs (and a lone message's result is sent) before the part's machine counts it.
+      // The work runs (and a lone message's result is sent) before the part's machine counts it, with the
+      // time it was read (the inspector orders hops across processes by time).
       runner.afterBatch();
-      if (work) for (const messages of work) send(partEvents.received(messages));
+      if (work) for (const messages of work) send(partEvents.receivedAt(messages, readAt));
       if (bad > 0) {
         send(partEvents.badFrame(bad, reason));
         badLog.hit((count) => logger.warn({ count, reason }, "bad frames dropped"), bad);
