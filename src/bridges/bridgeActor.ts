@@ -3,7 +3,7 @@ import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines
 import type { PartInput } from "../../machines/partSetup.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment, PartHooks } from "../part.js";
-import type { BadInputListener, BatchListener, KeptSocket } from "../sockets/keptSocket.js";
+import type { BadInputListener, BatchListener, FrameBatch, KeptSocket } from "../sockets/keptSocket.js";
 
 /** Starts a part's bridge: what it is given, and what it returns to stop it. */
 export type BridgeStart<Command extends EventObject, Event> = (
@@ -101,4 +101,40 @@ export function sendReceived(
     else send(partEvents.received([message], to));
   }
   if (routed.length > 0) send(partEvents.received(routed));
+}
+
+/** A part that holds what it reads until it is ready (see `readyGate`). */
+export interface ReadyGate {
+  /** Says the part is ready (once; nothing once the bridge is stopped) and hands on what was held. */
+  open(): void;
+  /** Hands a batch on, or holds it while the part is not ready yet. */
+  take(batch: FrameBatch): void | Promise<void>;
+}
+
+/**
+ * Holds what an inbound part reads before it is ready (a SUB whose publisher has not answered its greeting
+ * yet), so nothing published after `start()` resolves is lost and nothing goes to the router early.
+ */
+export function readyGate(
+  send: (event: BridgeEvent) => void,
+  isOpen: () => boolean,
+  deliver: (batch: FrameBatch) => void | Promise<void>,
+): ReadyGate {
+  let ready = false;
+  let early: FrameBatch = [];
+  return {
+    open() {
+      if (ready || !isOpen()) return;
+      ready = true;
+      send(partEvents.ready());
+      const held = early;
+      early = [];
+      if (held.length > 0) void deliver(held);
+    },
+    take(batch) {
+      if (batch.length === 0) return;
+      if (ready) return deliver(batch);
+      for (const frames of batch) early.push(frames);
+    },
+  };
 }

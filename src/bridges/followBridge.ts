@@ -1,14 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { fromCallback } from "xstate";
 import type * as zmq from "zeromq";
-import { type BridgeCommand, type BridgeEvent, partEvents } from "../../machines/events.js";
-import type { PartInput } from "../../machines/partSetup.js";
-import type { PartEnvironment } from "../part.js";
+import { partEvents } from "../../machines/events.js";
 import type { FrameBatch, KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { MAX_STREAM_WINDOW, readStreamTag, streamTags } from "../streams/protocol.js";
 import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
+import { bridgeActor, readyGate } from "./bridgeActor.js";
 import { socketPlan } from "./socketPlans.js";
 import { HELLO_PREFIX } from "./writerBridge.js";
 
@@ -48,9 +46,7 @@ const watched = new WeakSet<KeptSocket>();
  * (pylm, or not up yet) too. Each reconnection of the stream says `follow` again.
  */
 export function createFollowBridge() {
-  return fromCallback<BridgeCommand, PartInput>(({ input, sendBack, receive }) => {
-    const environment = input.bridge as PartEnvironment;
-    const send = sendBack as (event: BridgeEvent) => void;
+  return bridgeActor((environment, send, receive) => {
     const { keeper, name, logger, options } = environment;
     const state = options.follow as FollowState;
     const streamName = `${name}~stream`;
@@ -59,28 +55,14 @@ export function createFollowBridge() {
     let plainGreet = state.plainGreet === undefined ? undefined : Buffer.from(state.plainGreet);
     let dealer: KeptSocket | undefined;
     let open = true;
-    let ready = false;
-    let early: Buffer[][] = [];
     let timer: NodeJS.Timeout | undefined;
     const greetWaitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
     const onBad = badInputReporter(sub, logger, send, () => open);
     const deliver = createBatchForwarder(environment, send, onBad, () => open, 2);
+    const gate = readyGate(send, () => open, deliver);
     const becomeReady = () => {
-      if (ready || !open) return;
-      ready = true;
       clearTimeout(timer);
-      send(partEvents.ready());
-      const held = early;
-      early = [];
-      if (held.length > 0) void deliver(held);
-    };
-    const take = (batch: Buffer[][]): void | Promise<void> => {
-      if (batch.length === 0) return;
-      if (!ready) {
-        for (const frames of batch) early.push(frames);
-        return;
-      }
-      return deliver(batch);
+      gate.open();
     };
     const fail = (error: unknown) => {
       if (!open) return;
@@ -124,7 +106,7 @@ export function createFollowBridge() {
         } else bad++;
       }
       if (bad > 0) onBad(bad, "not a result-stream message");
-      return take(results);
+      return gate.take(results);
     };
     const openStream = (address: string) => {
       const plan: SocketPlan = {
@@ -171,7 +153,7 @@ export function createFollowBridge() {
           becomeReady();
         } else data.push(frames);
       }
-      return take(data);
+      return gate.take(data);
     };
     sub.ready.then(() => {
       if (!open) return;

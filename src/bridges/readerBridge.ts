@@ -1,9 +1,9 @@
-import { partEvents } from "../../machines/events.js";
 import type { PartEnvironment } from "../part.js";
+import type { FrameBatch } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
-import { bridgeActor, discardOnFault } from "./bridgeActor.js";
+import { bridgeActor, discardOnFault, readyGate } from "./bridgeActor.js";
 
 /**
  * The bridge of a non-blocking inbound part (PULL, SUB): batches its kept socket reads become
@@ -19,35 +19,22 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     // A SUB that greets (SubConnection) is ready only once its publisher answered its greeting topic, so
     // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
     const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
-    let flowing = greetTopic === undefined;
-    let early: Buffer[][] = [];
+    const gate = readyGate(send, () => open, deliver);
     let greetTimer: NodeJS.Timeout | undefined;
     const becomeReady = () => {
-      if (flowing || !open) return;
-      flowing = true;
       clearTimeout(greetTimer);
-      send(partEvents.ready());
-      const held = early;
-      early = [];
-      if (held.length > 0) void onBatch(held);
+      gate.open();
     };
-    const onBatch = (incoming: Buffer[][]): void | Promise<void> => {
-      let batch = incoming;
-      if (greetTopic) {
-        batch = [];
-        for (const frames of incoming) {
-          if (frames.length === 2 && frames[1]!.length === 0 && greetTopic.equals(frames[0]!)) {
-            kept.greeted = true;
-            becomeReady();
-          } else batch.push(frames);
-        }
-        if (!flowing) {
-          for (const frames of batch) early.push(frames);
-          return;
-        }
-        if (batch.length === 0) return;
+    const onBatch = (incoming: FrameBatch): void | Promise<void> => {
+      if (!greetTopic) return deliver(incoming);
+      const batch: FrameBatch = [];
+      for (const frames of incoming) {
+        if (frames.length === 2 && frames[1]!.length === 0 && greetTopic.equals(frames[0]!)) {
+          kept.greeted = true;
+          becomeReady();
+        } else batch.push(frames);
       }
-      return deliver(batch);
+      return gate.take(batch);
     };
     const onError = discardOnFault(environment, send, () => open);
     kept.ready.then(
@@ -68,8 +55,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
           }, waitMs);
           return;
         }
-        flowing = true;
-        send(partEvents.ready());
+        gate.open();
         if (open) kept.attach(onBatch, onError, onBad);
       },
       (error) => onError(error),
