@@ -86,15 +86,20 @@ describe("palm inspect: a Master and two workers on one page, in headless Chromi
     }
     assert.deepEqual(results.sort(), ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]);
     await page.locator("#filter-function").fill("cluster.upper");
-    await page.waitForFunction(
-      // Nine hops a message; each process's hops come through its own stream, so wait for all of them.
-      () => document.querySelectorAll("#lanes g.hop").length === 36,
-      undefined,
-      {
-        timeout: 15_000,
-      },
-    );
+    // Nine hops a message; each process's hops come through its own stream, so wait for all of them. On a
+    // loaded machine they can take a while: on a timeout, say which hops did come.
+    await page
+      .waitForFunction(() => document.querySelectorAll("#lanes g.hop").length >= 36, undefined, {
+        timeout: 45_000,
+      })
+      .catch(async (error: unknown) => {
+        const seen = (await hopsOnPage(page)).map(
+          (hop) => `${hop.id.slice(0, 8)} ${hop.lane}:${hop.direction}`,
+        );
+        assert.fail(`${String(error)}\n${seen.length} hops drawn:\n${seen.join("\n")}`);
+      });
     const hops = await hopsOnPage(page);
+    assert.equal(hops.length, 36, "nine hops a message, none twice");
     const ids = [...new Set(hops.map((hop) => hop.id))];
     assert.equal(ids.length, 4);
     for (const id of ids) {
