@@ -28,6 +28,8 @@ export type {
 } from "./httpPartSetup.js";
 export { httpBridgeCommands, httpPartEvents } from "./httpPartSetup.js";
 export { inboundPartMachine } from "./inboundPart.js";
+export type { MasterWatchContext, MasterWatchEvent, MasterWatchInput } from "./masterWatch.js";
+export { masterWatchEvents, masterWatchMachine } from "./masterWatch.js";
 export { outboundPartMachine } from "./outboundPart.js";
 export type { PartContext, PartInput } from "./partSetup.js";
 export { DEFAULT_HIGH_WATER } from "./partSetup.js";
@@ -58,6 +60,7 @@ import { deliveryMachine } from "./delivery.js";
 import { httpInboundPartMachine } from "./httpInboundPart.js";
 import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
+import { masterWatchMachine } from "./masterWatch.js";
 import { outboundPartMachine } from "./outboundPart.js";
 import { routerMachine } from "./router.js";
 
@@ -72,4 +75,5 @@ export const machines = {
   httpOutboundPart: httpOutboundPartMachine,
   router: routerMachine,
   delivery: deliveryMachine,
+  masterWatch: masterWatchMachine,
 } as const;

@@ -1,3 +1,5 @@
+import { type Actor, createActor, fromPromise } from "xstate";
+import { masterWatchEvents, masterWatchMachine } from "../../machines/masterWatch.js";
 import type { PeerEvent } from "../liveness/peerCount.js";
 import type { Logger } from "../logger.js";
 
@@ -15,67 +17,42 @@ export interface MasterWatchOptions {
 }
 
 /**
- * Follows a master that comes back elsewhere. A master binds its Dispatch address on a wildcard port by
- * default, so one restarted in a new process listens on a new port: ZeroMQ would reconnect to the old one
- * forever. When the worker's connection has been down for `graceMs`, this asks the master's cache (which
- * keeps its fixed address) where the master is now, until the connection is back or the address moved.
+ * Follows a master that comes back elsewhere: runs {@link masterWatchMachine} with the worker's cache
+ * lookup and socket moves, fed by the worker's DEALER's connection events.
  */
 export class MasterWatch {
-  readonly #options: MasterWatchOptions;
-  #connected = true;
-  #timer: NodeJS.Timeout | undefined;
-  #looking = false;
-  #stopped = false;
+  readonly #actor: Actor<typeof masterWatchMachine>;
 
   constructor(options: MasterWatchOptions) {
-    this.#options = options;
+    const { lookup, current, moveTo, logger, graceMs } = options;
+    const machine = masterWatchMachine.provide({
+      actors: { lookup: fromPromise(() => lookup()) },
+      guards: { moved: (_, { address }) => address !== "" && address !== current() },
+      actions: {
+        moveTo: (_, { address }) => {
+          logger.info({ from: current(), to: address }, "master moved: following it");
+          moveTo(address);
+        },
+        lookupFailed: (_, { error }) => logger.debug({ err: error }, "the master's cache did not answer"),
+      },
+    });
+    this.#actor = createActor(machine, { input: { graceMs } }).start();
+  }
+
+  /** What the watch is doing: `connected`, `down`, `looking` or `stopped`, and its counters. */
+  get snapshot() {
+    const { value, context } = this.#actor.getSnapshot();
+    return { state: value as string, ...context };
   }
 
   /** Takes the worker's DEALER's connection events. */
   peer(event: PeerEvent): void {
-    if (event === "handshake") {
-      this.#connected = true;
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    } else if (event === "disconnect") {
-      this.#connected = false;
-      if (this.#timer || this.#stopped) return;
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.#look();
-      }, this.#options.graceMs);
-      this.#timer.unref();
-    }
-  }
-
-  async #look(): Promise<void> {
-    if (this.#looking) return;
-    this.#looking = true;
-    const { lookup, current, moveTo, logger, graceMs } = this.#options;
-    try {
-      while (!this.#connected && !this.#stopped) {
-        const address = await lookup();
-        if (this.#connected || this.#stopped) return;
-        if (address && address !== current()) {
-          logger.info({ from: current(), to: address }, "master moved: following it");
-          moveTo(address);
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, graceMs);
-          timer.unref();
-        });
-      }
-    } catch {
-      // Stopped while looking.
-    } finally {
-      this.#looking = false;
-    }
+    if (event === "handshake") this.#actor.send(masterWatchEvents.handshake());
+    else if (event === "disconnect") this.#actor.send(masterWatchEvents.disconnect());
   }
 
   stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#actor.send(masterWatchEvents.stop());
+    this.#actor.stop();
   }
 }
