@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { pino } from "pino";
+import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
+import { ClientResultStream } from "../actors/resultStream.js";
 import { Master } from "../actors/servers/master.js";
+import { Server } from "../actors/servers/server.js";
+import { PRESENCE_HELLO_PREFIX } from "../src/bridges/presence.js";
 import { isPalmError } from "../src/errors.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 
@@ -51,5 +56,70 @@ describe("stop() while start() is under way", () => {
     cleanups.push(() => client.stop());
     await client.start();
     assert.equal((await client.get("name")).toString(), "server");
+  });
+
+  it("a Client stopped while it waits for its server's greeting: start rejects, nothing opens after", async () => {
+    const [dbAddress, pullAddress, pubAddress, silentPub] = await freeEndpoints(4);
+    // A real server answers the client's cache requests; the PUB the client greets is one that never
+    // answers, so the test knows when the client waits for the greeting (its subscription arrives).
+    const server = new Server({
+      name: "server",
+      dbAddress: dbAddress!,
+      pullAddress: pullAddress!,
+      pubAddress: pubAddress!,
+      ...quiet,
+    });
+    cleanups.push(() => server.stop());
+    await server.start();
+    const xpub = new zmq.XPublisher({ linger: 0 });
+    cleanups.push(() => xpub.close());
+    await xpub.bind(silentPub!);
+
+    const client = new Client({
+      serverName: "server",
+      dbAddress: dbAddress!,
+      pushAddress: pullAddress!,
+      subAddress: silentPub!,
+      timeoutMs: 60_000,
+      ...quiet,
+    });
+    const starting = settled(client.start());
+    for await (const [subscription] of xpub) {
+      if (subscription!.subarray(1).toString().startsWith(PRESENCE_HELLO_PREFIX)) break;
+    }
+    const stoppedAt = Date.now();
+    await client.stop();
+    // Before, the greeting's wait ended as if answered and start() resolved: a stopped client "running".
+    assert.equal(await starting, "PALM_ERR_CLIENT_STATE");
+    assert.ok(Date.now() - stoppedAt < 5000, "start() settled once the client stopped");
+    await assert.rejects(async () => client.eval("server.echo", Buffer.from("x")), {
+      code: "PALM_ERR_CLIENT_STATE",
+    });
+  });
+
+  it("a result stream closed while it waits for its welcome gives up at once", async () => {
+    const [address] = await freeEndpoints(1);
+    // A ROUTER that never welcomes anyone.
+    const router = new zmq.Router({ linger: 0 });
+    cleanups.push(() => router.close());
+    await router.bind(address!);
+    const stream = new ClientResultStream({
+      id: "client-1",
+      window: 10,
+      maxMessageSize: 1 << 20,
+      socketOptions: {},
+      logger: pino({ level: "silent" }),
+      onResults: () => undefined,
+      onCutOff: () => undefined,
+      onHeard: () => undefined,
+    });
+    const opening = stream.open(address!, 60_000);
+    const [, hello] = await router.receive();
+    assert.equal(hello!.toString(), "hello");
+    const closedAt = Date.now();
+    stream.close();
+    // Before, the wait ran to its end (the client's connectTimeoutMs, 10 s by default) after a stop.
+    assert.equal(await opening, false);
+    assert.ok(Date.now() - closedAt < 5000, "open() settled once the stream closed");
   });
 });
