@@ -80,6 +80,14 @@ const TURN_MS = 1;
  */
 const HAND_OVER_MS = 0.25;
 
+/** The error result of an async call still running at its deadline (the caller was answered already). */
+const ABANDONED = remoteErrorText(
+  "PALM_ERR_TIMEOUT",
+  "the call ran past its deadline: its result is dropped",
+);
+/** How long after its deadline such a call is abandoned: one that heeds its `signal` answers first. */
+const ABANDON_AFTER_MS = 1000;
+
 /**
  * A worker asks to hold about this much work (ms of its synchronous calls, as measured) rather than its
  * whole `prefetch`: enough to stay busy while results and new work cross the network, little enough that
@@ -450,16 +458,28 @@ export class DispatchRunner {
       return;
     }
     this.#running.set(seq, message.id);
-    results
-      .then(
-        (settled) => this.#push(settled),
-        (error) => this.#push([{ ...message, payload: EMPTY, error: String(error) }]),
-      )
-      .finally(() => {
-        context.dispose();
-        this.#running.delete(seq);
-        this.#schedule();
-      });
+    let ended = false;
+    const end = (settled: PalmMessage[]) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(abandon);
+      context.dispose();
+      this.#push(settled);
+      this.#running.delete(seq);
+      this.#schedule();
+    };
+    // A call that never settles would hold its credit for good (a worker with `prefetch` of them would take
+    // no work at all): soon after its deadline it is answered and its place freed; whatever it returns
+    // later is dropped. Unref'd: a stopped worker's process does not wait for it.
+    const abandon =
+      deadlineAt > 0
+        ? setTimeout(
+            () => end([{ ...message, payload: EMPTY, error: ABANDONED }]),
+            deadlineAt + ABANDON_AFTER_MS - Date.now(),
+          )
+        : undefined;
+    abandon?.unref();
+    results.then(end, (error) => end([{ ...message, payload: EMPTY, error: String(error) }]));
   }
 
   #push(results: PalmMessage[]): void {
