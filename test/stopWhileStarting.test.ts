@@ -5,10 +5,10 @@ import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
 import { ClientResultStream } from "../actors/resultStream.js";
 import { Master } from "../actors/servers/master.js";
-import { Server } from "../actors/servers/server.js";
 import { PRESENCE_HELLO_PREFIX } from "../src/bridges/presence.js";
 import { isPalmError } from "../src/errors.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { startMaster } from "../src/testing/startMaster.js";
 
 // stop() called while start() is still under way: start() must settle at once with a clear error, and
 // nothing may be opened after the stop (an open socket would keep the process alive for good).
@@ -19,19 +19,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function masterOptions() {
-  const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
-  return {
-    name: "server",
-    pullAddress: pullAddress!,
-    pubAddress: pubAddress!,
-    workerPullAddress: workerPullAddress!,
-    workerPushAddress: workerPushAddress!,
-    dbAddress: dbAddress!,
-    ...quiet,
-  };
-}
-
 /** How a promise settled: "resolved", or the code of the error it rejected with. */
 const settled = (promise: Promise<unknown>) =>
   promise.then(
@@ -39,9 +26,20 @@ const settled = (promise: Promise<unknown>) =>
     (error: unknown) => (isPalmError(error) ? error.code : String(error)),
   );
 
+/** Binds a raw socket on a free loopback port (closed after the test); resolves with its address. */
+async function bindFree(socket: zmq.Socket): Promise<string> {
+  const [address] = await freeEndpoints(1);
+  cleanups.push(() => socket.close());
+  await socket.bind(address!);
+  return address!;
+}
+
 describe("stop() while start() is under way", () => {
   it("a Master's start rejects with PALM_ERR_SERVER_STOPPED and its addresses are free again", async () => {
-    const options = await masterOptions();
+    // A master started and stopped by the testing helper gives five addresses known to be bindable.
+    const first = await startMaster({ workers: 0, client: false });
+    await first.stop();
+    const options = { name: "server", ...first.addresses, ...quiet };
     const master = new Master(options);
     const starting = settled(master.start());
     await master.stop();
@@ -59,27 +57,19 @@ describe("stop() while start() is under way", () => {
   });
 
   it("a Client stopped while it waits for its server's greeting: start rejects, nothing opens after", async () => {
-    const [dbAddress, pullAddress, pubAddress, silentPub] = await freeEndpoints(4);
-    // A real server answers the client's cache requests; the PUB the client greets is one that never
+    // A real master answers the client's cache requests; the PUB the client greets is one that never
     // answers, so the test knows when the client waits for the greeting (its subscription arrives).
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    cleanups.push(() => server.stop());
-    await server.start();
+    const cluster = await startMaster({ workers: 0, client: false });
+    cleanups.push(() => cluster.stop());
+    const { dbAddress, pullAddress } = cluster.addresses;
     const xpub = new zmq.XPublisher({ linger: 0 });
-    cleanups.push(() => xpub.close());
-    await xpub.bind(silentPub!);
+    const silentPub = await bindFree(xpub);
 
     const client = new Client({
       serverName: "server",
-      dbAddress: dbAddress!,
-      pushAddress: pullAddress!,
-      subAddress: silentPub!,
+      dbAddress,
+      pushAddress: pullAddress,
+      subAddress: silentPub,
       timeoutMs: 60_000,
       ...quiet,
     });
@@ -98,11 +88,9 @@ describe("stop() while start() is under way", () => {
   });
 
   it("a result stream closed while it waits for its welcome gives up at once", async () => {
-    const [address] = await freeEndpoints(1);
     // A ROUTER that never welcomes anyone.
     const router = new zmq.Router({ linger: 0 });
-    cleanups.push(() => router.close());
-    await router.bind(address!);
+    const address = await bindFree(router);
     const stream = new ClientResultStream({
       id: "client-1",
       window: 10,
@@ -113,7 +101,7 @@ describe("stop() while start() is under way", () => {
       onCutOff: () => undefined,
       onHeard: () => undefined,
     });
-    const opening = stream.open(address!, 60_000);
+    const opening = stream.open(address, 60_000);
     const [, hello] = await router.receive();
     assert.equal(hello!.toString(), "hello");
     const closedAt = Date.now();
