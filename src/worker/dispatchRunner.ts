@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { NO_RESULT_SUFFIX } from "../../machines/deliveryTypes.js";
 import { frameChunks } from "../bridges/frameChunks.js";
 import type { Codec } from "../codec/codec.js";
 import {
@@ -98,6 +99,16 @@ const HOLD_MS = 100;
 const MIN_CREDIT = 2;
 /** It tells the master a new credit at most this often. */
 const CREDIT_EVERY_MS = 100;
+
+/**
+ * A call's results, or, for a call that produced none (a `MuxWorker` function that yielded nothing), the
+ * marker that tells the master it ended: else the message would hold its credit until its deadline, and
+ * `prefetch` of them would leave the worker with none.
+ */
+function answered(message: PalmMessage, results: PalmMessage[]): PalmMessage[] {
+  if (results.length > 0 || message.id === undefined) return results;
+  return [{ ...message, payload: EMPTY, id: `${message.id}${NO_RESULT_SUFFIX}`, error: undefined }];
+}
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -454,7 +465,7 @@ export class DispatchRunner {
     }
     if (!isPromise<PalmMessage[]>(results)) {
       context.dispose();
-      this.#push(results);
+      this.#push(answered(message, results));
       return;
     }
     this.#running.set(seq, message.id);
@@ -464,7 +475,7 @@ export class DispatchRunner {
       ended = true;
       clearTimeout(abandon);
       context.dispose();
-      this.#push(settled);
+      this.#push(answered(message, settled));
       this.#running.delete(seq);
       this.#schedule();
     };
