@@ -146,6 +146,26 @@ export class Client {
   async start(): Promise<void> {
     if (this.#state !== "new") throw new PalmError("PALM_ERR_CLIENT_STATE", "The client was already started");
     this.#state = "starting";
+    try {
+      await this.#connect();
+    } catch (error) {
+      // A stop meanwhile closed what start() waited on: say so, rather than what that did to it.
+      this.#stillStarting();
+      throw error;
+    }
+    this.#state = "running";
+  }
+
+  #stoppedWhileStarting(): PalmError {
+    return new PalmError("PALM_ERR_CLIENT_STATE", "The client was stopped while starting");
+  }
+
+  /** Throws once the client was stopped: start() opens nothing after a stop. */
+  #stillStarting(): void {
+    if (this.#state === "stopped") throw this.#stoppedWhileStarting();
+  }
+
+  async #connect(): Promise<void> {
     const name = (await this.#cache.get("name")).toString();
     if (name !== this.serverName) {
       this.#cache.close();
@@ -159,6 +179,7 @@ export class Client {
     // Results come over a stream of this client's own when the server offers one and also publishes them
     // (a client reading another server's PUB, `subAddress`, reads that).
     const streamAddress = this.#options.subAddress === undefined ? await this.#streamAddress() : "";
+    this.#stillStarting();
     const curve = this.#options.curve;
     const curveOptions = curve
       ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }
@@ -184,6 +205,7 @@ export class Client {
     try {
       await this.#metrics?.endpoint.listen();
       const answered = await this.#greet(sub, wait);
+      this.#stillStarting();
       if (!answered && !pylmPossible) {
         throw new PalmError(
           "PALM_ERR_TIMEOUT",
@@ -191,6 +213,7 @@ export class Client {
         );
       }
       if (streamAddress) await this.#openStream(streamAddress, curveOptions, timeout);
+      this.#stillStarting();
       if (!answered) {
         this.logger.info(
           { subAddress, waitedMs: wait },
@@ -201,7 +224,6 @@ export class Client {
       await this.stop();
       throw error;
     }
-    this.#state = "running";
   }
 
   /**

@@ -57,7 +57,8 @@ export interface FunctionRunnerOptions {
  * that throws, returns something other than bytes, or does not exist produces an error result (the
  * `error` field set) and is logged (with its stack at most once per function every 10 s, with a count);
  * it never fails the part. With `mux`, a function
- * returns an iterable (or async iterable) and each item becomes its own result, with its own id. With
+ * returns an iterable (or async iterable) and each item becomes its own result, with its own id (an error
+ * thrown after some items is one more result, in place of the next item). With
  * `dropEmpty`, a function returning nothing produces no result.
  */
 export function createFunctionRunner(
@@ -85,10 +86,18 @@ export function createFunctionRunner(
     return (async () => {
       const out: PalmMessage[] = [];
       let k = 0;
-      for await (const item of value as AsyncIterable<unknown>) {
-        const id = message.id === undefined ? undefined : `${message.id}/${k++}`;
-        if (isBytes(item)) out.push({ ...message, payload: item, id, error: undefined });
-        else out.push({ ...failure(message, `TypeError: ${fn} yielded ${typeof item}, expected bytes`), id });
+      const nextId = () => (message.id === undefined ? undefined : `${message.id}/${k++}`);
+      try {
+        for await (const item of value as AsyncIterable<unknown>) {
+          const id = nextId();
+          if (isBytes(item)) out.push({ ...message, payload: item, id, error: undefined });
+          else
+            out.push({ ...failure(message, `TypeError: ${fn} yielded ${typeof item}, expected bytes`), id });
+        }
+      } catch (error) {
+        // Thrown after some items: those stay results, and the error is one more in its place.
+        if (out.length === 0) throw error;
+        out.push({ ...fail(message, fn, error)[0]!, id: nextId() });
       }
       return out;
     })();

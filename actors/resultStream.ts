@@ -29,7 +29,8 @@ export class ClientResultStream {
   readonly #options: ResultStreamOptions;
   readonly #dealer: zmq.Dealer;
   #address: string | undefined;
-  #welcome: (() => void) | undefined;
+  /** Settles the wait of `open()`: true once welcomed, false when the stream closes first. */
+  #welcome: ((welcomed: boolean) => void) | undefined;
 
   constructor(options: ResultStreamOptions) {
     this.#options = options;
@@ -53,7 +54,7 @@ export class ClientResultStream {
     }
     let timer: NodeJS.Timeout | undefined;
     const welcomed = new Promise<boolean>((resolve) => {
-      this.#welcome = () => resolve(true);
+      this.#welcome = resolve;
       timer = setTimeout(() => resolve(false), waitMs);
     });
     try {
@@ -72,7 +73,7 @@ export class ClientResultStream {
         onHeard();
         const tag = readStreamTag(head);
         if (tag === "results" && body) onResults(body);
-        else if (tag === "welcome") this.#welcome?.();
+        else if (tag === "welcome") this.#welcome?.(true);
         else if (tag === "cutoff") onCutOff(body ? body.toString() : "cut off");
         else logger.warn({ tag: head?.toString("latin1") }, "unexpected result-stream message dropped");
       }
@@ -89,6 +90,7 @@ export class ClientResultStream {
   /** Tells the server this client goes (best effort, without waiting) and closes the socket. */
   close(): void {
     if (this.#dealer.closed) return;
+    this.#welcome?.(false);
     if (this.#address !== undefined) this.#dealer.send([streamTags.bye]).catch(() => undefined);
     // linger 0 would drop the bye: give it a moment on its way out.
     this.#dealer.linger = 100;

@@ -7,6 +7,7 @@ import {
   type DispatchOrder,
   type HelloInfo,
   type LivenessEvent,
+  NO_RESULT_SUFFIX,
   type RedeliveryReason,
   type WorkerInfo,
   type WorkerNews,
@@ -185,6 +186,8 @@ export class DeliveryLedger {
         this.#entries.delete(key);
         if (this.onAnswered) this.onAnswered(functionOf(entry.message), now - entry.takenAt);
       }
+      // Settled with no result to pass on (a mux call that yielded nothing).
+      if (id.endsWith(NO_RESULT_SUFFIX)) continue;
       passed.push(result);
     }
     if (passed.length > 0) this.#route(this.parts.results, passed);

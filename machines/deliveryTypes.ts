@@ -75,6 +75,13 @@ export interface DeliveryOptions {
   readonly settledLimit: number;
 }
 
+/**
+ * A result whose id is its message's id followed by this says the call ended with no result at all (a
+ * `MuxWorker` function that yielded nothing): the ledger settles the message and gives its worker's credit
+ * back, and passes nothing on.
+ */
+export const NO_RESULT_SUFFIX = "/~none";
+
 /** The defaults of `DeliveryOptions`. */
 export const DELIVERY_DEFAULTS: DeliveryOptions = {
   workerTimeoutMs: 2000,

@@ -3,7 +3,7 @@ import type { SupervisionPolicy } from "../machines/supervision.js";
 import { sayStopped } from "./bridges/presence.js";
 import type { CacheStore } from "./cacheStore.js";
 import type { Codec } from "./codec/index.js";
-import type { PalmError } from "./errors.js";
+import { PalmError } from "./errors.js";
 import type { InspectedServer, InspectOptions, ServerInspection } from "./inspection.js";
 import type { Logger } from "./logger.js";
 import type { PalmMetrics } from "./metrics/palmMetrics.js";
@@ -62,6 +62,8 @@ export class ServerRun {
   #released: Promise<void> | undefined;
   #inspection: ServerInspection | undefined;
   #inspectorUrl: string | undefined;
+  /** Settles when `stop()` is called: a start still under way then rejects rather than waiting for good. */
+  #stopAsked: (() => void) | undefined;
 
   constructor(setup: ServerRunSetup) {
     this.#setup = setup;
@@ -95,6 +97,7 @@ export class ServerRun {
     if (curve && zapDomain) {
       // The authenticator answers before any CURVE socket of this server can take a peer.
       this.#releaseZap = await zapHandler.registerServer(zapDomain, curve, logger);
+      this.#throwIfStopped();
     }
     const { codec, cache, maxMessageSize } = this.#setup;
     const parts = partSpecs(this.#setup.registry.all, {
@@ -108,6 +111,7 @@ export class ServerRun {
       ? new (await import("./inspection.js")).ServerInspection(this.#setup.inspected)
       : undefined;
     this.#inspection = inspection;
+    this.#throwIfStopped();
     const { router, started } = startRouter({
       server: name,
       parts,
@@ -122,7 +126,12 @@ export class ServerRun {
       escalated: (error) => this.#escalated(error),
     });
     this.#router = router;
-    await started;
+    // A stop while the parts start (the router stopped) would leave `started` pending for good.
+    const stopped = new Promise<never>((_, reject) => {
+      this.#stopAsked = () => reject(this.#stoppedWhileStarting());
+    });
+    await Promise.race([started, stopped]);
+    this.#stopAsked = undefined;
     this.state = "running";
     if (inspection && inspect) {
       this.#inspectorUrl = await inspection.listen(inspect);
@@ -154,7 +163,22 @@ export class ServerRun {
   /** Drains, stops every part and closes every socket. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
+    this.#stopAsked?.();
     return this.#stopping;
+  }
+
+  /** A stop asked while `start()` awaited: what was opened so far is let go, and the start rejects. */
+  #throwIfStopped(): void {
+    if (!this.#stopping) return;
+    this.#releaseZap?.();
+    throw this.#stoppedWhileStarting();
+  }
+
+  #stoppedWhileStarting(): PalmError {
+    return new PalmError(
+      "PALM_ERR_SERVER_STOPPED",
+      `Server "${this.#setup.name}" was stopped while starting`,
+    );
   }
 
   /** Tells the server's palm clients it stops, once. */

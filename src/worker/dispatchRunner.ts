@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { NO_RESULT_SUFFIX } from "../../machines/deliveryTypes.js";
 import { frameChunks } from "../bridges/frameChunks.js";
 import type { Codec } from "../codec/codec.js";
 import {
@@ -80,6 +81,14 @@ const TURN_MS = 1;
  */
 const HAND_OVER_MS = 0.25;
 
+/** The error result of an async call still running at its deadline (the caller was answered already). */
+const ABANDONED = remoteErrorText(
+  "PALM_ERR_TIMEOUT",
+  "the call ran past its deadline: its result is dropped",
+);
+/** How long after its deadline such a call is abandoned: one that heeds its `signal` answers first. */
+const ABANDON_AFTER_MS = 1000;
+
 /**
  * A worker asks to hold about this much work (ms of its synchronous calls, as measured) rather than its
  * whole `prefetch`: enough to stay busy while results and new work cross the network, little enough that
@@ -90,6 +99,16 @@ const HOLD_MS = 100;
 const MIN_CREDIT = 2;
 /** It tells the master a new credit at most this often. */
 const CREDIT_EVERY_MS = 100;
+
+/**
+ * A call's results, or, for a call that produced none (a `MuxWorker` function that yielded nothing), the
+ * marker that tells the master it ended: else the message would hold its credit until its deadline, and
+ * `prefetch` of them would leave the worker with none.
+ */
+function answered(message: PalmMessage, results: PalmMessage[]): PalmMessage[] {
+  if (results.length > 0 || message.id === undefined) return results;
+  return [{ ...message, payload: EMPTY, id: `${message.id}${NO_RESULT_SUFFIX}`, error: undefined }];
+}
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -446,20 +465,32 @@ export class DispatchRunner {
     }
     if (!isPromise<PalmMessage[]>(results)) {
       context.dispose();
-      this.#push(results);
+      this.#push(answered(message, results));
       return;
     }
     this.#running.set(seq, message.id);
-    results
-      .then(
-        (settled) => this.#push(settled),
-        (error) => this.#push([{ ...message, payload: EMPTY, error: String(error) }]),
-      )
-      .finally(() => {
-        context.dispose();
-        this.#running.delete(seq);
-        this.#schedule();
-      });
+    let ended = false;
+    const end = (settled: PalmMessage[]) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(abandon);
+      context.dispose();
+      this.#push(answered(message, settled));
+      this.#running.delete(seq);
+      this.#schedule();
+    };
+    // A call that never settles would hold its credit for good (a worker with `prefetch` of them would take
+    // no work at all): soon after its deadline it is answered and its place freed; whatever it returns
+    // later is dropped. Unref'd: a stopped worker's process does not wait for it.
+    const abandon =
+      deadlineAt > 0
+        ? setTimeout(
+            () => end([{ ...message, payload: EMPTY, error: ABANDONED }]),
+            deadlineAt + ABANDON_AFTER_MS - Date.now(),
+          )
+        : undefined;
+    abandon?.unref();
+    results.then(end, (error) => end([{ ...message, payload: EMPTY, error: String(error) }]));
   }
 
   #push(results: PalmMessage[]): void {
