@@ -225,28 +225,24 @@ export function decodeBeat(frame: Buffer | undefined): WorkerBeat | undefined {
 const SEQ_KEY = Buffer.from([0x82, 0xa3, ...Buffer.from("seq")]);
 const DEADLINES_KEY = Buffer.from([0xa9, ...Buffer.from("deadlines")]);
 
-/** Writes a count (a safe non-negative integer) as msgpack at `at`; returns where it ends. */
+/**
+ * Writes a count (a safe non-negative integer) as msgpack at `at`: a fixint below 128, else a float64 (exact
+ * for every safe integer, and read back as the same number); returns where it ends.
+ */
 function writeCount(out: Buffer, at: number, value: number): number {
-  if (value < 0x80) out[at++] = value;
-  else if (value < 0x10000) {
-    out[at] = 0xcd;
-    out.writeUInt16BE(value, at + 1);
-    at += 3;
-  } else if (value < 0x100000000) {
-    out[at] = 0xce;
-    out.writeUInt32BE(value, at + 1);
-    at += 5;
-  } else {
-    out[at] = 0xcb;
-    out.writeDoubleBE(value, at + 1);
-    at += 9;
+  if (value < 0x80) {
+    out[at] = value;
+    return at + 1;
   }
-  return at;
+  out[at] = 0xcb;
+  out.writeDoubleBE(value, at + 1);
+  return at + 9;
 }
 
 /**
- * Encodes a `work` header (standard msgpack, what `pack` writes up to the width of its integers). Written
- * by hand: one goes with every work frame, and msgpackr's general `pack` costs several µs for it.
+ * Encodes a `work` header as standard msgpack (what `pack` writes but for the width of its integers). Written
+ * by hand, as it is read: one goes with every work frame, and a lone message's pass runs cold, where
+ * msgpackr's general `pack` and `unpack` cost several µs each.
  */
 export function encodeWorkHeader(header: WorkHeader): Buffer {
   const { seq, deadlines } = header;
