@@ -92,10 +92,13 @@ export const deliveryMachine = setup({
       context.messagesIn += delivery.messages.length;
       const envelope = delivery.envelope;
       let commands: DeliveryCommand[];
-      if (isNews(envelope)) {
-        commands = ledger.news(envelope);
-        if (envelope.type === "results") commands.push(...ledger.results(envelope.worker, delivery.messages));
-      } else if (delivery.source !== undefined && delivery.source === ledger.parts.workerResults)
+      // A worker's results are news of it too, which `results` takes in (its credit, its last sign of life).
+      if (isNews(envelope))
+        commands =
+          envelope.type === "results"
+            ? ledger.results(envelope.worker, delivery.messages)
+            : ledger.news(envelope);
+      else if (delivery.source !== undefined && delivery.source === ledger.parts.workerResults)
         commands = ledger.results(undefined, delivery.messages);
       else commands = ledger.take(delivery.messages);
       // Taken into the ledger, which outlives this actor: the router need not hold the delivery any longer.
