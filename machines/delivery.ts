@@ -40,18 +40,29 @@ function isNews(envelope: unknown): envelope is WorkerNews {
   );
 }
 
-/** What the ledger decided, as events for the router: routes, the intake's hold, notices for observers. */
-function toRouter(context: DeliveryContext, commands: DeliveryCommand[]): RouterEvent[] {
+/**
+ * What the ledger decided, as events for the router: routes, the intake's hold, notices for observers.
+ * With `acked`, the router is first told that the delivery of that seq was taken: on the first command
+ * when it is a route (one event where it would take two), else as a `router.ack` of its own.
+ */
+function toRouter(context: DeliveryContext, commands: DeliveryCommand[], acked?: number): RouterEvent[] {
   const { name, ledger } = context;
-  return commands.map((command) => {
+  const first = commands[0];
+  const out: RouterEvent[] = [];
+  if (acked !== undefined && first?.type !== "route") out.push(routerEvents.ack(name, acked));
+  for (const command of commands) {
     if (command.type === "route") {
       context.messagesOut += command.messages.length;
-      return routerEvents.route(name, command.messages, undefined, command.to, command.envelope);
-    }
-    if (command.type === "hold")
-      return routerEvents.pressure(name, command.high, "maxInFlight", ledger.parts.intake);
-    return routerEvents.notice(command.event);
-  });
+      out.push(
+        command === first && acked !== undefined
+          ? routerEvents.ackAndRoute(name, acked, command.messages, command.to, command.envelope)
+          : routerEvents.route(name, command.messages, undefined, command.to, command.envelope),
+      );
+    } else if (command.type === "hold")
+      out.push(routerEvents.pressure(name, command.high, "maxInFlight", ledger.parts.intake));
+    else out.push(routerEvents.notice(command.event));
+  }
+  return out;
 }
 
 /**
@@ -81,15 +92,17 @@ export const deliveryMachine = setup({
       context.messagesIn += delivery.messages.length;
       const envelope = delivery.envelope;
       let commands: DeliveryCommand[];
-      if (isNews(envelope)) {
-        commands = ledger.news(envelope);
-        if (envelope.type === "results") commands.push(...ledger.results(envelope.worker, delivery.messages));
-      } else if (delivery.source !== undefined && delivery.source === ledger.parts.workerResults)
+      // A worker's results are news of it too, which `results` takes in (its credit, its last sign of life).
+      if (isNews(envelope))
+        commands =
+          envelope.type === "results"
+            ? ledger.results(envelope.worker, delivery.messages)
+            : ledger.news(envelope);
+      else if (delivery.source !== undefined && delivery.source === ledger.parts.workerResults)
         commands = ledger.results(undefined, delivery.messages);
       else commands = ledger.take(delivery.messages);
       // Taken into the ledger, which outlives this actor: the router need not hold the delivery any longer.
-      enqueue.sendParent(routerEvents.ack(context.name, delivery.seq));
-      for (const out of toRouter(context, commands)) enqueue.sendParent(out);
+      for (const out of toRouter(context, commands, delivery.seq)) enqueue.sendParent(out);
     }),
     sweep: enqueueActions(({ context, enqueue }) => {
       for (const out of toRouter(context, context.ledger.sweep())) enqueue.sendParent(out);

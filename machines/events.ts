@@ -55,6 +55,11 @@ export type RouterEvent =
       to: string | undefined;
       /** Carried to the target with the messages (see `Delivery.envelope`). */
       envelope?: unknown;
+      /**
+       * The part also acknowledges what it was handed up to this seq, settled before the messages are
+       * routed (as a `router.ack` just before this event would be): one event where it would take two.
+       */
+      acked?: number;
     }
   | { type: "router.ack"; part: string; seq: number; feedback: PalmMessage[] | undefined }
   | {
@@ -137,6 +142,17 @@ export const routerEvents = {
     envelope === undefined
       ? { type: "router.route", part, messages, ticket, to }
       : { type: "router.route", part, messages, ticket, to, envelope },
+  /** A `router.route` that also acknowledges the part's deliveries up to `acked` (settled first). */
+  ackAndRoute: (
+    part: string,
+    acked: number,
+    messages: PalmMessage[],
+    to: string | undefined,
+    envelope: unknown,
+  ): RouterEvent =>
+    envelope === undefined
+      ? { type: "router.route", part, messages, ticket: undefined, to, acked }
+      : { type: "router.route", part, messages, ticket: undefined, to, envelope, acked },
   ack: (part: string, seq: number, feedback?: PalmMessage[]): RouterEvent => ({
     type: "router.ack",
     part,

@@ -88,6 +88,8 @@ export const routerMachine = setup({
     // `enqueue` helpers for every event): the batch goes straight to a ready part that is not sending.
     routeDirectly: ({ context, event }) => {
       if (event.type !== "router.route") return;
+      // What the part acknowledged with it settles quietly (the guard checked): nothing to send for it.
+      if (event.acked !== undefined) settleAck(context, event.part, event.acked, undefined);
       const target = directRoute(context, event.part, event.messages, event.to, event.envelope);
       if (target !== undefined)
         deliverDirect(context, target, event.part, event.messages, event.ticket, event.envelope);
@@ -103,6 +105,9 @@ export const routerMachine = setup({
     ),
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "router.route") return;
+      if (event.acked !== undefined)
+        for (const [to, out] of settleAck(context, event.part, event.acked, undefined))
+          enqueue.sendTo(to, out);
       const outbox = routeBatch(context, event.part, event.messages, event.ticket, event.to, event.envelope);
       for (const [to, out] of outbox) enqueue.sendTo(to, out);
     }),
@@ -238,6 +243,7 @@ export const routerMachine = setup({
       event.type === "router.ack" && settlesQuietly(context, event.part, event.seq, event.feedback),
     routesDirectly: ({ context, event }) =>
       event.type === "router.route" &&
+      (event.acked === undefined || settlesQuietly(context, event.part, event.acked, undefined)) &&
       directRoute(context, event.part, event.messages, event.to, event.envelope) !== undefined,
   },
 }).createMachine({

@@ -11,7 +11,7 @@ import {
 import { blockingInboundPartMachine } from "../machines/blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "../machines/blockingOutboundPart.js";
 import { bypassPartMachine } from "../machines/bypassPart.js";
-import { type BridgeCommand, partEvents } from "../machines/events.js";
+import { type BridgeCommand, partEvents, routerEvents } from "../machines/events.js";
 import { inboundPartMachine } from "../machines/inboundPart.js";
 import { outboundPartMachine } from "../machines/outboundPart.js";
 import { DEFAULT_HIGH_WATER, type PartContext, type PartInput } from "../machines/partSetup.js";
@@ -354,6 +354,30 @@ describe("the router with fake parts", () => {
     r.fake.emit("Push", partEvents.sent(1, 2));
     assert.equal(r.record("Push").pendingMessages, 0);
     assert.equal(r.record("Push").pending.length, 0);
+  });
+
+  it("settles what a part acknowledges with its route before routing it, sent at once or held", () => {
+    const r = runRouter([
+      { name: "Pull", kind: "inbound", route: "Mid" },
+      { name: "Mid", kind: "outbound" },
+      { name: "Push", kind: "outbound" },
+    ]);
+    r.fake.emit("Pull", partEvents.received(messages("a")));
+    assert.equal(r.record("Mid").pendingMessages, 1);
+    // Push is idle: the route goes straight to it, and Mid's delivery 1 is settled.
+    r.router.send(routerEvents.ackAndRoute("Mid", 1, messages("x"), "Push", undefined));
+    assert.equal(r.record("Mid").pendingMessages, 0);
+    assert.deepEqual(sendTags(r.fake, "Push"), [["x"]]);
+    // Push is sending: what Mid routes is held for it, and Mid's delivery 2 is settled all the same.
+    r.fake.emit("Pull", partEvents.received(messages("b")));
+    assert.equal(r.record("Mid").pendingMessages, 1);
+    r.router.send(routerEvents.ackAndRoute("Mid", 2, messages("y"), "Push", undefined));
+    assert.equal(r.record("Mid").pendingMessages, 0);
+    assert.equal(r.record("Mid").pending.length, 0);
+    assert.equal(r.record("Push").pendingMessages, 2);
+    assert.deepEqual(sendTags(r.fake, "Push"), [["x"]]);
+    r.fake.emit("Push", partEvents.sent(1, 1));
+    assert.deepEqual(sendTags(r.fake, "Push"), [["x"], ["y"]]);
   });
 
   it("answers a blocking inbound part with its route's feedback, rerouted once to a second outbound", () => {

@@ -226,12 +226,22 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
             return false;
           }
         : undefined;
-    const sendFrame: SendFrame = (frames) =>
-      open ? kept.send(frames) : Promise.reject(new Error("the part stopped while sending"));
+    // Whether the send under way has yet to look at the socket: one whose messages all go elsewhere (to
+    // palm clients' own result streams) never asks it (a call into libzmq).
+    let unchecked = false;
+    const sendFrame: SendFrame = (frames) => {
+      if (!open) return Promise.reject(new Error("the part stopped while sending"));
+      if (unchecked) {
+        unchecked = false;
+        // At its high-water mark: the machine shows the part blocked until this send completes.
+        if (!kept.socket.writable) send(partEvents.blocked());
+      }
+      return kept.send(frames);
+    };
     const perform = async (deliveries: Delivery[]) => {
       const seq = deliveries[deliveries.length - 1]!.seq;
       const messages = applyHook(collect(deliveries), options.gather, "gather");
-      if (!kept.socket.writable) send(partEvents.blocked());
+      unchecked = true;
       if (options.handleStream)
         await sendTopics(sendFrame, environment, messages, options.handleStream, divert);
       else await sendPlain(sendFrame, environment, kept, messages);

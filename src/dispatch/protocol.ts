@@ -221,12 +221,118 @@ export function decodeBeat(frame: Buffer | undefined): WorkerBeat | undefined {
   return { id: o.id, seq: o.seq, busy: { seq: busy.seq, ms: busy.ms } };
 }
 
+/** `{"seq": …, "deadlines": […]}` as msgpack: a fixmap of 2, then each key as a fixstr. */
+const SEQ_KEY = Buffer.from([0x82, 0xa3, ...Buffer.from("seq")]);
+const DEADLINES_KEY = Buffer.from([0xa9, ...Buffer.from("deadlines")]);
+
+/**
+ * Writes a count (a safe non-negative integer) as msgpack at `at`: a fixint below 128, else a float64 (exact
+ * for every safe integer, and read back as the same number); returns where it ends.
+ */
+function writeCount(out: Buffer, at: number, value: number): number {
+  if (value < 0x80) {
+    out[at] = value;
+    return at + 1;
+  }
+  out[at] = 0xcb;
+  out.writeDoubleBE(value, at + 1);
+  return at + 9;
+}
+
+/**
+ * Encodes a `work` header as standard msgpack (what `pack` writes but for the width of its integers). Written
+ * by hand, as it is read: one goes with every work frame, and a lone message's pass runs cold, where
+ * msgpackr's general `pack` and `unpack` cost several µs each.
+ */
 export function encodeWorkHeader(header: WorkHeader): Buffer {
-  return pack(header);
+  const { seq, deadlines } = header;
+  const count = deadlines.length;
+  if (!isCount(seq) || count >= 0x10000 || !deadlines.every((d) => isCount(d))) return pack(header);
+  const out = Buffer.allocUnsafe(SEQ_KEY.length + 9 + DEADLINES_KEY.length + 3 + 9 * count);
+  SEQ_KEY.copy(out, 0);
+  let at = writeCount(out, SEQ_KEY.length, seq);
+  DEADLINES_KEY.copy(out, at);
+  at += DEADLINES_KEY.length;
+  if (count < 16) out[at++] = 0x90 | count;
+  else {
+    out[at] = 0xdc;
+    out.writeUInt16BE(count, at + 1);
+    at += 3;
+  }
+  for (let k = 0; k < count; k++) at = writeCount(out, at, deadlines[k]!);
+  return out.subarray(0, at);
+}
+
+/** The hand-written header reader's cursor (decoding is synchronous). */
+let pos = 0;
+
+/** Reads a count (fixint, uint 8/16/32, or a float64 holding a safe integer) at `pos`; -1 if it is not one. */
+function readCount(frame: Buffer): number {
+  const b = frame[pos];
+  if (b === undefined) return -1;
+  if (b < 0x80) {
+    pos++;
+    return b;
+  }
+  let value: number;
+  if (b === 0xcc) value = frame.readUInt8(pos + 1);
+  else if (b === 0xcd) value = frame.readUInt16BE(pos + 1);
+  else if (b === 0xce) value = frame.readUInt32BE(pos + 1);
+  else if (b === 0xcb) value = frame.readDoubleBE(pos + 1);
+  else return -1;
+  pos += b === 0xcc ? 2 : b === 0xcd ? 3 : b === 0xce ? 5 : 9;
+  return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+}
+
+/**
+ * A `work` header in the shape `encodeWorkHeader` writes (a map of `seq` and `deadlines`, keys as fixstr),
+ * read without msgpackr's general decoder (a work frame's every header passes here); undefined for any
+ * other shape, which `decodeWorkHeader` then reads the general way. Throws on a frame cut short.
+ */
+function readWorkHeader(frame: Buffer): WorkHeader | undefined {
+  if (frame[0] !== 0x82) return undefined;
+  pos = 1;
+  let seq = -1;
+  let deadlines: number[] | undefined;
+  for (let entry = 0; entry < 2; entry++) {
+    const b = frame[pos];
+    if (b === undefined || (b & 0xe0) !== 0xa0) return undefined;
+    const key = frame.toString("latin1", pos + 1, pos + 1 + (b & 0x1f));
+    pos += 1 + (b & 0x1f);
+    if (key === "seq" && seq < 0) {
+      seq = readCount(frame);
+      if (seq < 0) return undefined;
+    } else if (key === "deadlines" && deadlines === undefined) {
+      const head = frame[pos];
+      let count: number;
+      if (head !== undefined && (head & 0xf0) === 0x90) {
+        count = head & 0x0f;
+        pos++;
+      } else if (head === 0xdc) {
+        count = frame.readUInt16BE(pos + 1);
+        pos += 3;
+      } else return undefined;
+      deadlines = [];
+      for (let k = 0; k < count; k++) {
+        const left = readCount(frame);
+        if (left < 0) return undefined;
+        deadlines.push(left);
+      }
+    } else return undefined;
+  }
+  return seq >= 0 && deadlines !== undefined && pos === frame.length ? { seq, deadlines } : undefined;
 }
 
 /** Decodes a `work` header; undefined if it is malformed. */
 export function decodeWorkHeader(frame: Buffer | undefined): WorkHeader | undefined {
+  if (frame && frame.length > 0 && frame.length <= 65_536) {
+    try {
+      const header = readWorkHeader(frame);
+      if (header) return header;
+    } catch {
+      // Cut short: the general decoder below says it is malformed.
+    }
+  }
   const o = unpackObject(frame);
   if (!o || !isCount(o.seq) || !Array.isArray(o.deadlines) || !o.deadlines.every((d) => isCount(d)))
     return undefined;
