@@ -1,23 +1,31 @@
 /** Counters up to this many digits are kept as numbers: below 10^9 they are small integers (no allocation). */
 const MAX_DIGITS = 9;
 
+/** The ids remembered that share one prefix, kept as their counters. */
+interface Group {
+  readonly prefix: string;
+  readonly counters: Set<number>;
+}
+
 /**
  * The ids of the newest `limit` calls answered, which a master keeps to drop the duplicate results of a
- * redelivered call. A master names the calls it takes in `name:stamp:n` (one prefix, a counter); an id
- * of that shape is kept as its counter alone, a small integer, so a full window of 200,000 such ids
- * takes about 7 MB of heap instead of about 18 (each id a string of its own, kept while remembered). Any
- * other id (a client's own, a part of a scattered call, another master's) is kept as it is. The prefix
- * is the first such id's: an id is kept and looked up in one form only, so nothing is missed.
+ * redelivered call. Call ids end in a counter after a prefix they share (a client's job `uuid:3#`, its
+ * calls `uuid:`, the master's own `name:stamp:`): such an id is kept as its counter alone, a small
+ * integer in its prefix's set, so a full window of 200,000 ids takes about 7 MB of heap instead of about
+ * 18 (each id a string of its own, kept while remembered). Any other id is kept as it is. An id is split
+ * at its longest run of final digits (without a leading zero), so it has one form only: nothing is missed.
  */
 export class SettledIds {
   readonly #limit: number;
-  /** The prefix (through its last `:`) of the ids kept as numbers; undefined until one is seen. */
-  #prefix: string | undefined;
-  readonly #numbers = new Set<number>();
+  readonly #groups = new Map<string, Group>();
   readonly #strings = new Set<string>();
-  /** Oldest first, as a ring once full: a counter for an id with the prefix, the id itself otherwise. */
-  readonly #ring: Array<number | string> = [];
+  /** The group the last id found or added was in: most ids come in runs of one prefix. */
+  #last: Group | undefined;
+  /** Oldest first, as a ring once full: each id's group (with its counter below) or the id itself. */
+  readonly #ring: Array<Group | string> = [];
+  #counters = new Int32Array(16);
   #oldest = 0;
+  #size = 0;
 
   constructor(limit: number) {
     this.#limit = Math.max(1, Math.floor(limit));
@@ -25,67 +33,97 @@ export class SettledIds {
 
   /** Ids remembered. */
   get size(): number {
-    return this.#numbers.size + this.#strings.size;
+    return this.#size;
   }
 
   /** Whether `id` is among the newest `limit` ids added. */
   has(id: string): boolean {
-    const counter = this.#counter(id);
-    return counter >= 0 ? this.#numbers.has(counter) : this.#strings.has(id);
+    const digits = counterStart(id);
+    if (digits < 0) return this.#strings.has(id);
+    const group = this.#group(id, digits, false);
+    return group?.counters.has(counterOf(id, digits)) === true;
   }
 
   /** Remembers `id` (once), forgetting the oldest past the limit: O(1) per id. */
   add(id: string): void {
-    if (this.#prefix === undefined) this.#adopt(id);
-    const counter = this.#counter(id);
-    if (counter >= 0) {
-      if (this.#numbers.has(counter)) return;
-      this.#numbers.add(counter);
-      this.#push(counter);
-    } else {
+    const digits = counterStart(id);
+    if (digits < 0) {
       if (this.#strings.has(id)) return;
       this.#strings.add(id);
-      this.#push(id);
+      this.#push(id, 0);
+      return;
     }
+    const group = this.#group(id, digits, true)!;
+    const counter = counterOf(id, digits);
+    if (group.counters.has(counter)) return;
+    group.counters.add(counter);
+    this.#push(group, counter);
   }
 
-  #push(key: number | string): void {
+  #push(key: Group | string, counter: number): void {
     const ring = this.#ring;
+    this.#size++;
     if (ring.length < this.#limit) {
+      if (ring.length === this.#counters.length) {
+        const grown = new Int32Array(Math.min(this.#limit, ring.length * 2));
+        grown.set(this.#counters);
+        this.#counters = grown;
+      }
+      this.#counters[ring.length] = counter;
       ring.push(key);
       return;
     }
-    const old = ring[this.#oldest]!;
-    if (typeof old === "number") this.#numbers.delete(old);
-    else this.#strings.delete(old);
-    ring[this.#oldest] = key;
-    this.#oldest = (this.#oldest + 1) % this.#limit;
+    const at = this.#oldest;
+    this.#forget(ring[at]!, this.#counters[at]!);
+    ring[at] = key;
+    this.#counters[at] = counter;
+    this.#oldest = (at + 1) % this.#limit;
   }
 
-  /** Takes the prefix of the first id that ends in `:` and a counter. */
-  #adopt(id: string): void {
-    const colon = id.lastIndexOf(":");
-    if (colon >= 0 && digitsValue(id, colon + 1) >= 0) this.#prefix = id.slice(0, colon + 1);
+  #forget(key: Group | string, counter: number): void {
+    this.#size--;
+    if (typeof key === "string") {
+      this.#strings.delete(key);
+      return;
+    }
+    key.counters.delete(counter);
+    if (key.counters.size > 0) return;
+    this.#groups.delete(key.prefix);
+    if (this.#last === key) this.#last = undefined;
   }
 
-  /** The counter of an id that is the prefix and a counter, else -1. */
-  #counter(id: string): number {
-    const prefix = this.#prefix;
-    if (prefix === undefined || id.length <= prefix.length || !id.startsWith(prefix)) return -1;
-    return digitsValue(id, prefix.length);
+  /** The group of the ids with `id`'s prefix (its first `digits` characters), made when `create`. */
+  #group(id: string, digits: number, create: boolean): Group | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.prefix.length === digits && id.startsWith(last.prefix)) return last;
+    const prefix = id.slice(0, digits);
+    let group = this.#groups.get(prefix);
+    if (group === undefined) {
+      if (!create) return undefined;
+      group = { prefix, counters: new Set() };
+      this.#groups.set(prefix, group);
+    }
+    this.#last = group;
+    return group;
   }
 }
 
-/** The decimal number `id` ends in from `from` (no sign, no leading zero, at most 9 digits), else -1. */
-function digitsValue(id: string, from: number): number {
-  const length = id.length - from;
-  if (length < 1 || length > MAX_DIGITS) return -1;
-  if (length > 1 && id.charCodeAt(from) === 48) return -1;
-  let value = 0;
-  for (let i = from; i < id.length; i++) {
-    const digit = id.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
+/** Where the counter `id` ends in starts (no leading zero, at most 9 digits, after a prefix), else -1. */
+function counterStart(id: string): number {
+  let start = id.length;
+  while (start > 0) {
+    const code = id.charCodeAt(start - 1);
+    if (code < 48 || code > 57) break;
+    start--;
   }
+  const length = id.length - start;
+  if (start === 0 || length < 1 || length > MAX_DIGITS) return -1;
+  if (length > 1 && id.charCodeAt(start) === 48) return -1;
+  return start;
+}
+
+function counterOf(id: string, from: number): number {
+  let value = 0;
+  for (let i = from; i < id.length; i++) value = value * 10 + id.charCodeAt(i) - 48;
   return value;
 }
