@@ -40,8 +40,9 @@ export class SettledIds {
   has(id: string): boolean {
     const digits = counterStart(id);
     if (digits < 0) return this.#strings.has(id);
+    const value = counter;
     const group = this.#group(id, digits, false);
-    return group?.counters.has(counterOf(id, digits)) === true;
+    return group?.counters.has(value) === true;
   }
 
   /** Remembers `id` (once), forgetting the oldest past the limit: O(1) per id. */
@@ -53,11 +54,11 @@ export class SettledIds {
       this.#push(id, 0);
       return;
     }
+    const value = counter;
     const group = this.#group(id, digits, true)!;
-    const counter = counterOf(id, digits);
-    if (group.counters.has(counter)) return;
-    group.counters.add(counter);
-    this.#push(group, counter);
+    if (group.counters.has(value)) return;
+    group.counters.add(value);
+    this.#push(group, value);
   }
 
   #push(key: Group | string, counter: number): void {
@@ -108,22 +109,27 @@ export class SettledIds {
   }
 }
 
-/** Where the counter `id` ends in starts (no leading zero, at most 9 digits, after a prefix), else -1. */
+/** The counter the last `counterStart` read. */
+let counter = 0;
+
+/**
+ * Where the counter `id` ends in starts (no leading zero, at most 9 digits, after a prefix), its value in
+ * `counter`; else -1.
+ */
 function counterStart(id: string): number {
   let start = id.length;
+  let value = 0;
+  let scale = 1;
   while (start > 0) {
-    const code = id.charCodeAt(start - 1);
-    if (code < 48 || code > 57) break;
+    const digit = id.charCodeAt(start - 1) - 48;
+    if (digit < 0 || digit > 9) break;
+    value += digit * scale;
+    scale *= 10;
     start--;
   }
   const length = id.length - start;
   if (start === 0 || length < 1 || length > MAX_DIGITS) return -1;
   if (length > 1 && id.charCodeAt(start) === 48) return -1;
+  counter = value;
   return start;
-}
-
-function counterOf(id: string, from: number): number {
-  let value = 0;
-  for (let i = from; i < id.length; i++) value = value * 10 + id.charCodeAt(i) - 48;
-  return value;
 }
