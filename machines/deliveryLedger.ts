@@ -12,6 +12,7 @@ import {
   type WorkerInfo,
   type WorkerNews,
 } from "./deliveryTypes.js";
+import { SettledIds } from "./settledIds.js";
 import type { PalmMessage } from "./types.js";
 
 /** The id of the pool of PUSH peers (pylm workers, which neither say hello nor beat). */
@@ -96,9 +97,8 @@ export class DeliveryLedger {
   readonly #workers = new Map<string, Worker>();
   /** The PUSH pool: ids held, peers connected, and when a peer left (its messages go again soon). */
   readonly #pool = { held: new Set<string>(), peers: 0, leftAt: undefined as number | undefined };
-  readonly #settled = new Set<string>();
-  readonly #settledOrder: string[] = [];
-  #oldest = 0;
+  /** Result ids already passed on (or answered by the master itself): a later one is a duplicate. */
+  readonly #settled: SettledIds;
   #lastSweep: number;
   /** The last time a sweep came late (the process was busy): silence counts from then. */
   #deafAt = Number.NEGATIVE_INFINITY;
@@ -122,6 +122,7 @@ export class DeliveryLedger {
     this.now = now;
     this.sweepMs = Math.max(10, Math.min(250, Math.floor(this.options.workerTimeoutMs / 4)));
     this.#lastSweep = now();
+    this.#settled = new SettledIds(this.options.settledLimit);
   }
 
   /** Messages taken in and not answered. */
@@ -181,7 +182,7 @@ export class DeliveryLedger {
         this.#event({ type: "calls.timedOut", count: 1 });
         continue;
       }
-      this.#remember(id);
+      this.#settled.add(id);
       if (entry) {
         this.#entries.delete(key);
         if (this.onAnswered) this.onAnswered(functionOf(entry.message), now - entry.takenAt);
@@ -472,7 +473,7 @@ export class DeliveryLedger {
   /** Forgets an entry answered by the master itself; a result that still comes for it is a duplicate. */
   #answer(entry: Entry, error: string): PalmMessage {
     this.#entries.delete(entry.id);
-    if (!this.#settled.has(entry.id)) this.#remember(entry.id);
+    this.#settled.add(entry.id);
     return { ...entry.message, payload: new Uint8Array(0), error };
   }
 
@@ -612,19 +613,6 @@ export class DeliveryLedger {
       key = key.slice(0, cut);
       if (this.#entries.has(key)) return key;
     }
-  }
-
-  /** Adds an id to the settled window, forgetting the oldest past the limit (a ring: O(1) per id). */
-  #remember(id: string): void {
-    this.#settled.add(id);
-    const order = this.#settledOrder;
-    if (order.length < this.options.settledLimit) {
-      order.push(id);
-      return;
-    }
-    this.#settled.delete(order[this.#oldest]!);
-    order[this.#oldest] = id;
-    this.#oldest = (this.#oldest + 1) % this.options.settledLimit;
   }
 
   /** Forgets the oldest worker that is not alive; false if every one remembered is alive. */
