@@ -62,9 +62,9 @@ export interface ObservedSummary {
   readonly cpuUsPerMsg: number;
   /** The same for plain palm's runs in the same bench. */
   readonly plainCpuUsPerMsg: number;
-  /** 1 - its msg/s ÷ plain palm's, median over the rounds (0.02 = 2 % lower). */
+  /** 1 - its median msg/s ÷ plain palm's (0.02 = 2 % lower). */
   readonly throughputDrop: number;
-  /** Its CPU per message ÷ plain palm's, minus 1, median over the rounds (0.02 = 2 % more). */
+  /** Its median CPU per message ÷ plain palm's, minus 1 (0.02 = 2 % more). */
   readonly cpuIncrease: number;
   readonly lost: number;
   readonly duplicated: number;
@@ -88,9 +88,9 @@ function cpuPerMessage(run: PalmRunResult, messages: number): number {
 }
 
 /**
- * Each observed variant's median msg/s and CPU per message, and how they compare with plain palm's: each
- * run against the plain run of its round (they ran one after the other, so at about the same load), the
- * median of those ratios.
+ * Each observed variant's median msg/s and CPU per message, and how they compare with plain palm's medians
+ * in the same bench (their runs alternated, so they shared the machine's load). Medians, not ratios of
+ * runs paired by round: a plain run that a quiet moment made cheap would skew every variant's ratio.
  */
 export function observedSummary(
   runs: ReadonlyMap<Observe, readonly PalmRunResult[]>,
@@ -101,13 +101,13 @@ export function observedSummary(
   const out: Partial<Record<Observe, ObservedSummary>> = {};
   for (const [variant, results] of runs) {
     const cpu = results.map((r) => cpuPerMessage(r, messages));
-    const paired = (ratio: (k: number) => number) => median(results.map((_, k) => ratio(k)));
+    const msgPerSec = median(results.map((r) => r.msgPerSec));
     out[variant] = {
-      msgPerSec: median(results.map((r) => r.msgPerSec)),
+      msgPerSec,
       cpuUsPerMsg: median(cpu),
       plainCpuUsPerMsg: median(plainCpu),
-      throughputDrop: paired((k) => 1 - (results[k]?.msgPerSec ?? 0) / (plain[k]?.msgPerSec ?? 0)),
-      cpuIncrease: paired((k) => (cpu[k] ?? 0) / (plainCpu[k] ?? 0) - 1),
+      throughputDrop: 1 - msgPerSec / median(plain.map((r) => r.msgPerSec)),
+      cpuIncrease: median(cpu) / median(plainCpu) - 1,
       lost: results.reduce((sum, r) => sum + r.lost, 0),
       duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
       byProcess: {
