@@ -2,12 +2,17 @@
  * What metrics and tracing add to one call, measured alone, in-process: a call's messages go through
  * every hop's observability work (client send, master route, worker execute, master publish, client
  * receive) and through the codec at each socket crossing (4 encodes, 4 decodes), in batches of 64 as a
- * loaded socket reads them, without sockets or routing. Each variant runs in a process of its own (the
- * tracer provider is global and set once), alternating, and the CPU time per call is compared with the
- * plain variant's: less sensitive to a loaded machine than the whole-cluster bench (`palm bench
- * --metrics --tracing`), whose CPU per message it helps to read.
+ * loaded socket reads them, without sockets or routing.
  *
- * Usage: npx tsx bench/observe-cost.ts [--calls N] [--rounds R]
+ * Each variant runs in a process of its own (the tracer provider is global and set once), and inside it
+ * blocks of calls with the variant's work alternate with blocks of the same calls without it (plain):
+ * the CPU time a variant adds is the median difference of neighbouring blocks, so what other processes
+ * do to this one (a shared, loaded machine) hits both sides alike. Run it compiled: `tsx` wraps every
+ * closure it creates with a naming helper, which would count against the variants that create some.
+ *
+ * Usage: npm run build && node dist/bench/observe-cost.js [--calls N] [--rounds R] [--cluster-us U]
+ * (`--cluster-us`: plain palm's CPU per message in the whole cluster, as `palm bench` prints it, to show
+ * what each variant adds as a share of it.)
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -19,31 +24,46 @@ import { LatencyHistogram } from "../src/metrics/latency.js";
 import { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { meterRuns } from "../src/metrics/workerMetrics.js";
 import { type MessageRunner, traceHop, traceRuns } from "../src/tracing/hops.js";
-import { sampleOnePercent } from "./observe.js";
+import { OBSERVE_VARIANTS, type Observe, sampleOnePercent } from "./observe.js";
 import { median } from "./stats.js";
 
-type Variant = "plain" | "metrics" | "tracing-noop" | "tracing-1%";
-const VARIANTS: readonly Variant[] = ["plain", "metrics", "tracing-noop", "tracing-1%"];
 const BATCH = 64;
+/** Batches per block: about 5 ms of CPU, short beside the changes of a machine's load. */
+const BLOCK = 16;
 const CLIENT = "6f1c2a4e-0b7d-4c1e-9a3f-2d5e8b7c6a10";
 
-/** Runs `calls` calls through one variant's hops; returns the CPU microseconds per call. */
-function measure(variant: Variant, calls: number): number {
-  const metered = variant === "metrics";
-  const tracing = variant.startsWith("tracing");
+/** One child's figures: CPU µs per call without and with the variant's work, and the difference. */
+interface Figures {
+  readonly plain: number;
+  readonly observed: number;
+  readonly added: number;
+  readonly addedMedian: number;
+}
+
+const mean = (list: readonly number[]) => list.reduce((sum, x) => sum + x, 0) / list.length;
+
+/** The hops of a batch of calls, with the variant's work (`observed`) or without it. */
+function hops(variant: Observe): (observed: boolean) => void {
   if (variant === "tracing-1%") sampleOnePercent();
   const codec = getCodec("msgpack");
   const payload = Buffer.alloc(64, 1);
-  const client = metered
-    ? new ClientMetrics({ port: 0 }, { serverName: "server", unexpectedResults: 0, resentMessages: 0 })
-    : undefined;
+  const client = new ClientMetrics(
+    { port: 0 },
+    { serverName: "server", unexpectedResults: 0, resentMessages: 0 },
+  );
   const masterLatency = new LatencyHistogram();
-  const started = new Map<string, number>();
-  let run: MessageRunner<unknown> = (message) => [message];
-  run = meterRuns(run, metered ? new PalmMetrics({ port: 0, host: "127.0.0.1" }) : undefined, "w1");
-  run = traceRuns(run, tracing, "w1");
+  // The master's delivery ledger notes when it took each call in, metrics or not.
+  const takenAt = new Map<string, number>();
+  const plainRun: MessageRunner<unknown> = (message) => [message];
+  const observedRun =
+    variant === "metrics"
+      ? meterRuns(plainRun, new PalmMetrics({ port: 0, host: "127.0.0.1" }), "w1")
+      : traceRuns(plainRun, true, "w1");
   let next = 0;
-  const batchOfCalls = () => {
+  return (observed) => {
+    const metered = observed && variant === "metrics";
+    const tracing = observed && variant !== "metrics";
+    const run = observed ? observedRun : plainRun;
     const out: PalmMessage[] = [];
     for (let i = 0; i < BATCH; i++) {
       const id = `${CLIENT}:1#${next++}`;
@@ -55,81 +75,108 @@ function measure(variant: Variant, calls: number): number {
         id,
       });
       if (tracing) traceHop("send", message, "server");
-      client?.sent(message);
+      if (metered) client.sent(message);
       out.push(message);
     }
-    let frames = codec.encode(out);
     // The master takes the calls in and routes them to a worker.
-    let inbound = frames.flatMap((frame) => codec.decode(frame));
+    let inbound = codec.encode(out).flatMap((frame) => codec.decode(frame));
+    const now = Date.now();
     for (const message of inbound) {
       if (tracing) traceHop("route", message, "w1");
-      if (metered) started.set(message.id as string, Date.now());
+      takenAt.set(message.id as string, now);
     }
-    frames = codec.encode(inbound);
     // The worker runs them.
     const results: PalmMessage[] = [];
-    for (const frame of frames) {
+    for (const frame of codec.encode(inbound)) {
       for (const message of codec.decode(frame)) results.push(...(run(message) as PalmMessage[]));
     }
-    frames = codec.encode(results);
     // The master publishes the results.
-    inbound = frames.flatMap((frame) => codec.decode(frame));
+    inbound = codec.encode(results).flatMap((frame) => codec.decode(frame));
+    const answered = Date.now();
     for (const message of inbound) {
       if (tracing) traceHop("publish", message, "server");
-      if (metered) {
-        const id = message.id as string;
-        masterLatency.record(message.function, (Date.now() - (started.get(id) ?? 0)) / 1000);
-        started.delete(id);
-      }
+      const id = message.id as string;
+      if (metered) masterLatency.record(message.function, (answered - (takenAt.get(id) ?? 0)) / 1000);
+      takenAt.delete(id);
     }
-    frames = codec.encode(inbound);
     // The client receives them.
-    for (const frame of frames) {
+    for (const frame of codec.encode(inbound)) {
       for (const message of codec.decode(frame)) {
         if (tracing) traceHop("receive", message, "server");
-        client?.received(message);
+        if (metered) client.received(message);
       }
     }
   };
-  for (let i = 0; i < 200; i++) batchOfCalls();
-  const from = process.cpuUsage();
-  const batches = Math.ceil(calls / BATCH);
-  for (let i = 0; i < batches; i++) batchOfCalls();
-  const used = process.cpuUsage(from);
-  return (used.user + used.system) / (batches * BATCH);
+}
+
+/** Runs about `calls` calls each way, in alternating blocks; CPU µs per call. */
+function measure(variant: Observe, calls: number): Figures {
+  const batchOfCalls = hops(variant);
+  const block = (observed: boolean): number => {
+    const from = process.cpuUsage();
+    for (let i = 0; i < BLOCK; i++) batchOfCalls(observed);
+    const used = process.cpuUsage(from);
+    return (used.user + used.system) / (BLOCK * BATCH);
+  };
+  for (let i = 0; i < 20; i++) {
+    block(false);
+    block(true);
+  }
+  const plain: number[] = [];
+  const observed: number[] = [];
+  const added: number[] = [];
+  for (let pair = 0; pair < Math.max(1, Math.round(calls / (BLOCK * BATCH))); pair++) {
+    // Which side goes first alternates too, so neither is always the one after a pause.
+    const first = pair % 2 === 0;
+    const a = block(first);
+    const b = block(!first);
+    const [off, on] = first ? [b, a] : [a, b];
+    plain.push(off);
+    observed.push(on);
+    added.push(on - off);
+  }
+  return { plain: mean(plain), observed: mean(observed), added: mean(added), addedMedian: median(added) };
 }
 
 const { values } = parseArgs({
   options: {
     calls: { type: "string", default: "100000" },
     rounds: { type: "string", default: "5" },
+    "cluster-us": { type: "string" },
     variant: { type: "string" },
   },
 });
 const calls = Number(values.calls);
 if (values.variant !== undefined) {
-  console.log(JSON.stringify({ usPerCall: measure(values.variant as Variant, calls) }));
+  console.log(JSON.stringify(measure(values.variant as Observe, calls)));
 } else {
   const self = fileURLToPath(import.meta.url);
-  const figures = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-  for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const variant of VARIANTS) {
+  const rounds = Number(values.rounds);
+  const figures = new Map<Observe, Figures[]>(OBSERVE_VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of OBSERVE_VARIANTS) {
       const child = spawnSync(
         process.execPath,
         [...process.execArgv, self, "--variant", variant, "--calls", String(calls)],
         { encoding: "utf8" },
       );
       if (child.status !== 0) throw new Error(`${variant}: ${child.stderr}`);
-      const { usPerCall } = JSON.parse(child.stdout) as { usPerCall: number };
-      figures.get(variant)?.push(usPerCall);
-      process.stderr.write(`round ${round}: ${variant} ${usPerCall.toFixed(2)} µs per call\n`);
+      const f = JSON.parse(child.stdout) as Figures;
+      figures.get(variant)?.push(f);
+      process.stderr.write(
+        `round ${round}: ${variant} ${f.plain.toFixed(2)} → ${f.observed.toFixed(2)} µs per call, ${f.added.toFixed(2)} added (median ${f.addedMedian.toFixed(2)})\n`,
+      );
     }
   }
-  const plain = median(figures.get("plain") ?? []);
-  console.log(`CPU per call of the hops' observability work and codec, median of ${values.rounds} rounds:`);
+  const clusterUs = values["cluster-us"] === undefined ? undefined : Number(values["cluster-us"]);
+  console.log(`CPU per call, hops' codec work plain → with the variant's work, median of ${rounds} rounds:`);
   for (const [variant, list] of figures) {
-    const us = median(list);
-    const added = variant === "plain" ? "" : `, ${(us - plain).toFixed(2)} µs added`;
-    console.log(`  ${variant.padEnd(13)} ${us.toFixed(2)} µs${added}`);
+    const pick = (key: keyof Figures) => median(list.map((f) => f[key]));
+    const added = pick("added");
+    const share =
+      clusterUs === undefined ? "" : ` (${((added / clusterUs) * 100).toFixed(1)} % of ${clusterUs} µs)`;
+    console.log(
+      `  ${variant.padEnd(13)} ${pick("plain").toFixed(2)} → ${pick("observed").toFixed(2)} µs, ${added.toFixed(2)} µs added${share}`,
+    );
   }
 }

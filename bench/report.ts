@@ -8,7 +8,7 @@ import type { HopSummary } from "./hops.js";
 import type { LatencySummary } from "./latency.js";
 import type { MachineInfo } from "./machine-info.js";
 import type { MoleculerResult } from "./moleculer.js";
-import type { ObservedSummary } from "./observe.js";
+import { OBSERVE_LABELS, type Observe, type ObservedSummary } from "./observe.js";
 import type { PalmRunResult } from "./palm.js";
 import type { RestartResult } from "./restarts.js";
 import { median } from "./stats.js";
@@ -109,8 +109,8 @@ export interface BenchReportJson {
   readonly palmInspected?: PalmSummary;
   /** How much lower palm's throughput was with the inspector on (0.08 = 8 %). */
   readonly inspectorThroughputDrop?: number;
-  /** palm with metrics or tracing on (`--metrics`, `--tracing`): msg/s and the drop from plain palm. */
-  readonly observed?: Record<string, ObservedSummary>;
+  /** palm with metrics or tracing on (`--metrics`, `--tracing`), by variant, against plain palm. */
+  readonly observed?: Partial<Record<Observe, ObservedSummary>>;
   readonly palm: PalmSummary;
   /** The plain baseline (or the batched one when only it ran). */
   readonly baseline: BaselineSummary;
@@ -255,6 +255,12 @@ export function checkTargets(
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const one = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 
+/** A target's figure: ratios with one decimal, percentages too and signed, the rest whole. */
+function figure(value: number, unit: string): string {
+  if (unit === "%") return `${value < 0 ? "−" : "+"}${one.format(Math.abs(value))}`;
+  return unit === "×" ? one.format(value) : int.format(value);
+}
+
 function rss(r: PeakRss): string {
   return `${int.format(r.master)} / ${int.format(r.worker)} / ${int.format(r.client)}`;
 }
@@ -313,10 +319,12 @@ export function formatReport(report: BenchReportJson): string {
       `live inspector on (a page connected): throughput ${(report.inspectorThroughputDrop * 100).toFixed(1)}% lower`,
     );
   }
-  for (const [variant, o] of Object.entries(report.observed ?? {})) {
+  for (const [variant, o] of Object.entries(report.observed ?? {}) as [Observe, ObservedSummary][]) {
+    const pct = (x: number) => `${figure(x * 100, "%")} %`;
     out.push(
-      `${variant}: ${int.format(o.msgPerSec)} msg/s, throughput ${(o.throughputDrop * 100).toFixed(1)}% lower, ` +
-        `CPU per message ${(o.cpuIncrease * 100).toFixed(1)}% higher, lost ${o.lost}`,
+      `${OBSERVE_LABELS[variant]}: ${int.format(o.msgPerSec)} msg/s (${pct(-o.throughputDrop)}), ` +
+        `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs), ` +
+        `lost ${o.lost}, dup ${o.duplicated}`,
     );
   }
   if (report.soak) {
@@ -332,8 +340,8 @@ export function formatReport(report: BenchReportJson): string {
     "targets:",
     ...report.targets.map(
       (x) =>
-        `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${x.unit === "×" ? one.format(x.value) : int.format(x.value)} ${x.unit}` +
-        ` (bound ${x.unit === "×" ? one.format(x.bound) : int.format(x.bound)} ${x.unit})`,
+        `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${figure(x.value, x.unit)} ${x.unit}` +
+        ` (bound ${figure(x.bound, x.unit)} ${x.unit})`,
     ),
     "",
   );

@@ -75,6 +75,8 @@ export function startHop(hop: Hop, message: PalmMessage, peer: string): Span {
 
 /** Traces one instantaneous hop (send, route, publish, receive): the span starts and ends here. */
 export function traceHop(hop: Hop, message: PalmMessage, peer: string): void {
+  // A call not sampled: nothing to start or end (the common case with an SDK sampling a few calls).
+  if (notSampled(message.trace)) return;
   const span = startHop(hop, message, peer);
   if (message.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: message.error });
   span.end();
@@ -92,19 +94,25 @@ export function traceRuns<C>(run: MessageRunner<C>, enabled: boolean, worker: st
   return (message, context) => {
     const span = startHop("execute", message, worker);
     const trace = message.trace;
-    const finish = (results: PalmMessage[]) => {
-      for (const result of results) {
-        result.trace = trace;
-        if (result.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
-      }
-      span.end();
-      return results;
-    };
     const results = run(message, context);
-    if (Array.isArray(results)) return finish(results);
-    return results.then(finish, (error: unknown) => {
-      span.end();
-      throw error;
-    });
+    // A call that returns at once (most do) costs no closure.
+    if (Array.isArray(results)) return endRun(span, trace, results);
+    return results.then(
+      (list) => endRun(span, trace, list),
+      (error: unknown) => {
+        span.end();
+        throw error;
+      },
+    );
   };
+}
+
+/** Ends a call's `execute` span: its results carry `trace` onward, an error result marks the span. */
+function endRun(span: Span, trace: string | undefined, results: PalmMessage[]): PalmMessage[] {
+  for (const result of results) {
+    result.trace = trace;
+    if (result.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+  }
+  span.end();
+  return results;
 }

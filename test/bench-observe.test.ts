@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { type Observe, type ObservedSummary, observedSummary, observedTargets } from "../bench/observe.js";
+import type { PalmRunResult } from "../bench/palm.js";
+
+/** A palm run of 1000 messages that used `cpuUs` of CPU per message in all and moved `msgPerSec`. */
+function run(cpuUs: number, msgPerSec: number, lost = 0): PalmRunResult {
+  // The master, the workers and the client share it 2 : 1 : 1 (µs per message × 1000 messages = ms).
+  const ms = cpuUs;
+  return {
+    msgPerSec,
+    lost,
+    duplicated: 0,
+    jobCpuMs: { master: ms / 2, workers: ms / 4, client: ms / 4 },
+  } as unknown as PalmRunResult;
+}
+
+describe("palm bench --metrics --tracing", () => {
+  it("compares each variant's medians of msg/s and CPU per message with plain palm's", () => {
+    // The machine's load changes from run to run, and plain palm's CPU per message with it: one plain run
+    // caught a quiet moment (40 µs), which a ratio paired with it would take for a 20 % cost.
+    const plain = [run(50, 30_000), run(40, 40_000), run(60, 20_000)];
+    const observed = observedSummary(
+      new Map<Observe, PalmRunResult[]>([
+        // Median CPU 51 µs against 50: +2 %; median msg/s 29,000 against 30,000: 1/30 lower.
+        ["metrics", [run(51, 29_000), run(48, 33_000), run(62, 19_000)]],
+        // Median 56 µs: +12 %.
+        ["tracing-1%", [run(56, 24_000), run(48, 31_000), run(67.2, 17_000, 2)]],
+      ]),
+      plain,
+      1000,
+    );
+    const metrics = observed.metrics as ObservedSummary;
+    assert.equal(metrics.cpuUsPerMsg, 51);
+    assert.equal(metrics.plainCpuUsPerMsg, 50);
+    assert.ok(Math.abs(metrics.cpuIncrease - 0.02) < 1e-9, `cpuIncrease ${metrics.cpuIncrease}`);
+    assert.equal(metrics.msgPerSec, 29_000);
+    assert.ok(Math.abs(metrics.throughputDrop - 1 / 30) < 1e-9, `throughputDrop ${metrics.throughputDrop}`);
+    assert.deepEqual(metrics.cpuRuns, [51, 48, 62]);
+    assert.deepEqual(metrics.plainCpuRuns, [50, 40, 60]);
+    assert.deepEqual(metrics.byProcess, { master: 25.5, workers: 12.75, client: 12.75 });
+    const sampled = observed["tracing-1%"] as ObservedSummary;
+    assert.ok(Math.abs(sampled.cpuIncrease - 0.12) < 1e-9, `cpuIncrease ${sampled.cpuIncrease}`);
+    assert.equal(sampled.lost, 2);
+    assert.equal(observed["tracing-noop"], undefined);
+
+    const targets = observedTargets(observed);
+    assert.deepEqual(
+      targets.map((t) => [t.name.split(":")[0], Math.round(t.value * 10) / 10, t.bound, t.unit, t.met]),
+      [
+        ["metrics on (/metrics served)", 2, 3, "%", true],
+        ["tracing on, SDK sampling 1 % (BatchSpanProcessor into memory)", 12, 10, "%", false],
+      ],
+    );
+  });
+
+  it("runs with every variant at small sizes and reports each one's figures and cost target", async () => {
+    const root = join(import.meta.dirname, "..");
+    const args = [
+      "--import",
+      "tsx",
+      join(root, "src", "cli.ts"),
+      "bench",
+      "--messages",
+      "1000",
+      "--runs",
+      "1",
+    ];
+    args.push("--round-trips", "100", "--no-moleculer", "--metrics", "--tracing", "--json");
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        args,
+        { cwd: root, timeout: 240_000, maxBuffer: 16 << 20 },
+        (error, out, err) =>
+          error ? reject(new Error(`palm bench failed: ${error.message}\n${err}`)) : resolve(out),
+      );
+    });
+    const report = JSON.parse(stdout) as {
+      observed: Record<string, ObservedSummary>;
+      targets: { name: string; unit: string; met: boolean }[];
+    };
+    assert.deepEqual(Object.keys(report.observed), ["metrics", "tracing-noop", "tracing-1%"]);
+    for (const [variant, o] of Object.entries(report.observed)) {
+      assert.ok(o.cpuUsPerMsg > 0 && Number.isFinite(o.cpuIncrease), `${variant}: ${JSON.stringify(o)}`);
+      assert.ok(o.msgPerSec > 0 && Number.isFinite(o.throughputDrop), `${variant}: ${JSON.stringify(o)}`);
+      assert.equal(o.lost + o.duplicated, 0, `${variant} lost or duplicated nothing`);
+    }
+    const costs = report.targets.filter((t) => t.unit === "%");
+    assert.equal(costs.length, 3);
+    for (const target of costs) assert.equal(typeof target.met, "boolean", target.name);
+  });
+});
