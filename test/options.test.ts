@@ -96,32 +96,39 @@ describe("unknown option keys", () => {
 });
 
 describe("equal bind addresses", () => {
-  it("are named at construction, both options", () => {
-    assert.throws(
-      () => new Master({ ...master, pubAddress: master.pullAddress }),
-      invalid(/^Expected `pullAddress` and `pubAddress` to differ: both are tcp:\/\/127\.0\.0\.1:7001/),
-    );
-    assert.throws(
-      () => new Hub({ ...hubOptions, workerDispatchAddress: master.dbAddress }),
-      invalid(/`dbAddress` and `workerDispatchAddress`/),
-    );
-    assert.throws(
-      () => new Server({ ...server, resultStreamAddress: server.pubAddress }),
-      invalid(/`pubAddress` and `resultStreamAddress`/),
-    );
-    assert.throws(
-      () => new Pipeline({ ...pipeline, dbAddress: pipeline.pubAddress }),
-      invalid(/`pubAddress` and `dbAddress`/),
-    );
-    assert.throws(
-      () => new Sink({ ...sinkOptions, dbAddress: sink.pubAddress }),
-      invalid(/`pubAddress` and `dbAddress`/),
-    );
-    assert.throws(
-      () => new GatewayServer({ ...gateway, workerPushAddress: gateway.workerPullAddress }),
-      invalid(/`workerPullAddress` and `workerPushAddress`/),
-    );
-  });
+  // Per server: an address option set equal to another, the two names the error gives, and the port.
+  const clashes: Array<[string, () => unknown, string, string, number]> = [
+    ["Master", () => new Master({ ...master, pubAddress: a(7001) }), "pullAddress", "pubAddress", 7001],
+    [
+      "Hub",
+      () => new Hub({ ...hubOptions, workerDispatchAddress: a(7005) }),
+      "dbAddress",
+      "workerDispatchAddress",
+      7005,
+    ],
+    [
+      "Server",
+      () => new Server({ ...server, resultStreamAddress: a(7002) }),
+      "pubAddress",
+      "resultStreamAddress",
+      7002,
+    ],
+    ["Pipeline", () => new Pipeline({ ...pipeline, dbAddress: a(7002) }), "pubAddress", "dbAddress", 7002],
+    ["Sink", () => new Sink({ ...sinkOptions, dbAddress: a(7002) }), "pubAddress", "dbAddress", 7002],
+    [
+      "GatewayServer",
+      () => new GatewayServer({ ...gateway, workerPushAddress: a(7003) }),
+      "workerPullAddress",
+      "workerPushAddress",
+      7003,
+    ],
+  ];
+  for (const [owner, build, first, second, port] of clashes) {
+    it(`${owner} names both options at construction`, () => {
+      const message = `^Expected \`${first}\` and \`${second}\` to differ: both are tcp://127\\.0\\.0\\.1:${port},`;
+      assert.throws(build, invalid(new RegExp(message)));
+    });
+  }
 
   it("leave wildcard ports and connected addresses alone", () => {
     assert.doesNotThrow(
