@@ -514,6 +514,14 @@ export class Client {
    * `PALM_ERR_CODEC_OVERSIZED` at once, sending nothing, when the request would pass `maxMessageSize`.
    */
   eval(fn: string | string[], payload: Uint8Array): Promise<Uint8Array> {
+    try {
+      return this.#eval(fn, payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #eval(fn: string | string[], payload: Uint8Array): Promise<Uint8Array> {
     const name = functionName(fn, this.serverName);
     checkPayload(payload, "eval");
     this.#assertRunning();
@@ -734,12 +742,12 @@ export class Client {
   }
 
   /** The value stored under `key` in the server's cache (empty when absent). */
-  get(key: string): Promise<Uint8Array> {
+  async get(key: string): Promise<Uint8Array> {
     return this.#cache.get(this.#key(key));
   }
 
   /** Removes `key` from the server's cache. */
-  delete(key: string): Promise<string> {
+  async delete(key: string): Promise<string> {
     return this.#cache.delete(this.#key(key));
   }
 

@@ -8,7 +8,9 @@ import {
   checkInteger,
   checkName,
   checkOptionalEndpoint,
+  checkOptionKeys,
   checkOptionsObject,
+  optionKeys,
 } from "../src/validate.js";
 
 /** Options of a `Client` (pylm's `Client(server_name, db_address, push_address, sub_address, session)`). */
@@ -53,9 +55,29 @@ export interface ClientOptions {
   maxMessageSize?: number;
 }
 
+/** The options a `Client` accepts. */
+const CLIENT_KEYS = optionKeys<ClientOptions>()({
+  serverName: true,
+  dbAddress: true,
+  pushAddress: true,
+  subAddress: true,
+  session: true,
+  codec: true,
+  tracing: true,
+  metrics: true,
+  window: true,
+  timeoutMs: true,
+  connectTimeoutMs: true,
+  logLevel: true,
+  logger: true,
+  curve: true,
+  maxMessageSize: true,
+});
+
 /** Checks a `Client`'s options, each error naming its option; the options as they were given. */
 export function checkClientOptions(options: ClientOptions): ClientOptions {
   const checked = checkOptionsObject("options", options) as unknown as ClientOptions;
+  checkOptionKeys("Client", checked, CLIENT_KEYS);
   checkName("serverName", checked.serverName);
   checkEndpoint("dbAddress", checked.dbAddress);
   checkOptionalEndpoint("pushAddress", checked.pushAddress);

@@ -12,7 +12,14 @@ import { type Codec, type CodecName, getCodec } from "../src/codec/index.js";
 import { invalidOption, PalmError } from "../src/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../src/logger.js";
 import type { PalmMessage } from "../src/message.js";
-import { checkHttpUrl, checkInteger, checkName, checkOptionsObject } from "../src/validate.js";
+import {
+  checkHttpUrl,
+  checkInteger,
+  checkName,
+  checkOptionKeys,
+  checkOptionsObject,
+  optionKeys,
+} from "../src/validate.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
 
 /** Options of an `HttpWorker` (pylm's `RequestHandler` + `DebugServer`). */
@@ -31,6 +38,17 @@ export interface HttpWorkerOptions {
   logLevel?: LogLevel;
   logger?: Logger;
 }
+
+/** The options an `HttpWorker` accepts. */
+const HTTP_WORKER_KEYS = optionKeys<HttpWorkerOptions>()({
+  name: true,
+  address: true,
+  functions: true,
+  codec: true,
+  maxBodyBytes: true,
+  logLevel: true,
+  logger: true,
+});
 
 /** The header an error answer names its cause in, for people reading it with `curl -i`. */
 export const ERROR_HEADER = "x-palm-error";
@@ -61,6 +79,7 @@ export class HttpWorker {
 
   constructor(options: HttpWorkerOptions = {}) {
     const checked = checkOptionsObject("options", options) as HttpWorkerOptions;
+    checkOptionKeys("HttpWorker", checked, HTTP_WORKER_KEYS);
     this.name = checkName("name", checked.name ?? "http-worker");
     this.address = checkHttpUrl("address", checked.address ?? "http://127.0.0.1:8888");
     this.#limit = checkInteger("maxBodyBytes", checked.maxBodyBytes ?? 64 * 1024 * 1024, 1);

@@ -28,6 +28,7 @@ import {
   checkInteger,
   checkName,
   checkOptionalEndpoint,
+  checkOptionKeys,
   checkOptionsObject,
 } from "../src/validate.js";
 import { MasterDiscovery } from "../src/worker/discovery.js";
@@ -39,6 +40,7 @@ import { DispatchConnection } from "./connections/dispatchConnection.js";
 import { PullConnection } from "./connections/pullConnection.js";
 import { PushConnection } from "./connections/pushConnection.js";
 import { createFunctionRunner, methodLookup, type UserFunction } from "./functionRunner.js";
+import { WORKER_KEYS } from "./workerOptionKeys.js";
 
 /** Default of `WorkerOptions.prefetch`. */
 export const DEFAULT_PREFETCH = 128;
@@ -133,6 +135,7 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     const checked = checkOptionsObject("options", options) as unknown as WorkerOptions;
+    checkOptionKeys(this instanceof MuxWorker ? "MuxWorker" : "Worker", checked, WORKER_KEYS);
     this.name = checkName("name", checked.name);
     this.id = `${this.name}:${randomUUID()}`;
     checkEndpoint("dbAddress", checked.dbAddress);

@@ -25,9 +25,10 @@ function readConfig(): HttpNodeConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
+  const { role, ...gateway } = config;
   const server =
-    config.role === "gateway"
-      ? new GatewayServer({ ...config, logLevel: "warn" })
+    role === "gateway"
+      ? new GatewayServer({ ...gateway, logLevel: "warn" })
       : new Worker({
           name: config.name,
           dbAddress: config.dbAddress,

@@ -6,7 +6,7 @@ import { isLogLevel, type Logger, type LogLevel } from "./logger.js";
 import type { MetricsOptions } from "./metrics/metricsOptions.js";
 import { type CurveServerOptions, checkCurveServer } from "./security/curveKeys.js";
 import type { SupervisionOptions } from "./supervisionOptions.js";
-import { checkInteger, checkName, checkOptionsObject } from "./validate.js";
+import { checkInteger, checkName, checkOptionKeys, checkOptionsObject, optionKeys } from "./validate.js";
 
 /** Options of a server built with `ServerTemplate` (and of every ready-made server). */
 export interface ServerTemplateOptions {
@@ -40,12 +40,28 @@ export interface ServerTemplateOptions {
   metrics?: MetricsOptions;
 }
 
+/** The options a `ServerTemplate` accepts. */
+const TEMPLATE_KEYS = optionKeys<ServerTemplateOptions>()({
+  name: true,
+  codec: true,
+  logLevel: true,
+  logger: true,
+  supervision: true,
+  maxMessageSize: true,
+  curve: true,
+  now: true,
+  random: true,
+  inspect: true,
+  metrics: true,
+});
+
 /**
  * Checks a server's options, each error naming the option; returns them with `name`, `curve` and
  * `inspect` in their checked form. @internal
  */
 export function checkServerOptions(options: ServerTemplateOptions): ServerTemplateOptions {
   const checked = checkOptionsObject("options", options) as unknown as ServerTemplateOptions;
+  checkOptionKeys("ServerTemplate", checked, TEMPLATE_KEYS);
   const name = checkName("name", checked.name);
   if (checked.logLevel !== undefined && !isLogLevel(checked.logLevel)) {
     throw invalidOption(

@@ -1,4 +1,4 @@
-import { invalidOption } from "./errors.js";
+import { invalidOption, PalmError } from "./errors.js";
 
 const ZMQ_ENDPOINT =
   /^(tcp:\/\/(\*|[A-Za-z0-9.\-_]+|\[[0-9a-fA-F:.]+\]):(\*|\d{1,5})|ipc:\/\/.+|inproc:\/\/.+)$/;
@@ -97,4 +97,85 @@ export function checkListenOption<T extends { port: number; host?: string }>(
   if (options.host !== undefined && (typeof options.host !== "string" || options.host === ""))
     throw invalidOption(`${option}.host`, "a host name or address", options.host);
   return options;
+}
+
+/** The option keys a constructor accepts, as built by `optionKeys`. @internal */
+export type OptionKeys<Options> = Readonly<Record<keyof Options, true>>;
+
+/**
+ * The keys of `Options` as an object of `true`s. The compiler rejects a list that misses a key of the type
+ * or names one it lacks, so the list cannot drift from the type. @internal
+ *
+ * @example
+ * const KEYS = optionKeys<ClientOptions>()({ serverName: true, dbAddress: true, ... });
+ */
+export function optionKeys<Options>() {
+  return <Keys extends Record<keyof Options, true>>(
+    keys: Keys & Record<Exclude<keyof Keys, keyof Options>, never>,
+  ): OptionKeys<Options> => keys;
+}
+
+/** Edit distance between two short strings (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/** The known key closest to `key` (case aside), if one is close enough to be the one meant. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const limit = Math.min(3, Math.max(1, Math.floor(key.length / 4)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/**
+ * Rejects an option key `known` does not list (a typo such as `callTimeoutMS`), naming the key, the
+ * constructor (`owner`) and the known key it is closest to, if any.
+ */
+export function checkOptionKeys(owner: string, options: object, known: Readonly<Record<string, true>>): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(known, key)) continue;
+    const names = Object.keys(known);
+    const close = closestKey(key, names);
+    const hint = close === undefined ? `; it accepts: ${names.join(", ")}` : `; did you mean \`${close}\`?`;
+    throw new PalmError("PALM_ERR_OPTION_INVALID", `Unknown option \`${key}\` for ${owner}${hint}`);
+  }
+}
+
+/**
+ * Rejects two address options of `keys` (all bound by one server) that are the same string: the second
+ * bind would fail at `start()`. Wildcard ports (`:*`, `:0`) never clash.
+ */
+export function checkDistinctBinds(options: object, keys: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const value = (options as Record<string, unknown>)[key];
+    if (typeof value !== "string" || /:(\*|0)$/.test(value)) continue;
+    const other = seen.get(value);
+    if (other !== undefined) {
+      throw new PalmError(
+        "PALM_ERR_OPTION_INVALID",
+        `Expected \`${other}\` and \`${key}\` to differ: both are ${value}, and one server cannot bind an address twice`,
+      );
+    }
+    seen.set(value, key);
+  }
 }

@@ -171,7 +171,7 @@ describe("Client: a function name without its server", () => {
     const client = await startClient({ dbAddress: dbAddress! } as Addresses);
     const hint = (error: unknown) =>
       isPalmError(error, "PALM_ERR_OPTION_INVALID") && /as in "server\.echo"/.test(error.message);
-    assert.throws(() => client.eval("echo", Buffer.from("x")), hint);
+    await assert.rejects(client.eval("echo", Buffer.from("x")), hint);
     await assert.rejects(async () => {
       for await (const _ of client.job(["server.echo", "echo"], [Buffer.from("x")])) {
         // Never reached.

@@ -12,7 +12,7 @@ import { sample, scrape } from "./support/scrape.js";
 
 describe("metrics option", () => {
   it("rejects bad metrics options naming the option", async () => {
-    const [dbAddress] = await freeEndpoints(1);
+    const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
     const bad: Array<[unknown, RegExp]> = [
       [8080, /metrics/],
       [{ port: -1 }, /metrics\.port/],
@@ -25,11 +25,11 @@ describe("metrics option", () => {
         () =>
           new Master({
             name: "m",
-            pullAddress: dbAddress!,
-            pubAddress: dbAddress!,
-            workerPullAddress: dbAddress!,
-            workerPushAddress: dbAddress!,
-            dbAddress: dbAddress!,
+            pullAddress,
+            pubAddress,
+            workerPullAddress,
+            workerPushAddress,
+            dbAddress,
             metrics,
           } as never),
         pattern,

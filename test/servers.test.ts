@@ -600,7 +600,7 @@ describe("Client with a Master and a Worker", () => {
   it("throws a TypeError for a payload that is not bytes", async () => {
     await cluster();
     const c = await client("server", db);
-    assert.throws(() => c.eval("server.echo", "text" as never), TypeError);
+    await assert.rejects(c.eval("server.echo", "text" as never), TypeError);
     await assert.rejects(c.set("text" as never, "k"), TypeError);
     await assert.rejects(collect(c.job("server.echo", [bytes("ok"), 42 as never])), TypeError);
     // The client is still usable.

@@ -1,11 +1,18 @@
 import type { CodecName } from "../../src/codec/index.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
-import { checkEndpoint, checkHttpUrl, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkDistinctBinds,
+  checkEndpoint,
+  checkHttpUrl,
+  checkOptionKeys,
+  checkOptionsObject,
+} from "../../src/validate.js";
 import {
   type DistributingOptions,
   DistributingServer,
   type ServerRuntimeOptions,
 } from "../servers/master.js";
+import { GATEWAY_KEYS } from "../servers/optionKeys.js";
 import { GatewayDealer } from "./gatewayDealer.js";
 import { GatewayRouter } from "./gatewayRouter.js";
 import { HttpGateway, type HttpGatewayOptions } from "./httpGateway.js";
@@ -58,10 +65,17 @@ export class GatewayServer extends DistributingServer {
 
   constructor(options: GatewayServerOptions) {
     const checked = checkOptionsObject("options", options) as unknown as GatewayServerOptions;
+    checkOptionKeys("GatewayServer", checked, GATEWAY_KEYS);
     const httpAddress = checkHttpUrl("httpAddress", checked.httpAddress);
     for (const key of ["workerPullAddress", "workerPushAddress", "dbAddress"] as const) {
       checkEndpoint(key, checked[key]);
     }
+    checkDistinctBinds(checked, [
+      "workerPullAddress",
+      "workerPushAddress",
+      "dbAddress",
+      "workerDispatchAddress",
+    ]);
     super({ ...checked, intake: "GatewayRouter", results: "GatewayDealer" });
     this.httpAddress = httpAddress;
     const t = this.template;

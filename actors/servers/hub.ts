@@ -7,6 +7,7 @@ import {
   DistributingServer,
   type ServerCommonOptions,
 } from "./master.js";
+import { COMMON_BINDS, HUB_KEYS } from "./optionKeys.js";
 import { checkServerOptions } from "./palmServer.js";
 import { checkOptionalBoolean } from "./server.js";
 
@@ -47,7 +48,18 @@ const HUB_ADDRESSES = [
  */
 export class Hub extends DistributingServer {
   constructor(options: HubOptions) {
-    const checked = checkServerOptions(options, HUB_ADDRESSES);
+    const checked = checkServerOptions(options, {
+      owner: "Hub",
+      known: HUB_KEYS,
+      addresses: HUB_ADDRESSES,
+      binds: [
+        "pubAddress",
+        "workerPullAddress",
+        "workerPushAddress",
+        ...COMMON_BINDS,
+        "workerDispatchAddress",
+      ],
+    });
     checkName("previous", checked.previous);
     checkOptionalBoolean("pipelined", checked.pipelined);
     super({ ...checked, intake: "Sub" });

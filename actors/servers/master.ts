@@ -24,6 +24,7 @@ import { PullService } from "../services/pullService.js";
 import { registerResultStreams } from "../services/streamService.js";
 import { WorkerPullService } from "../services/workerPullService.js";
 import { WorkerPushService } from "../services/workerPushService.js";
+import { MASTER_KEYS } from "./optionKeys.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
 /** How a server runs, whatever its parts: its codec, logging, supervision, inspector, metrics and cache. */
@@ -391,7 +392,12 @@ const MASTER_ADDRESSES = [
  */
 export class Master extends DistributingServer {
   constructor(options: MasterOptions) {
-    const checked = checkServerOptions(options, MASTER_ADDRESSES);
+    const checked = checkServerOptions(options, {
+      owner: "Master",
+      known: MASTER_KEYS,
+      addresses: MASTER_ADDRESSES,
+      binds: [...MASTER_ADDRESSES, "resultStreamAddress", "workerDispatchAddress"],
+    });
     super({ ...checked, intake: "Pull" });
     this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.inboundOptions());
     this.registerWorkerParts(checked);

@@ -9,7 +9,13 @@ import type {
   ServerTemplate,
   ServerTemplateOptions,
 } from "../../src/serverTemplate.js";
-import { checkEndpoint, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkDistinctBinds,
+  checkEndpoint,
+  checkOptionKeys,
+  checkOptionsObject,
+  type OptionKeys,
+} from "../../src/validate.js";
 import { defaultHandleStream } from "../services/pubService.js";
 
 /** The `ServerTemplate` options a ready-made server passes on from its own. */
@@ -22,16 +28,27 @@ export function templateOptions(options: ServerTemplateOptions): ServerTemplateO
 /** The name of an address option (`pullAddress`, `workerPushAddress`, …). */
 type AddressKey = `${string}Address`;
 
+/** What a ready-made server accepts: its name, its option keys, the addresses it checks and those it binds. */
+export interface ServerOptionSpec<Options> {
+  owner: string;
+  known: OptionKeys<Options>;
+  addresses: ReadonlyArray<keyof Options & AddressKey>;
+  binds: ReadonlyArray<keyof Options & AddressKey>;
+}
+
 /**
- * Checks a ready-made server's options: an object, and each address option in `keys` an endpoint (the
- * error names the first that is not). Returns the options.
+ * Checks a ready-made server's options: an object with no key `spec.known` lacks, each address option in
+ * `spec.addresses` an endpoint (the error names the first that is not), and no two bound addresses equal.
+ * Returns the options.
  */
 export function checkServerOptions<Options extends object>(
   options: Options,
-  keys: ReadonlyArray<keyof Options & AddressKey>,
+  spec: ServerOptionSpec<Options>,
 ): Options {
   const checked = checkOptionsObject("options", options) as unknown as Options;
-  for (const key of keys) checkEndpoint(key, checked[key]);
+  checkOptionKeys(spec.owner, checked, spec.known);
+  for (const key of spec.addresses) checkEndpoint(key, checked[key]);
+  checkDistinctBinds(checked, spec.binds as readonly string[]);
   return checked;
 }
 

@@ -1,5 +1,6 @@
 import { checkName } from "../../src/validate.js";
 import { SubConnection } from "../connections/subConnection.js";
+import { COMMON_BINDS, PIPELINE_KEYS } from "./optionKeys.js";
 import { checkServerOptions } from "./palmServer.js";
 import { checkOptionalBoolean, InProcessServer, type InProcessServerOptions } from "./server.js";
 
@@ -34,7 +35,12 @@ const PIPELINE_ADDRESSES = ["subAddress", "pubAddress", "dbAddress"] as const;
  */
 export class Pipeline extends InProcessServer {
   constructor(options: PipelineOptions) {
-    const checked = checkServerOptions(options, PIPELINE_ADDRESSES);
+    const checked = checkServerOptions(options, {
+      owner: "Pipeline",
+      known: PIPELINE_KEYS,
+      addresses: PIPELINE_ADDRESSES,
+      binds: ["pubAddress", ...COMMON_BINDS],
+    });
     checkName("previous", checked.previous);
     const toClient = checkOptionalBoolean("toClient", checked.toClient) ?? true;
     super(checked, { base: Pipeline.prototype, pipelined: !toClient, dropEmpty: true });

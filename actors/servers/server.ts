@@ -19,6 +19,7 @@ import { PubService } from "../services/pubService.js";
 import { PullService } from "../services/pullService.js";
 import { registerResultStreams } from "../services/streamService.js";
 import type { ServerCommonOptions } from "./master.js";
+import { COMMON_BINDS, SERVER_KEYS } from "./optionKeys.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
 
 const EMPTY = new Uint8Array(0);
@@ -170,7 +171,12 @@ const SERVER_ADDRESSES = ["pullAddress", "pubAddress", "dbAddress"] as const;
  */
 export class Server extends InProcessServer {
   constructor(options: ServerOptions) {
-    const checked = checkServerOptions(options, SERVER_ADDRESSES);
+    const checked = checkServerOptions(options, {
+      owner: "Server",
+      known: SERVER_KEYS,
+      addresses: SERVER_ADDRESSES,
+      binds: ["pullAddress", "pubAddress", ...COMMON_BINDS],
+    });
     const pipelined = checkOptionalBoolean("pipelined", checked.pipelined) ?? false;
     super(checked, { base: Server.prototype, pipelined, dropEmpty: false });
     this.template.registerInbound(PullService, "Pull", checked.pullAddress, this.runOptions());

@@ -1,6 +1,13 @@
 import { invalidOption, PalmError } from "../../src/errors.js";
-import { checkEndpoint, checkName, checkOptionsObject } from "../../src/validate.js";
+import {
+  checkDistinctBinds,
+  checkEndpoint,
+  checkName,
+  checkOptionKeys,
+  checkOptionsObject,
+} from "../../src/validate.js";
 import { SubConnection } from "../connections/subConnection.js";
+import { COMMON_BINDS, SINK_KEYS } from "./optionKeys.js";
 import { checkOptionalBoolean, InProcessServer, type InProcessServerOptions } from "./server.js";
 
 /** Options of a `Sink` (pylm's `Sink(name, db_address, sub_addresses, pub_address, previous, to_client)`). */
@@ -33,6 +40,7 @@ function checkList(option: string, value: unknown): unknown[] {
 export class Sink extends InProcessServer {
   constructor(options: SinkOptions) {
     const checked = checkOptionsObject("options", options) as unknown as SinkOptions;
+    checkOptionKeys("Sink", checked, SINK_KEYS);
     const subAddresses = checkList("subAddresses", checked.subAddresses);
     const previous = checkList("previous", checked.previous);
     for (const [i, address] of subAddresses.entries()) checkEndpoint(`subAddresses[${i}]`, address);
@@ -44,6 +52,7 @@ export class Sink extends InProcessServer {
       );
     }
     checkEndpoint("pubAddress", checked.pubAddress);
+    checkDistinctBinds(checked, ["pubAddress", ...COMMON_BINDS]);
     const toClient = checkOptionalBoolean("toClient", checked.toClient) ?? true;
     super(checked, { base: Sink.prototype, pipelined: !toClient, dropEmpty: true });
     for (let i = 0; i < subAddresses.length; i++) {
