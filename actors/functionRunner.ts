@@ -1,5 +1,5 @@
 import type { Logger } from "../src/logger.js";
-import { currentFunction, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
+import { currentFunction, failedMessage, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { type CallContext, DeadlineContext } from "../src/worker/callContext.js";
 import { UserErrorLog } from "../src/worker/userErrorLog.js";
 
@@ -17,12 +17,6 @@ export type FunctionRunner = (
 
 /** Finds the user function a message names (`server.fn` at its stage), or undefined. */
 export type FunctionLookup = (fn: string) => UserFunction | undefined;
-
-const EMPTY = new Uint8Array(0);
-
-function failure(message: PalmMessage, error: string): PalmMessage {
-  return { ...message, payload: EMPTY, error };
-}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
@@ -76,13 +70,13 @@ export function createFunctionRunner(
       if (isBytes(value)) return [{ ...message, payload: value, error: undefined }];
       if (dropEmpty && (value === undefined || value === null)) return [];
       return [
-        failure(
+        failedMessage(
           message,
           `TypeError: ${fn} returned ${value === null ? "null" : typeof value}, expected bytes`,
         ),
       ];
     }
-    if (!isIterable(value)) return [failure(message, `TypeError: ${fn} returned no iterable`)];
+    if (!isIterable(value)) return [failedMessage(message, `TypeError: ${fn} returned no iterable`)];
     return (async () => {
       const out: PalmMessage[] = [];
       let k = 0;
@@ -92,7 +86,10 @@ export function createFunctionRunner(
           const id = nextId();
           if (isBytes(item)) out.push({ ...message, payload: item, id, error: undefined });
           else
-            out.push({ ...failure(message, `TypeError: ${fn} yielded ${typeof item}, expected bytes`), id });
+            out.push({
+              ...failedMessage(message, `TypeError: ${fn} yielded ${typeof item}, expected bytes`),
+              id,
+            });
         }
       } catch (error) {
         // Thrown after some items: those stay results, and the error is one more in its place.
@@ -105,7 +102,7 @@ export function createFunctionRunner(
   const errors = new UserErrorLog(logger);
   const fail = (message: PalmMessage, fn: string, error: unknown): PalmMessage[] => {
     errors.failed(fn, error);
-    return [failure(message, describe(error))];
+    return [failedMessage(message, describe(error))];
   };
   // Messages in a batch almost always name the same function: it is resolved once per run of them.
   let lastEntry: string | undefined;
@@ -120,7 +117,7 @@ export function createFunctionRunner(
     }
     const fn = lastFn;
     const user = lastUser;
-    if (!user) return [failure(message, `unknown function "${fn}" (message names "${entry}")`)];
+    if (!user) return [failedMessage(message, `unknown function "${fn}" (message names "${entry}")`)];
     try {
       const value = user(message.payload, context);
       if (isPromise(value)) {

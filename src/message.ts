@@ -40,6 +40,11 @@ export function createMessage(fields: Partial<PalmMessage> = {}): PalmMessage {
   };
 }
 
+/** Returns a copy of `message` answered with `error` instead of a payload (an error result). */
+export function failedMessage(message: PalmMessage, error: string): PalmMessage {
+  return { ...message, payload: EMPTY, error };
+}
+
 /** Returns a copy of `message` carrying `payload` (pylm's `change_payload`). */
 export function changePayload(message: PalmMessage, payload: Uint8Array): PalmMessage {
   return { ...message, payload };

@@ -1,5 +1,5 @@
 import { invalidOption } from "../../src/errors.js";
-import { currentFunction, type PalmMessage } from "../../src/message.js";
+import { currentFunction, failedMessage, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import {
@@ -21,8 +21,6 @@ import { registerResultStreams } from "../services/streamService.js";
 import type { ServerCommonOptions } from "./master.js";
 import { COMMON_BINDS, SERVER_KEYS } from "./optionKeys.js";
 import { checkServerOptions, PalmServer, templateOptions } from "./palmServer.js";
-
-const EMPTY = new Uint8Array(0);
 
 /** Options every server that runs user functions in its own process shares (Server, Pipeline, Sink). */
 export interface InProcessServerOptions extends Omit<ServerCommonOptions, "pipelined"> {
@@ -140,7 +138,7 @@ export abstract class InProcessServer extends PalmServer {
     if (message.error !== undefined) return [message];
     const entry = currentFunction(message);
     const wrong = this.wrongServer(entry);
-    if (wrong !== undefined) return [{ ...message, payload: EMPTY, error: wrong }];
+    if (wrong !== undefined) return [failedMessage(message, wrong)];
     return this.#run(message);
   }
 

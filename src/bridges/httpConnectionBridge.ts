@@ -6,19 +6,13 @@ import {
 } from "../../machines/httpPartSetup.js";
 import type { Codec } from "../codec/codec.js";
 import { RateLimitedLog } from "../logger.js";
-import type { PalmMessage } from "../message.js";
+import { failedMessage, type PalmMessage } from "../message.js";
 import { bridgeActor } from "./bridgeActor.js";
 import { applyHook } from "./frames.js";
 import { DEFAULT_HTTP_TIMEOUT_MS } from "./httpEdge.js";
 
 /** Default of HttpConnection's `maxWorkers` (pylm's `max_workers`). */
 export const DEFAULT_MAX_WORKERS = 4;
-
-const EMPTY = new Uint8Array(0);
-
-function failed(message: PalmMessage, error: string): PalmMessage {
-  return { ...message, payload: EMPTY, error };
-}
 
 /** A fetch failure in words: `fetch failed` alone names no cause, so its `cause` is added. */
 function describeFailure(error: unknown): string {
@@ -36,7 +30,7 @@ function failedAnswer(codec: Codec, message: PalmMessage, status: number, body: 
     // Not a message: a plain text error (or none) from something that is not a palm worker.
   }
   const text = body.toString("utf8", 0, Math.min(body.length, 200)).trim();
-  return failed(message, `HTTP ${status}${text ? `: ${text}` : ""}`);
+  return failedMessage(message, `HTTP ${status}${text ? `: ${text}` : ""}`);
 }
 
 /**
@@ -73,11 +67,11 @@ export function createHttpConnectionBridge() {
         const body = Buffer.from(await response.arrayBuffer());
         if (!response.ok) return [failedAnswer(codec, message, response.status, body)];
         const answers = codec.decode(body);
-        return answers.length > 0 ? answers : [failed(message, "the HTTP worker answered no message")];
+        return answers.length > 0 ? answers : [failedMessage(message, "the HTTP worker answered no message")];
       } catch (error) {
         const reason = `POST ${address} failed: ${timedOut ? `no answer within ${timeoutMs} ms` : describeFailure(error)}`;
         if (open) failures.hit((count) => logger.warn({ count, reason }, "HTTP posts failed"));
-        return [failed(message, reason)];
+        return [failedMessage(message, reason)];
       } finally {
         clearTimeout(timer);
         underWay.delete(controller);
@@ -88,7 +82,7 @@ export function createHttpConnectionBridge() {
       try {
         messages = applyHook([message], options.gather, "gather");
       } catch (error) {
-        return [failed(message, error instanceof Error ? error.message : String(error))];
+        return [failedMessage(message, error instanceof Error ? error.message : String(error))];
       }
       const answers: PalmMessage[] = [];
       // Gathered messages share the one slot: the parallelism bound holds whatever the hook returns.

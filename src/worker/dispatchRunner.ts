@@ -13,7 +13,7 @@ import {
 } from "../dispatch/protocol.js";
 import { PalmError, remoteErrorText } from "../errors.js";
 import type { PeerEvent } from "../liveness/peerCount.js";
-import type { PalmMessage } from "../message.js";
+import { failedMessage, type PalmMessage } from "../message.js";
 import type { BusyBoard } from "./busyBoard.js";
 import { DeadlineContext } from "./callContext.js";
 import { TRY_WAIT_MS } from "./discovery.js";
@@ -443,11 +443,10 @@ export class DispatchRunner {
     if (deadlineAt > 0 && Date.now() >= deadlineAt) {
       // Its caller has had its timeout already: running it would only delay the messages behind it.
       this.#push([
-        {
-          ...message,
-          payload: EMPTY,
-          error: remoteErrorText("PALM_ERR_TIMEOUT", "the call's deadline passed before it started"),
-        },
+        failedMessage(
+          message,
+          remoteErrorText("PALM_ERR_TIMEOUT", "the call's deadline passed before it started"),
+        ),
       ]);
       return;
     }
@@ -485,12 +484,12 @@ export class DispatchRunner {
     const abandon =
       deadlineAt > 0
         ? setTimeout(
-            () => end([{ ...message, payload: EMPTY, error: ABANDONED }]),
+            () => end([failedMessage(message, ABANDONED)]),
             deadlineAt + ABANDON_AFTER_MS - Date.now(),
           )
         : undefined;
     abandon?.unref();
-    results.then(end, (error) => end([{ ...message, payload: EMPTY, error: String(error) }]));
+    results.then(end, (error) => end([failedMessage(message, String(error))]));
   }
 
   #push(results: PalmMessage[]): void {

@@ -1,10 +1,9 @@
 import type { Codec } from "../codec/codec.js";
 import { remoteErrorText } from "../errors.js";
-import type { PalmMessage } from "../message.js";
+import { failedMessage, type PalmMessage } from "../message.js";
 
 /** Room left for a message's fields besides its payload before a result is measured exactly. */
 const FIELDS_SLACK = 64 * 1024;
-const EMPTY = new Uint8Array(0);
 
 /**
  * Replaces every result whose encoded frame would exceed `maxMessageSize` (which the master's socket would
@@ -20,14 +19,13 @@ export function limitResultSize(results: PalmMessage[], codec: Codec, maxMessage
     const size = codec.encodeOne(result).byteLength;
     if (size <= maxMessageSize) continue;
     out ??= results.slice();
-    out[i] = {
-      ...result,
-      payload: EMPTY,
-      error: remoteErrorText(
+    out[i] = failedMessage(
+      result,
+      remoteErrorText(
         "PALM_ERR_CODEC_OVERSIZED",
         `the result (${size} bytes encoded) exceeds the worker's maxMessageSize (${maxMessageSize} bytes)`,
       ),
-    };
+    );
   }
   return out ?? results;
 }
