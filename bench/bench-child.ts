@@ -1,3 +1,5 @@
+import { getHeapSpaceStatistics } from "node:v8";
+
 /** A line a bench process writes to its runner: one JSON object per stdout line, told apart by `type`. */
 export interface BenchReport {
   readonly type: string;
@@ -31,6 +33,34 @@ export function report(line: BenchReport): void {
 /** This process's peak resident set size so far, in kilobytes. */
 export function peakRssKb(): number {
   return process.resourceUsage().maxRSS;
+}
+
+/** What V8's heap has committed, by generation, MB: where a process's RSS goes besides code and buffers. */
+export interface HeapSpacesMb {
+  /** The young generation (semi-spaces and new large objects): what scavenges collect. */
+  readonly young: number;
+  /** The old generation (old space and large objects): what survived two scavenges. */
+  readonly old: number;
+  /** Compiled code. */
+  readonly code: number;
+  /** Everything V8 has committed. */
+  readonly total: number;
+}
+
+/** This process's V8 heap as committed now, by generation, MB. */
+export function heapSpacesMb(): HeapSpacesMb {
+  let young = 0;
+  let old = 0;
+  let code = 0;
+  let total = 0;
+  for (const { space_name: name, space_size: size } of getHeapSpaceStatistics()) {
+    total += size;
+    if (name === "new_space" || name === "new_large_object_space") young += size;
+    else if (name === "old_space" || name === "large_object_space") old += size;
+    else if (name === "code_space" || name === "code_large_object_space") code += size;
+  }
+  const mb = (bytes: number) => bytes / (1024 * 1024);
+  return { young: mb(young), old: mb(old), code: mb(code), total: mb(total) };
 }
 
 /** CPU time this process has used so far (user + system), in milliseconds. */

@@ -23,10 +23,14 @@ function tsxLoader(): string {
  */
 export const BENCH_NODE_ARGS_ENV = "PALM_BENCH_NODE_ARGS";
 
-/** The `node` arguments that run the bench entry point `name` (e.g. `baseline-master`) next to this file. */
-export function benchEntryArgs(name: string): string[] {
+/**
+ * The `node` arguments that run the bench entry point `name` (e.g. `baseline-master`) next to this file,
+ * with `nodeArgs` for this process only (e.g. a V8 heap flag).
+ */
+export function benchEntryArgs(name: string, nodeArgs: readonly string[] = []): string[] {
   const file = fileURLToPath(new URL(`./${name}${FROM_SOURCES ? ".ts" : ".js"}`, import.meta.url));
-  const extra = (process.env[BENCH_NODE_ARGS_ENV] ?? "").split(" ").filter((arg) => arg.length > 0);
+  const fromEnv = (process.env[BENCH_NODE_ARGS_ENV] ?? "").split(" ").filter((arg) => arg.length > 0);
+  const extra = [...fromEnv, ...nodeArgs];
   // tsx first, so that an extra `--import` of a bench module (the hop timer) loads from sources too.
   return FROM_SOURCES ? ["--import", tsxLoader(), ...extra, file] : [...extra, file];
 }

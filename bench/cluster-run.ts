@@ -94,9 +94,9 @@ export class Cluster {
     this.#onSpawn = onSpawn;
   }
 
-  /** Starts `bench/<entry>` as `role` with `config`. */
-  start(role: string, entry: string, config: unknown): BenchProcess {
-    const started = BenchProcess.start(`${this.#system} ${role}`, benchEntryArgs(entry), config);
+  /** Starts `bench/<entry>` as `role` with `config` (and `nodeArgs` for this process's `node`). */
+  start(role: string, entry: string, config: unknown, nodeArgs: readonly string[] = []): BenchProcess {
+    const started = BenchProcess.start(`${this.#system} ${role}`, benchEntryArgs(entry, nodeArgs), config);
     this.#processes.push(started);
     this.#onSpawn?.({ role, pid: started.pid });
     return started;

@@ -35,6 +35,8 @@ import {
 } from "./report.js";
 import { runRestarts } from "./restarts.js";
 import { median, slope } from "./stats.js";
+import { explainTargets, SMALL_HEAP_FLAG } from "./why.js";
+import { xstateEventFloorUs } from "./xstate-floor.js";
 
 const USAGE = `Usage: palm bench [options]
 
@@ -63,6 +65,9 @@ Options:
                       no-op tracer), once with the SDK sampling 1 % of calls (a BatchSpanProcessor
                       into an in-memory exporter); each variant's CPU per message is held to its
                       cost target (metrics +3 %, tracing +10 % of plain palm's)
+  --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
+                      generation of 12 MB instead of up to 48), alternating: the master's peak RSS
+                      and throughput with the documented last resort for a small master
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
   --latency           also print the round-trip distribution (histogram, p50/p90/p99/p99.9) and
                       write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
@@ -85,6 +90,8 @@ interface BenchArgs extends BenchSettings {
   readonly inspect: boolean;
   /** Also run palm with metrics, or tracing, on (each variant alternating with the others). */
   readonly observe: readonly Observe[];
+  /** Also run palm with its master under a smaller young generation, alternating. */
+  readonly smallHeap: boolean;
   readonly cpuProf: string | undefined;
   readonly out: string;
   readonly hops: string | undefined;
@@ -119,6 +126,7 @@ function parse(argv: string[]): BenchArgs | "help" {
       inspect: { type: "boolean" },
       metrics: { type: "boolean" },
       tracing: { type: "boolean" },
+      "small-heap": { type: "boolean" },
       "cpu-prof": { type: "string" },
       latency: { type: "boolean" },
       out: { type: "string" },
@@ -152,6 +160,7 @@ function parse(argv: string[]): BenchArgs | "help" {
     json: values.json === true,
     inspect: values.inspect === true,
     observe: OBSERVE_VARIANTS.filter((v) => (v === "metrics" ? values.metrics : values.tracing) === true),
+    smallHeap: values["small-heap"] === true,
     cpuProf: values["cpu-prof"],
     moleculer: values["no-moleculer"] !== true,
     moleculerWindow: integer("moleculer-window", values["moleculer-window"], 100, 1),
@@ -203,6 +212,7 @@ async function bench(
 
   const palmRuns: PalmRunResult[] = [];
   const inspectedRuns: PalmRunResult[] = [];
+  const smallHeapRuns: PalmRunResult[] = [];
   const observedRuns = new Map<Observe, PalmRunResult[]>(args.observe.map((v) => [v, []]));
   const baselineRuns = new Map<BaselineMode, BaselineResult[]>(modes.map((mode) => [mode, []]));
   const moleculerRuns: MoleculerResult[] = [];
@@ -235,6 +245,14 @@ async function bench(
       inspectedRuns.push(q);
       progress.note(
         `palm with inspector run ${run}: ${Math.round(q.msgPerSec)} msg/s, lost ${q.lost}, dup ${q.duplicated}`,
+      );
+    }
+    if (args.smallHeap) {
+      progress.step(`palm, master ${SMALL_HEAP_FLAG}, run ${run}/${args.runs}`);
+      const q = await runPalm({ ...common, window: args.window, masterNodeArgs: [SMALL_HEAP_FLAG] });
+      smallHeapRuns.push(q);
+      progress.note(
+        `palm, master ${SMALL_HEAP_FLAG}, run ${run}: ${Math.round(q.msgPerSec)} msg/s, master peak ${Math.round(q.peakRssMb.master)} MB`,
       );
     }
     for (const [observe, runs] of observedRuns) {
@@ -278,6 +296,14 @@ async function bench(
     inProcessByBatch[batch] = median(runs.map((r) => r.msgPerSec));
     inProcessCpuByBatch[batch] = median(runs.map((r) => r.cpuMsgPerSec));
   }
+  // What xstate alone asks of each event, and how many events a message crosses one by one.
+  const counted = await runInProcess({
+    messages: 20_000,
+    batch: 1,
+    payload: args.payload,
+    countEvents: true,
+  });
+  const xstate = { eventUs: xstateEventFloorUs(), eventsPerMessage: counted.eventsPerMessage };
 
   progress.step("crash → ready, start → ready");
   const restarts = await runRestarts({ crashes: 20 });
@@ -315,6 +341,7 @@ async function bench(
   const {
     json: _json,
     cpuProf: _cpuProf,
+    smallHeap: _smallHeap,
     inspect: _inspect,
     observe: _observe,
     out: _out,
@@ -322,12 +349,15 @@ async function bench(
     ...settings
   } = args;
   const inspected = inspectedRuns.length > 0 ? summarizePalm(inspectedRuns, args.messages) : undefined;
+  const smallHeap = smallHeapRuns.length > 0 ? summarizePalm(smallHeapRuns, args.messages) : undefined;
   const moleculer = moleculerRuns.length > 0 ? summarizeMoleculer(moleculerRuns) : undefined;
   const crashToReadyMs = restarts.crashToReadyMs;
   const observed = observedRuns.size > 0 ? observedSummary(observedRuns, palmRuns, args.messages) : undefined;
   const latency = args.latency ? latencySeries(palmRuns, baselineRuns.get(modes[0]!)!, moleculerRuns) : [];
   const report: BenchReportJson = {
     palm,
+    ...(smallHeap ? { palmSmallHeap: smallHeap } : {}),
+    xstate,
     baseline,
     ...(second ? { baselineBatched: second } : {}),
     ...(moleculer ? { moleculer } : {}),
@@ -373,7 +403,9 @@ async function bench(
     const runs = dirs.flatMap((dir) => summarizeHops(dir, args.roundTrips) ?? []);
     if (runs.length > 0) hops[system] = medianHops(runs);
   }
-  return { report: Object.keys(hops).length > 0 ? { ...report, hops } : report, latency, hops };
+  const timed = Object.keys(hops).length > 0 ? { ...report, hops } : report;
+  // Each target not met says why, with this invocation's figures (the hops' too, when timed).
+  return { report: { ...timed, targets: explainTargets(timed.targets, timed) }, latency, hops };
 }
 
 /** Writes the round-trip distribution as JSON (percentiles and every sample) and as an SVG chart. */
@@ -425,6 +457,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const perRun =
     1 +
     (args.inspect ? 1 : 0) +
+    (args.smallHeap ? 1 : 0) +
     args.observe.length +
     (args.baseline === "both" ? 2 : 1) +
     (args.moleculer ? 1 : 0);

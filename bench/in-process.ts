@@ -4,7 +4,7 @@
  * `WorkerPush` sends comes straight back into `WorkerPull` (a worker that answers at once), so every
  * message crosses the router twice. Measures what the state machines and the router cost per message.
  */
-import { createActor, fromCallback } from "xstate";
+import { createActor, fromCallback, type InspectionEvent } from "xstate";
 import { type BridgeCommand, type BridgeEvent, partEvents } from "../machines/events.js";
 import { inboundPartMachine } from "../machines/inboundPart.js";
 import { outboundPartMachine } from "../machines/outboundPart.js";
@@ -23,6 +23,11 @@ export interface InProcessOptions {
   readonly batch?: number;
   /** Payload size in bytes. @default 64 */
   readonly payload?: number;
+  /**
+   * Count the events xstate delivers to the router and the part machines (through xstate's inspection
+   * API, which slows the run: count in a run of its own). @default false
+   */
+  readonly countEvents?: boolean;
 }
 
 /** What {@link runInProcess} measured. */
@@ -37,6 +42,8 @@ export interface InProcessResult {
    * machines cost, less sensitive than `msgPerSec` to other processes sharing the cores.
    */
   readonly cpuMsgPerSec: number;
+  /** Events xstate delivered per message that reached the last part (with `countEvents`), else NaN. */
+  readonly eventsPerMessage: number;
 }
 
 /** The in-memory edge of an inbound part: the bench hands it batches, the part's machine may pause it. */
@@ -133,7 +140,15 @@ export async function runInProcess(options: InProcessOptions = {}): Promise<InPr
       if (delivered >= messages) done();
     },
   };
+  let events = 0;
   const router = createActor(routerMachine, {
+    ...(options.countEvents
+      ? {
+          inspect: (event: InspectionEvent) => {
+            if (event.type === "@xstate.event") events++;
+          },
+        }
+      : {}),
     input: {
       server: "in-process",
       policy: DEFAULT_SUPERVISION,
@@ -186,5 +201,6 @@ export async function runInProcess(options: InProcessOptions = {}): Promise<InPr
     batch,
     seconds,
     cpuMsgPerSec: cpuSeconds > 0 ? delivered / cpuSeconds : Number.NaN,
+    eventsPerMessage: options.countEvents ? events / delivered : Number.NaN,
   };
 }

@@ -8,6 +8,7 @@ import { Master } from "../actors/servers/master.js";
 import {
   answerMarks,
   cpuMs,
+  heapSpacesMb,
   onStopRequest,
   peakRssKb,
   readChildConfig,
@@ -41,7 +42,13 @@ async function main(): Promise<void> {
   answerMarks();
   const startedAt = performance.now();
   await master.start();
-  report({ type: "ready", pid: process.pid, startMs: performance.now() - startedAt, cpuMs: cpuMs() });
+  report({
+    type: "ready",
+    pid: process.pid,
+    startMs: performance.now() - startedAt,
+    cpuMs: cpuMs(),
+    rssMb: process.memoryUsage.rss() / (1024 * 1024),
+  });
   // With the inspector on, a page's event stream is connected for the whole run, as a watching user's.
   const page = new AbortController();
   if (inspect && master.template.inspectorUrl) {
@@ -49,6 +56,8 @@ async function main(): Promise<void> {
     void events.body?.pipeTo(new WritableStream()).catch(() => undefined);
   }
   await stopped;
+  // V8's heap as the run left it (before stopping frees anything): where the peak RSS went.
+  const heapMb = heapSpacesMb();
   page.abort();
   stopSampling();
   const { duplicates, redelivered, failed, size } = master.ledger;
@@ -58,6 +67,7 @@ async function main(): Promise<void> {
     role: "master",
     maxRssKb: peakRssKb(),
     cpuMs: cpuMs(),
+    heapMb,
     ledger: { duplicates, redelivered, failed, inFlight: size },
   });
 }

@@ -3,7 +3,7 @@
  * process, on free loopback ports; the same topology as the hand-written baseline (`runBaseline`).
  */
 import { freeEndpoints } from "../src/testing/ports.js";
-import type { BenchReport } from "./bench-child.js";
+import type { BenchReport, HeapSpacesMb } from "./bench-child.js";
 import type { BenchProcess } from "./bench-process.js";
 import {
   type ClusterRunOptions,
@@ -36,6 +36,8 @@ export interface PalmRunOptions extends ClusterRunOptions {
   readonly inspect?: boolean;
   /** Run palm with metrics or tracing on. @default neither */
   readonly observe?: Observe;
+  /** Extra `node` arguments for the master's process only (e.g. `--max-semi-space-size=4`). @default none */
+  readonly masterNodeArgs?: readonly string[];
 }
 
 /** One RSS sample of a soak. */
@@ -55,6 +57,10 @@ export interface PalmRunResult extends ClusterRunResult {
   readonly sent: number;
   /** The master's `start()` until every part was ready, in ms (as the master process measured it). */
   readonly masterStartMs: number;
+  /** The master's RSS once started, before any work, MB: Node, palm's code, libzmq. */
+  readonly masterReadyRssMb: number;
+  /** The master's V8 heap by generation as the run left it, MB. */
+  readonly masterHeapMb: HeapSpacesMb;
   /** The master's in-flight ledger at the end: duplicates dropped, messages redelivered. */
   readonly masterLedger: {
     readonly duplicates: number;
@@ -101,13 +107,18 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     db: db!,
   };
   return withCluster("palm", options.onSpawn, async (cluster) => {
-    const master = cluster.start("master", "palm-master", {
-      endpoints,
-      workers,
-      rssSampleMs,
-      inspect: options.inspect === true,
-      observe: options.observe,
-    } satisfies PalmMasterConfig);
+    const master = cluster.start(
+      "master",
+      "palm-master",
+      {
+        endpoints,
+        workers,
+        rssSampleMs,
+        inspect: options.inspect === true,
+        observe: options.observe,
+      } satisfies PalmMasterConfig,
+      options.masterNodeArgs,
+    );
     const ready = await master.report("ready", START_TIMEOUT_MS);
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
       cluster.start(`worker ${i + 1}`, "palm-worker", {
@@ -162,6 +173,8 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       ...figures,
       sent: result.sent,
       masterStartMs: numberField(ready, "startMs"),
+      masterReadyRssMb: numberField(ready, "rssMb"),
+      masterHeapMb: heapField(masterExit),
       masterLedger: {
         duplicates: ledger.duplicates ?? 0,
         redelivered: ledger.redelivered ?? 0,
@@ -190,6 +203,12 @@ function samples(process: BenchProcess): RssSample[] {
     heapMb: numberField(r, "heapMb"),
     externalMb: numberField(r, "externalMb"),
   }));
+}
+
+function heapField(report: BenchReport): HeapSpacesMb {
+  const heap = (report["heapMb"] ?? {}) as Partial<HeapSpacesMb>;
+  const mb = (value: unknown) => (typeof value === "number" ? value : Number.NaN);
+  return { young: mb(heap.young), old: mb(heap.old), code: mb(heap.code), total: mb(heap.total) };
 }
 
 function numberField(report: BenchReport, field: string): number {

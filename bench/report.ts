@@ -4,6 +4,7 @@
 
 import type { BaselineResult } from "./baseline.js";
 import type { BaselineMode } from "./baseline-config.js";
+import type { HeapSpacesMb } from "./bench-child.js";
 import type { HopSummary } from "./hops.js";
 import type { LatencySummary } from "./latency.js";
 import type { MachineInfo } from "./machine-info.js";
@@ -12,6 +13,7 @@ import { OBSERVE_LABELS, type Observe, type ObservedSummary } from "./observe.js
 import type { PalmRunResult } from "./palm.js";
 import type { RestartResult } from "./restarts.js";
 import { median } from "./stats.js";
+import { SMALL_HEAP_FLAG, type XstateFloor } from "./why.js";
 
 /** Peak RSS of each process of a cluster, MB. */
 export interface PeakRss {
@@ -30,6 +32,10 @@ export interface PalmSummary {
   readonly peakRssMb: PeakRss;
   /** CPU per message in the job, µs (median over runs): master, all workers together, client. */
   readonly cpuUsPerMsg: { readonly master: number; readonly workers: number; readonly client: number };
+  /** The master's RSS once started, before any work, MB (median over runs). */
+  readonly masterReadyRssMb: number;
+  /** The master's V8 heap by generation at the end of its run, MB (median over runs). */
+  readonly masterHeapMb: HeapSpacesMb;
   /** Each run's msg/s, in order. */
   readonly runs: number[];
 }
@@ -66,6 +72,8 @@ export interface BenchTarget {
   readonly bound: number;
   readonly unit: string;
   readonly met: boolean;
+  /** Why it is not met, with the same invocation's figures (see `why.ts`), when the bench can tell. */
+  readonly why?: string;
 }
 
 /** The soak's figures. */
@@ -112,6 +120,10 @@ export interface BenchReportJson {
   /** palm with metrics or tracing on (`--metrics`, `--tracing`), by variant, against plain palm. */
   readonly observed?: Partial<Record<Observe, ObservedSummary>>;
   readonly palm: PalmSummary;
+  /** palm with its master under node's `--max-semi-space-size=4` (`--small-heap`). */
+  readonly palmSmallHeap?: PalmSummary;
+  /** What one xstate event costs here, and how many a message crosses in the in-process routing. */
+  readonly xstate?: XstateFloor;
   /** The plain baseline (or the batched one when only it ran). */
   readonly baseline: BaselineSummary;
   /** The batched baseline, when `--baseline both`. */
@@ -174,6 +186,13 @@ export function summarizePalm(runs: readonly PalmRunResult[], messages: number):
       master: perMsg((r) => r.jobCpuMs.master),
       workers: perMsg((r) => r.jobCpuMs.workers),
       client: perMsg((r) => r.jobCpuMs.client),
+    },
+    masterReadyRssMb: median(runs.map((r) => r.masterReadyRssMb)),
+    masterHeapMb: {
+      young: median(runs.map((r) => r.masterHeapMb.young)),
+      old: median(runs.map((r) => r.masterHeapMb.old)),
+      code: median(runs.map((r) => r.masterHeapMb.code)),
+      total: median(runs.map((r) => r.masterHeapMb.total)),
     },
     runs: runs.map((r) => r.msgPerSec),
   };
@@ -285,6 +304,7 @@ export function formatReport(report: BenchReportJson): string {
       String(x.duplicated),
     ]);
   add("palm", report.palm);
+  if (report.palmSmallHeap) add(`palm, master ${SMALL_HEAP_FLAG}`, report.palmSmallHeap);
   if (report.palmInspected) add("palm, inspector on", report.palmInspected);
   add(`baseline (${report.baseline.mode})`, report.baseline);
   if (report.baselineBatched) add("baseline (batched)", report.baselineBatched);
@@ -312,6 +332,12 @@ export function formatReport(report: BenchReportJson): string {
     `in-process routing (router + 4 part machines, no sockets): ${int.format(report.inProcessMsgPerSec)} msg/s in batches of 64` +
       ` (${int.format(report.inProcessByBatch["8"] ?? Number.NaN)} in batches of 8, ${int.format(report.inProcessByBatch["1"] ?? Number.NaN)} one by one);` +
       ` per CPU second ${int.format(report.inProcessCpuByBatch["64"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["8"] ?? Number.NaN)}, ${int.format(report.inProcessCpuByBatch["1"] ?? Number.NaN)}`,
+    ...(report.xstate
+      ? [
+          `xstate alone: ${one.format(report.xstate.eventUs)} µs per event to a machine that does nothing; ` +
+            `${one.format(report.xstate.eventsPerMessage)} events per message in the routing above, one by one`,
+        ]
+      : []),
     `crash → ready: ${one.format(report.crashToReadyMs)} ms median of ${report.restarts.crashes} (slowest ${one.format(report.restarts.crashToReadyMaxMs)} ms); start → ready: ${one.format(report.startToReadyMs)} ms`,
   ];
   if (report.inspectorThroughputDrop !== undefined) {
@@ -338,11 +364,11 @@ export function formatReport(report: BenchReportJson): string {
   out.push(
     "",
     "targets:",
-    ...report.targets.map(
-      (x) =>
-        `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${figure(x.value, x.unit)} ${x.unit}` +
+    ...report.targets.flatMap((x) => [
+      `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${figure(x.value, x.unit)} ${x.unit}` +
         ` (bound ${figure(x.bound, x.unit)} ${x.unit})`,
-    ),
+      ...(x.why === undefined ? [] : [`           why: ${x.why}`]),
+    ]),
     "",
   );
   out.push(

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { formatLatency, latencySvg, summarizeLatency } from "../bench/latency.js";
 import { runMoleculer } from "../bench/moleculer.js";
 import { checkTargets } from "../bench/report.js";
+import { explainTargets, type WhyInput } from "../bench/why.js";
 
 function isRunning(pid: number): boolean {
   try {
@@ -106,6 +107,83 @@ describe("the bench's targets", () => {
         ["master peak RSS (100,000 messages)", true],
         ["crash → ready", true],
       ],
+    );
+  });
+});
+
+describe("why a target is not met", () => {
+  const side = { msgPerSec: 100, evalP50Us: 500, evalP99Us: 1000, lost: 0, duplicated: 0 };
+  const heap = { young: 32, old: 40, code: 5, total: 80 };
+  const input = {
+    palm: {
+      ...side,
+      msgPerSec: 250,
+      evalP50Us: 900,
+      evalP99Us: 2700,
+      peakRssMb: { master: 180 },
+      masterReadyRssMb: 70,
+      masterHeapMb: heap,
+    },
+    baseline: side,
+    moleculer: { ...side, evalP50Us: 300 },
+    inProcessByBatch: { "1": 60_000 },
+    xstate: { eventUs: 2, eventsPerMessage: 3.25 },
+    crashToReadyMs: 3,
+    settings: { messages: 100_000 },
+  };
+  const explain = (extra: Partial<Record<keyof WhyInput, unknown>> = {}) => {
+    const report = { ...input, ...extra } as unknown as WhyInput & Parameters<typeof checkTargets>[0];
+    return Object.fromEntries(explainTargets(checkTargets(report), report).map((t) => [t.name, t.why]));
+  };
+
+  it("tells each unmet target's reason with the run's figures, and nothing for a met one", () => {
+    const why = explain();
+    assert.equal(why["throughput ≥ 2× the baseline's"], undefined);
+    assert.equal(why["crash → ready"], undefined);
+    assert.match(
+      why["eval p50 ≤ 1.2× the baseline's"]!,
+      /takes 400 µs more than the baseline's \(900 against 500 µs\)/,
+    );
+    assert.match(why["eval p50 ≤ 1.2× the baseline's"]!, /--hops DIR/);
+    assert.match(
+      why["eval p99 ≤ 2× the baseline's"]!,
+      /3\.0× its p50 .* the baseline's 2\.0×.*longer than the baseline's/,
+    );
+    assert.match(
+      why["eval p50 below Moleculer's"]!,
+      /hand-written zeromq\.js chain's p50 \(500 µs\) is above Moleculer's \(300 µs\)/,
+    );
+    assert.match(
+      why["in-process routing, one message per event"]!,
+      /3\.3 xstate events .* 2\.0 µs .* 6\.5 µs of every message is xstate's own .* at most 153,846 msg\/s/,
+    );
+    assert.match(
+      why["master peak RSS (100,000 messages)"]!,
+      /was 70 MB once started.* young generation had 32 MB and its old generation 40 MB.*--small-heap/,
+    );
+  });
+
+  it("uses the hops and the small-heap run when the bench measured them", () => {
+    const legs = (master: number, worker: number) => ({
+      roundTrips: 100,
+      roundTrip: { p50: 0, p90: 0 },
+      legs: {
+        "master: in → out to a worker": { p50: master, p90: 0 },
+        "worker: in → out": { p50: worker, p90: 0 },
+        "master: in → out to the client": { p50: master, p90: 0 },
+      },
+    });
+    const why = explain({
+      hops: { palm: legs(100, 60), baseline: legs(13, 10) },
+      palmSmallHeap: { ...input.palm, msgPerSec: 225, peakRssMb: { master: 120 } },
+    });
+    assert.match(
+      why["eval p50 ≤ 1.2× the baseline's"]!,
+      /master took 200 µs and its worker 60 µs where the baseline's took 26 and 10 µs: 224 µs of the gap/,
+    );
+    assert.match(
+      why["master peak RSS (100,000 messages)"]!,
+      /peaked at 120 MB, within the bound, at 225 msg\/s \(90\.0 % of plain palm's\)/,
     );
   });
 });

@@ -91,6 +91,11 @@ describe("palm bench", () => {
       "inProcessCpuByBatch.1",
       "crashToReadyMs",
       "startToReadyMs",
+      "palm.masterReadyRssMb",
+      "palm.masterHeapMb.young",
+      "palm.masterHeapMb.old",
+      "xstate.eventUs",
+      "xstate.eventsPerMessage",
     ]) {
       assertFinite(report, path, 0, true);
     }
@@ -106,6 +111,11 @@ describe("palm bench", () => {
     const targets = at(report, "targets") as { name: string; value: number; met: boolean }[];
     assert.equal(targets.length, 8);
     for (const target of targets) assert.equal(typeof target.met, "boolean", target.name);
+    // Every target the bench can explain says why when it is not met.
+    const explained = /^(eval p50|eval p99|in-process routing|master peak RSS)/;
+    for (const target of targets.filter((t) => !t.met && explained.test(t.name))) {
+      assert.equal(typeof (target as { why?: unknown }).why, "string", `${target.name} says why`);
+    }
 
     // --latency: percentiles in the report, every round trip in latency.json, a chart in latency.svg.
     const latency = at(report, "latency") as { name: string; samples: number }[];
