@@ -99,6 +99,40 @@ async function jobAcrossRestart(client: Client, chain: string[], restart: () => 
   return { received, errors, lost, duplicated, error };
 }
 
+/** Where a chain starts and ends, and how its first stage (a fixture process, running now) is started. */
+interface Chain {
+  readonly serverName: string;
+  readonly dbAddress: string;
+  /** The last stage's PUB, which the client reads. */
+  readonly subAddress: string;
+  readonly functions: string[];
+  readonly first: FixtureProcess;
+  readonly file: string;
+  readonly config: Record<string, unknown>;
+}
+
+/** A client's job through `chain` gets every result once across a kill -9 and restart of its first stage. */
+async function survivesRestart(t: { diagnostic(message: string): void }, chain: Chain): Promise<void> {
+  const { serverName, dbAddress, subAddress, functions } = chain;
+  const client = new Client({ serverName, dbAddress, subAddress, timeoutMs: 60_000, window: 200, ...quiet });
+  stoppers.push(() => client.stop());
+  await client.start();
+  await untilFlowing(client, functions);
+  const outcome = await jobAcrossRestart(client, functions, async () => {
+    await chain.first.kill("SIGKILL");
+    await started(startFixture(chain.file, chain.config, { name: `${chain.first.name} again` }));
+  });
+  t.diagnostic(
+    `received ${outcome.received}, lost ${outcome.lost}, duplicated ${outcome.duplicated}; resent by the client: ${client.resentMessages}, duplicates it dropped: ${client.unexpectedResults}`,
+  );
+  assert.equal(outcome.error, undefined, String(outcome.error));
+  assert.equal(outcome.errors, 0);
+  assert.equal(outcome.received, TOTAL);
+  assert.equal(outcome.lost, 0);
+  assert.equal(outcome.duplicated, 0);
+  assert.ok(client.resentMessages > 0, `what the killed ${chain.first.name} held was sent again`);
+}
+
 describe("a chain whose first stage restarts", () => {
   it("Server → Hub with workers: kill -9 of the Server at 30 % of a 3,000-message job, 0 lost, 0 duplicated", async (t) => {
     const [db1, pull1, pub1, dbH, pubH, workerPull, workerPush] = await freeEndpoints(7);
@@ -106,7 +140,7 @@ describe("a chain whose first stage restarts", () => {
       kind: "server",
       options: { name: "first", dbAddress: db1!, pullAddress: pull1!, pubAddress: pub1!, pipelined: true },
     };
-    let first = await started(startFixture("stageProcess.ts", firstConfig, { name: "first" }));
+    const first = await started(startFixture("stageProcess.ts", firstConfig, { name: "first" }));
     const hub = new Hub({
       name: "hub",
       dbAddress: dbH!,
@@ -124,31 +158,15 @@ describe("a chain whose first stage restarts", () => {
     const workersJoined = joined(hub, 2);
     await startWorkers(dbH!, ["w1", "w2"]);
     await workersJoined;
-    const client = new Client({
+    await survivesRestart(t, {
       serverName: "first",
       dbAddress: db1!,
       subAddress: pubH!,
-      timeoutMs: 60_000,
-      window: 200,
-      ...quiet,
+      functions: ["first.echo", "hub.echo"],
+      first,
+      file: "stageProcess.ts",
+      config: firstConfig,
     });
-    stoppers.push(() => client.stop());
-    await client.start();
-    const chain = ["first.echo", "hub.echo"];
-    await untilFlowing(client, chain);
-    const outcome = await jobAcrossRestart(client, chain, async () => {
-      await first.kill("SIGKILL");
-      first = await started(startFixture("stageProcess.ts", firstConfig, { name: "first again" }));
-    });
-    t.diagnostic(
-      `received ${outcome.received}, lost ${outcome.lost}, duplicated ${outcome.duplicated}; resent by the client: ${client.resentMessages}, duplicates it dropped: ${client.unexpectedResults}`,
-    );
-    assert.equal(outcome.error, undefined, String(outcome.error));
-    assert.equal(outcome.errors, 0);
-    assert.equal(outcome.received, TOTAL);
-    assert.equal(outcome.lost, 0);
-    assert.equal(outcome.duplicated, 0);
-    assert.ok(client.resentMessages > 0, "what the killed Server held was sent again");
   });
 
   it("Master → Pipeline with workers: kill -9 of the Master at 30 % of a 3,000-message job, 0 lost, 0 duplicated", async (t) => {
@@ -163,7 +181,7 @@ describe("a chain whose first stage restarts", () => {
       pipelined: true,
       workerTimeoutMs: 10_000,
     };
-    let master = await started(startFixture("masterProcess.ts", masterConfig, { name: "master" }));
+    const master = await started(startFixture("masterProcess.ts", masterConfig, { name: "master" }));
     await startWorkers(db!, ["w1", "w2"]);
     const pipeline = new Pipeline({
       name: "pipe",
@@ -176,31 +194,15 @@ describe("a chain whose first stage restarts", () => {
     });
     stoppers.push(() => pipeline.stop());
     await pipeline.start();
-    const client = new Client({
+    await survivesRestart(t, {
       serverName: "server",
       dbAddress: db!,
       subAddress: pubP!,
-      timeoutMs: 60_000,
-      window: 200,
-      ...quiet,
+      functions: ["server.echo", "pipe.echo"],
+      first: master,
+      file: "masterProcess.ts",
+      config: masterConfig,
     });
-    stoppers.push(() => client.stop());
-    await client.start();
-    const chain = ["server.echo", "pipe.echo"];
-    await untilFlowing(client, chain);
-    const outcome = await jobAcrossRestart(client, chain, async () => {
-      await master.kill("SIGKILL");
-      master = await started(startFixture("masterProcess.ts", masterConfig, { name: "master again" }));
-    });
-    t.diagnostic(
-      `received ${outcome.received}, lost ${outcome.lost}, duplicated ${outcome.duplicated}; resent by the client: ${client.resentMessages}, duplicates it dropped: ${client.unexpectedResults}`,
-    );
-    assert.equal(outcome.error, undefined, String(outcome.error));
-    assert.equal(outcome.errors, 0);
-    assert.equal(outcome.received, TOTAL);
-    assert.equal(outcome.lost, 0);
-    assert.equal(outcome.duplicated, 0);
-    assert.ok(client.resentMessages > 0, "what the killed Master held was sent again");
   });
 });
 
