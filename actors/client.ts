@@ -104,6 +104,8 @@ export class Client {
   #state: "new" | "starting" | "running" | "stopped" = "new";
   /** The server instance last heard from, and how often it says it is alive (0: it does not). */
   #instance: string | undefined;
+  /** The instances of the servers before it in a chain, as it last named them (see `Presence.upstream`). */
+  #upstream: readonly string[] = [];
   #heartbeatMs = 0;
   /** When anything last came from the server (a result, a heartbeat, a greeting). */
   #heardAt = Date.now();
@@ -355,7 +357,11 @@ export class Client {
     if (presence) this.#hear(presence);
   }
 
-  /** What the server says about itself: alive (maybe as a new instance: restarted), or stopping. */
+  /**
+   * What the server says about itself: alive (maybe as a new instance: restarted), or stopping. A server
+   * that follows others (a `Hub` or `Pipeline` after this client's first server) also names their
+   * instances: one it named before and names no more restarted, and what it held is sent again too.
+   */
   #hear(presence: Presence): void {
     const previous = this.#instance;
     this.#instance = presence.instance;
@@ -366,8 +372,14 @@ export class Client {
       return;
     }
     this.#heartbeatMs = presence.periodMs;
-    if (previous !== undefined && previous !== presence.instance && this.#state === "running")
-      void this.#resume();
+    const upstream = presence.upstream ?? [];
+    const restarted = previous !== undefined && previous !== presence.instance;
+    // A chain named for the first time (or again, by a restarted server) is no restart before it.
+    const before = this.#upstream;
+    const upstreamRestarted =
+      !restarted && upstream.length > 0 && before.some((instance) => !upstream.includes(instance));
+    if (restarted || upstream.length > 0) this.#upstream = upstream;
+    if ((restarted || upstreamRestarted) && this.#state === "running") void this.#resume();
   }
 
   /** The server stopped: every pending call ends now. */
@@ -402,7 +414,7 @@ export class Client {
     }
     this.logger.warn(
       { resent: messages.length, greeted: answered },
-      "the server restarted: sending again what it had not answered",
+      "the server (or one before it in a chain) restarted: sending again what was not answered",
     );
     this.resentMessages += messages.length;
     try {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { SupervisionPolicy } from "../machines/supervision.js";
+import { sayBye } from "./bridges/followBridge.js";
 import { sayStopped } from "./bridges/presence.js";
 import type { CacheStore } from "./cacheStore.js";
 import type { Codec } from "./codec/index.js";
@@ -152,9 +153,12 @@ export class ServerRun {
     this.state = "escalated";
     // `failed` (and a failing start) settle once every address is free again, so it can be bound at once.
     const keeper = this.#keeper;
-    this.#released = (keeper ? sayStopped(keeper).then(() => keeper.releaseAll()) : Promise.resolve()).then(
-      () => this.#setup.failed(error),
-    );
+    const farewell = keeper
+      ? sayStopped(keeper)
+          .then(() => sayBye(keeper))
+          .then(() => keeper.releaseAll())
+      : Promise.resolve();
+    this.#released = farewell.then(() => this.#setup.failed(error));
     this.#releaseZap?.();
     if (wasRunning) this.#setup.logger.fatal({ err: error }, "server escalated: every part stopped");
     return this.#released;
@@ -196,6 +200,8 @@ export class ServerRun {
       router.send({ type: "router.stop" });
     }
     router?.stop();
+    // Every part stopped: the publishers this server follows forget its streams at once.
+    if (this.#keeper) await sayBye(this.#keeper);
     await this.#inspection?.close();
     await this.#setup.metrics?.close();
     // Drained: what the sockets still queue goes to live peers within milliseconds; a peer that is gone

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { inboundPartMachine } from "../../machines/inboundPart.js";
 import { createFollowBridge, type FollowState } from "../../src/bridges/followBridge.js";
+import { PRESENCE_TOPIC } from "../../src/bridges/presence.js";
 import { createReaderBridge } from "../../src/bridges/readerBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
 import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
@@ -55,7 +56,8 @@ export const SubConnection = definePart<SubConnectionOptions>("SubConnection", c
         mode: "asking",
       };
       options.follow = state;
-      options.subscribe = [askTopic];
+      // The publisher's presence too: a restart of it (or of a server before it) is told on to clients.
+      options.subscribe = [askTopic, PRESENCE_TOPIC];
       return following;
     }
     if (options.greet !== false && options.greetTopic === undefined) {

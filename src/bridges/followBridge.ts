@@ -2,11 +2,14 @@ import { randomUUID } from "node:crypto";
 import type * as zmq from "zeromq";
 import { partEvents } from "../../machines/events.js";
 import type { FrameBatch, KeptSocket } from "../sockets/keptSocket.js";
+import type { SocketKeeper } from "../sockets/socketKeeper.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { MAX_STREAM_WINDOW, readStreamTag, streamTags } from "../streams/protocol.js";
 import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
 import { bridgeActor, readyGate } from "./bridgeActor.js";
+import { type FollowedUpstream, UpstreamWatch } from "./followPresence.js";
+import { PRESENCE_TOPIC, settleWithin } from "./presence.js";
 import { socketPlan } from "./socketPlans.js";
 import { HELLO_PREFIX } from "./writerBridge.js";
 
@@ -29,12 +32,29 @@ export interface FollowState {
   welcomed?: boolean;
   /** The greeting topic that proves the PUB subscriptions live, when the publisher has no `Streams`. */
   plainGreet?: string;
+  /** The publisher's instance (and the chain before it) once heard: named in this server's presence. */
+  upstream?: FollowedUpstream;
 }
 
 const subPlan = socketPlan("sub", false);
 const dealerPlan = socketPlan("dealer", false);
 /** Dealers whose reconnections re-send the follow request (once per socket, across part restarts). */
 const watched = new WeakSet<KeptSocket>();
+const presenceTopic = Buffer.from(PRESENCE_TOPIC);
+/** The first byte of palm's own topics (`~`): anything else on the SUB is data. */
+const PALM_TOPIC = 0x7e;
+
+/**
+ * Says `bye` on every result stream a stopping server follows a publisher over, so the publisher forgets
+ * the stream at once rather than at its first failed send. Waits at most a moment for the sends.
+ */
+export function sayBye(keeper: SocketKeeper): Promise<void> {
+  const sends: Promise<unknown>[] = [];
+  for (const kept of keeper.sockets()) {
+    if (watched.has(kept) && !kept.closed) sends.push(kept.send([streamTags.bye]).catch(() => undefined));
+  }
+  return settleWithin(sends);
+}
 
 /**
  * The bridge of a `SubConnection` that follows a palm publisher over a stream of its own: its SUB asks the
@@ -60,6 +80,34 @@ export function createFollowBridge() {
     const onBad = badInputReporter(sub, logger, send, () => open);
     const deliver = createBatchForwarder(environment, send, onBad, () => open, 2);
     const gate = readyGate(send, () => open, deliver);
+    const watch = new UpstreamWatch({
+      keeper,
+      part: name,
+      state,
+      subscribe: (topic) => (sub.socket as unknown as zmq.Subscriber).subscribe(topic),
+      unsubscribe: (topic) => {
+        if (!sub.closed) (sub.socket as unknown as zmq.Subscriber).unsubscribe(topic);
+      },
+      refollow: (address) => {
+        if (state.mode !== "stream" || !dealer) return false;
+        if (address !== state.address) {
+          // A publisher restarted on a wildcard `Streams` port: its stream is somewhere else now.
+          logger.info(
+            { from: state.address, to: address },
+            "the publisher's result stream moved: following it",
+          );
+          try {
+            dealer.socket.disconnect(state.address!);
+          } catch {
+            // Not connected there (any more).
+          }
+          dealer.socket.connect(address);
+          state.address = address;
+        }
+        follow(dealer);
+        return true;
+      },
+    });
     const becomeReady = () => {
       clearTimeout(timer);
       gate.open();
@@ -98,6 +146,7 @@ export function createFollowBridge() {
         if (tag === "results" && frames.length === 2) results.push(frames);
         else if (tag === "welcome") {
           state.welcomed = true;
+          watch.welcomed();
           becomeReady();
         } else if (tag === "cutoff") {
           const reason = frames[1]?.toString() ?? "cut off";
@@ -147,11 +196,13 @@ export function createFollowBridge() {
       const data: Buffer[][] = [];
       for (const frames of batch) {
         const topic = frames[0]!;
-        if (frames.length === 2 && askTopic.equals(topic)) answered(frames[1]!);
-        else if (frames.length === 2 && plainGreet?.equals(topic)) {
+        if (frames.length !== 2 || topic[0] !== PALM_TOPIC) data.push(frames);
+        else if (askTopic.equals(topic)) answered(frames[1]!);
+        else if (presenceTopic.equals(topic)) watch.heard(frames[1]!);
+        else if (plainGreet?.equals(topic)) {
           sub.greeted = true;
           becomeReady();
-        } else data.push(frames);
+        } else if (!watch.answered(topic, frames[1]!)) data.push(frames);
       }
       return gate.take(data);
     };
@@ -184,6 +235,7 @@ export function createFollowBridge() {
     });
     return () => {
       open = false;
+      watch.close();
       clearTimeout(timer);
       sub.detach();
       dealer?.detach();

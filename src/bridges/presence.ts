@@ -26,16 +26,38 @@ export interface Presence {
   readonly server: string;
   /** How often the server says it is alive (0: never). */
   readonly periodMs: number;
+  /**
+   * The instances of the palm servers before this one in a chain, nearest first (a `Hub` or `Pipeline`
+   * following a `Server`, say): a client reading this server's results sees a restart of any of them by
+   * it. Absent (read as none) from a server that follows no palm publisher, and from older palm servers.
+   */
+  readonly upstream?: readonly string[];
 }
 
-/** The payload frame of a presence message (JSON, small, codec-independent so any palm client reads it). */
+/** The most upstream instances a presence names: a longer chain is cut, so the frame stays small. */
+export const MAX_UPSTREAM = 8;
+
+/**
+ * The payload frame of a presence message (JSON, small, codec-independent so any palm client reads it).
+ * An empty `upstream` is left out, so a server that follows nobody says what older palm servers said.
+ */
 export function presenceFrame(presence: Presence): Buffer {
-  return Buffer.from(JSON.stringify(presence));
+  const { upstream, ...rest } = presence;
+  return Buffer.from(JSON.stringify(upstream && upstream.length > 0 ? presence : rest));
 }
 
-/** Reads a presence payload; undefined for anything else (an old server's empty greeting, garbage). */
+/** Reads `upstream`: a list of instance strings (at most `MAX_UPSTREAM`), or none for anything else. */
+function readUpstream(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) return [];
+  return value.slice(0, MAX_UPSTREAM) as string[];
+}
+
+/**
+ * Reads a presence payload; undefined for anything else (an old server's empty greeting, garbage). An
+ * older palm server's presence has no `upstream`: read as none, as is one that is not a list of strings.
+ */
 export function parsePresence(frame: Uint8Array | undefined): Presence | undefined {
-  if (!frame || frame.length === 0 || frame.length > 1024) return undefined;
+  if (!frame || frame.length === 0 || frame.length > 2048) return undefined;
   try {
     const value = JSON.parse(
       Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString(),
@@ -48,10 +70,40 @@ export function parsePresence(frame: Uint8Array | undefined): Presence | undefin
     ) {
       return undefined;
     }
-    return { state: value.state, instance: value.instance, server: value.server, periodMs: value.periodMs };
+    return {
+      state: value.state,
+      instance: value.instance,
+      server: value.server,
+      periodMs: value.periodMs,
+      upstream: readUpstream(value.upstream),
+    };
   } catch {
     return undefined;
   }
+}
+
+/** The upstream chains a server's following parts heard, by part: kept per start of the server (its keeper). */
+const upstreams = new WeakMap<SocketKeeper, Map<string, readonly string[]>>();
+
+/**
+ * Records the chain of upstream instances a following part of the server heard (its publisher's instance,
+ * then that one's own upstream), for the server's publishers to name in their presence.
+ */
+export function setUpstream(keeper: SocketKeeper, part: string, chain: readonly string[]): void {
+  let byPart = upstreams.get(keeper);
+  if (!byPart) {
+    byPart = new Map();
+    upstreams.set(keeper, byPart);
+  }
+  byPart.set(part, chain);
+}
+
+/** The upstream instances a server's presence names: every following part's chain (at most `MAX_UPSTREAM`). */
+export function upstreamOf(keeper: SocketKeeper): readonly string[] {
+  const byPart = upstreams.get(keeper);
+  if (!byPart) return [];
+  if (byPart.size === 1) return byPart.values().next().value!;
+  return [...byPart.values()].flat().slice(0, MAX_UPSTREAM);
 }
 
 /** Longest a stopping server waits for its farewell to be handed to ZeroMQ (a subscriber may be stuck). */
@@ -73,6 +125,13 @@ export async function sayStopped(keeper: SocketKeeper): Promise<void> {
     ];
     sends.push(kept.send(frames).catch(() => undefined));
   }
+  await settleWithin(sends);
+}
+
+/**
+ * Resolves once every farewell send settled, or after `FAREWELL_WAIT_MS` (a peer may be stuck). @internal
+ */
+export async function settleWithin(sends: readonly Promise<unknown>[]): Promise<void> {
   if (sends.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

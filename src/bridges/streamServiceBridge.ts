@@ -230,6 +230,9 @@ export function createStreamServiceBridge() {
           followers.set(client, { window: readWindow(frames[2]), topics: topics.length > 0 ? topics : [""] });
           kept.send([frames[0]!, streamTags.welcome]).catch(() => undefined);
         } else if (tag === "bye" && frames.length === 2) {
+          // A following server stopping says so (a client's bye is not worth a line: clients come and go).
+          if (followers.has(client))
+            logger.info({ follower: client }, "a following server stopped: its stream is dropped");
           forget(client, streams.get(client));
         } else bad++;
       }

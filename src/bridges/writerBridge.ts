@@ -10,7 +10,13 @@ import { badInputReporter } from "./badInput.js";
 import { bridgeActor } from "./bridgeActor.js";
 import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
-import { DEFAULT_HEARTBEAT_MS, PRESENCE_HELLO_PREFIX, PRESENCE_TOPIC, presenceFrame } from "./presence.js";
+import {
+  DEFAULT_HEARTBEAT_MS,
+  PRESENCE_HELLO_PREFIX,
+  PRESENCE_TOPIC,
+  presenceFrame,
+  upstreamOf,
+} from "./presence.js";
 import type { StreamFollowers } from "./streamServiceBridge.js";
 
 /** Sends one multipart message, or refuses once the bridge is closed (its part crashed or stopped). */
@@ -164,8 +170,16 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
     if (options.greet && options.handleStream && !kept.presence) {
       kept.presence = { server: environment.server, instance: randomUUID() };
     }
+    // A following server names the servers before it too (see `Presence.upstream`).
     const presence = () =>
-      kept.presence ? presenceFrame({ ...kept.presence, state: "alive", periodMs: heartbeatMs }) : EMPTY;
+      kept.presence
+        ? presenceFrame({
+            ...kept.presence,
+            state: "alive",
+            periodMs: heartbeatMs,
+            upstream: upstreamOf(keeper),
+          })
+        : EMPTY;
     const presenceTopic = Buffer.from(PRESENCE_TOPIC);
     const streamAddress = options.streamAddress as { resolved: string | undefined } | undefined;
     const streamsAt = () => (streamAddress?.resolved ? Buffer.from(streamAddress.resolved) : EMPTY);
