@@ -161,6 +161,10 @@ export type DeliveryCommand =
 export interface DeliveryStats {
   readonly inFlight: number;
   readonly queued: number;
+  /** Messages a lost worker held that wait to run alone (one of them may be what killed it). */
+  readonly suspects: number;
+  /** Clients with messages queued (they are served in turn). */
+  readonly clients: number;
   /** Per palm worker (and `~push`, the pylm pool): what it holds and the credit it has left. */
   readonly workers: Record<string, { held: number; credit: number; state: string }>;
   readonly redelivered: number;
