@@ -139,7 +139,6 @@ export class DeliveryLedger {
       if (entry) {
         this.#entries.delete(key);
         if (this.onAnswered) this.onAnswered(functionOf(entry.message), now - entry.takenAt);
-        if (entry.group !== undefined) this.#cleared(entry);
       }
       // Settled with no result to pass on (a mux call that yielded nothing).
       if (id.endsWith(NO_RESULT_SUFFIX)) continue;
@@ -348,14 +347,22 @@ export class DeliveryLedger {
     worker.stuck = false;
     worker.alone = undefined;
     if (crashed && entries.length === 1) {
+      const entry = entries[0]!;
+      // Lost alone after it was lost with others: the earlier loss is most likely its doing too.
+      if (entry.sharedLoss) entry.attempts++;
+      entry.sharedLoss = false;
       this.#redeliver(entries, reason, now, true);
       return;
     }
-    for (const entry of entries) entry.attempts--;
-    if (crashed) {
-      for (const entry of entries) this.#unowned(entry, now);
-      this.#suspects.add(entries, true);
-    } else this.#requeue(entries, now);
+    for (const entry of entries) {
+      entry.attempts--;
+      if (crashed) {
+        entry.sharedLoss = true;
+        this.#unowned(entry, now);
+      }
+    }
+    if (crashed) this.#suspects.add(entries);
+    else this.#requeue(entries, now);
     this.redelivered += entries.length;
     if (entries.length > 0)
       this.#event({ type: "messages.redelivered", reason, count: entries.length, failed: 0 });
@@ -403,20 +410,9 @@ export class DeliveryLedger {
     return this.#answer(
       entry,
       entry.suspect
-        ? `no result after ${n} attempts: ${n} workers were lost while they ran it, alone or with messages that then answered elsewhere (${reason})`
+        ? `no result after ${n} attempts: the workers running it were lost, the last one while it ran alone (${reason})`
         : `no result after ${n} attempts: the workers holding it were lost or did not answer (${reason})`,
     );
-  }
-
-  /**
-   * A suspect answered by a worker: if the others lost with it have all answered, the loss is charged to
-   * the one left, which fails now if that used up its attempts and no worker holds it.
-   */
-  #cleared(entry: Entry): void {
-    const last = this.#suspects.cleared(entry);
-    if (last === undefined || last.owner !== undefined || last.attempts < this.options.maxAttempts) return;
-    this.#route(this.parts.results, [this.#exhausted(last, "worker.lost")]);
-    this.#event({ type: "messages.redelivered", reason: "worker.lost", count: 0, failed: 1 });
   }
 
   #unowned(entry: Entry, now: number): void {
@@ -441,7 +437,6 @@ export class DeliveryLedger {
   /** Forgets an entry answered by the master itself; a result that still comes for it is a duplicate. */
   #answer(entry: Entry, error: string): PalmMessage {
     this.#entries.delete(entry.id);
-    if (entry.group !== undefined) this.#suspects.dropped(entry);
     this.#settled.add(entry.id);
     return { ...entry.message, payload: new Uint8Array(0), error };
   }
@@ -479,8 +474,12 @@ export class DeliveryLedger {
         ),
       );
     };
-    this.#queue.forEach((id) => check(this.#entries.get(id)));
-    this.#suspects.forEach((entry) => check(this.#entries.get(entry.id) === entry ? entry : undefined));
+    this.#queue.forEach((id) => {
+      check(this.#entries.get(id));
+    });
+    this.#suspects.forEach((entry) => {
+      if (this.#waitingSuspect(entry)) check(entry);
+    });
     if (failed.length === 0) return;
     this.failed += failed.length;
     this.#route(this.parts.results, failed);

@@ -17,10 +17,10 @@ export interface Entry {
   /** A worker was lost while it held this message: it runs alone from now on. */
   suspect: boolean;
   /**
-   * The suspects lost together with it (itself included), while none of them is cleared: once all the
-   * others have answered elsewhere, that loss is charged to the one left.
+   * A worker was lost holding it with other messages, a loss charged to none of them: it is charged to
+   * this one if a worker running it alone is lost too.
    */
-  group: Set<Entry> | undefined;
+  sharedLoss: boolean;
 }
 
 /** One palm worker. `held` maps the ids it holds (answered or not by others) to their dispatch seq. @internal */
@@ -61,7 +61,7 @@ export function newEntry(id: string, message: PalmMessage, now: number, callTime
     sentAt: now,
     deadline: now + callTimeoutMs,
     suspect: false,
-    group: undefined,
+    sharedLoss: false,
   };
 }
 

@@ -4,9 +4,9 @@ import type { Entry, Worker } from "./deliveryRecords.js";
  * The messages a lost worker held (suspects: one of them may be what killed it), waiting to run alone.
  * A suspect goes only to a worker that holds nothing else, and that worker gets nothing else until it
  * answers (or is lost). When no worker is free, some are kept free: they get no new work until what they
- * hold is answered, so a suspect waits only for a worker to finish, never behind the queue. Messages lost
- * together form a group: the loss is charged to none of them, unless all the others answered elsewhere,
- * then to the one left. So a message that kills its workers fails after `maxAttempts` losses, and one
+ * hold is answered, so a suspect waits only for a worker to finish, never behind the queue. A loss of a
+ * worker that held several messages is charged to none of them, until one of them is lost again running
+ * alone: then to that one. So a message that kills its workers fails after `maxAttempts` losses, and one
  * that only shared a worker with it never does.
  * @internal
  */
@@ -18,45 +18,12 @@ export class Suspects {
     return this.#waiting.length;
   }
 
-  /**
-   * Entries that wait to run alone, in their order: from now on if a worker was lost holding them (a
-   * group if `together`: lost with each other), or again (a suspect handed back).
-   */
-  add(entries: readonly Entry[], together = false): void {
-    const group = together ? new Set(entries) : undefined;
+  /** Entries that wait to run alone, in their order (a worker was lost holding them). */
+  add(entries: readonly Entry[]): void {
     for (const entry of entries) {
-      if (group !== undefined) {
-        if (entry.group !== undefined) this.dropped(entry);
-        entry.group = group;
-      }
       entry.suspect = true;
       this.#waiting.push(entry);
     }
-  }
-
-  /**
-   * A suspect answered by a worker: it is cleared, and the loss it shared is charged to the one left if it
-   * was the last other one. Returns that one (its `attempts` already counts the loss), if any.
-   */
-  cleared(entry: Entry): Entry | undefined {
-    const group = entry.group;
-    if (group === undefined) return undefined;
-    entry.group = undefined;
-    group.delete(entry);
-    if (group.size !== 1) return undefined;
-    const [last] = group as Set<Entry> & { size: 1 };
-    group.clear();
-    last!.group = undefined;
-    last!.attempts++;
-    return last;
-  }
-
-  /** A suspect answered by the master (deadline, failure): its group can no longer tell who was at fault. */
-  dropped(entry: Entry): void {
-    const group = entry.group;
-    if (group === undefined) return;
-    for (const member of group) member.group = undefined;
-    group.clear();
   }
 
   /** Removes and returns every waiting suspect still `waiting` (to hand them out as any message). */
