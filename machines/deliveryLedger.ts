@@ -505,7 +505,7 @@ export class DeliveryLedger {
 
   /**
    * Hands waiting suspects to free workers, alone; returns the workers kept free for those left (they get
-   * no new work). With no palm worker alive, suspects are handed out as any message (the PUSH pool).
+   * no new work). With no palm worker alive but PUSH peers, suspects are handed out as any message.
    */
   #isolate(now: number): Set<Worker> | undefined {
     const free: Worker[] = [];
@@ -514,7 +514,8 @@ export class DeliveryLedger {
       if (worker.state === "alive") alive++;
       if (this.#credit(worker) > 0) free.push(worker);
     }
-    if (alive === 0) {
+    // No palm worker but pylm ones (which cannot be told apart): suspects go to them as any message.
+    if (alive === 0 && this.#pool.peers > 0) {
       this.#queue.pushFront(this.#suspects.drain(this.#waitingSuspect).map((entry) => entry.id));
       return undefined;
     }

@@ -65,12 +65,17 @@ describe("a poison message fails alone", () => {
     d.stop();
   });
 
-  it("fails a poison message with as many workers lost as maxAttempts, whatever the prefetch", () => {
-    for (const prefetch of [1, 2, 8]) {
+  it("fails a poison message with as many workers lost as maxAttempts, whatever the prefetch and workers", () => {
+    for (const [workers, prefetch] of [
+      [1, 4],
+      [2, 1],
+      [2, 2],
+      [2, 8],
+    ] as const) {
       const d = deliveryOnSimulatedTime({ maxAttempts: 2 });
       d.take(...ids("m", 30));
-      const crashed = playCluster(d, "m1", 2, prefetch);
-      assert.equal(crashed.length, 2, `prefetch ${prefetch}`);
+      const crashed = playCluster(d, "m1", workers, prefetch);
+      assert.equal(crashed.length, 2, `${workers} workers, prefetch ${prefetch}`);
       const published = d.published();
       assert.equal(published.length, 30);
       assert.deepEqual(
@@ -109,6 +114,18 @@ describe("a poison message fails alone", () => {
     assert.equal(d.work().w2?.length, 8);
     assert.equal(d.work().w3?.length, 4);
     assert.equal(d.ledger.failed, 0);
+    d.stop();
+  });
+
+  it("hands suspects to pylm workers (PUSH) as any message when no palm worker is alive", () => {
+    const d = deliveryOnSimulatedTime({ pushPrefetch: 10 });
+    d.hello("w1", 4);
+    d.take("m1", "m2");
+    d.gone("w1");
+    assert.equal(d.ledger.stats().suspects, 2);
+    d.peers(1);
+    assert.deepEqual(d.pushed(), ["m1", "m2"]);
+    assert.equal(d.ledger.stats().suspects, 0);
     d.stop();
   });
 

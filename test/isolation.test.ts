@@ -14,7 +14,11 @@ describe("a poison message fails alone, and clients are served in turn", () => {
     await Promise.all(processes.map((p) => p.kill()));
   });
 
-  it("fails only the message that kills its workers (process.exit), across processes: 1 error, 299 results, none twice", async (t) => {
+  /**
+   * A Master, `workers` Worker processes (prefetch 4) and a Client process running a 300-message job whose
+   * message "m-150" ends the process of the worker that runs it; each worker that dies is replaced.
+   */
+  async function poisonJob(workers: number) {
     const [pullAddress, pubAddress, workerPullAddress, workerPushAddress, dbAddress] = await freeEndpoints(5);
     const master = startFixture(
       "masterProcess.ts",
@@ -27,13 +31,13 @@ describe("a poison message fails alone, and clients are served in turn", () => {
         dbAddress,
         maxAttempts: 3,
         workerTimeoutMs: 1000,
+        // A replacement worker's process may take seconds to start.
+        noWorkerTimeoutMs: 60_000,
       },
       { name: "master" },
     );
     processes.push(master);
     await master.waitFor((l) => l.event === "ready");
-    // Workers that echo, except for "m-150", which ends their process; each one that dies is replaced.
-    const poison = "m-150";
     const deaths: Array<number | null> = [];
     let done = false;
     let started = 0;
@@ -41,7 +45,7 @@ describe("a poison message fails alone, and clients are served in turn", () => {
       const name = `w${++started}`;
       const worker = startFixture(
         "workerProcess.ts",
-        { name, dbAddress, prefetch: 4, exitOn: poison, spinUs: 200 },
+        { name, dbAddress, prefetch: 4, exitOn: "m-150", spinUs: 200 },
         { name },
       );
       processes.push(worker);
@@ -52,37 +56,57 @@ describe("a poison message fails alone, and clients are served in turn", () => {
       });
       return worker;
     };
-    const first = [startWorker(), startWorker(), startWorker()];
+    const first = Array.from({ length: workers }, startWorker);
     await Promise.all(first.map((w) => w.waitFor((l) => l.event === "ready")));
-
     const client = startFixture(
       "clientProcess.ts",
       { serverName: "server", dbAddress, function: "server.echo", messages: 300, prefix: "m-", window: 300 },
       { name: "client" },
     );
     processes.push(client);
-    const result = await client.waitFor((l) => l.event === "done" || l.event === "failed", 60_000);
+    const result = await client.waitFor((l) => l.event === "done" || l.event === "failed", 90_000);
     done = true;
     master.command({ cmd: "stats" });
     const stats = await master.waitFor((l) => l.event === "stats");
-    const ledger = stats.ledger as { size: number; failed: number; redelivered: number };
-    t.diagnostic(
-      `workers died: ${deaths.length} (exit codes ${deaths.join(", ")}); redelivered ${ledger.redelivered}; ${JSON.stringify(result)}`,
-    );
-    assert.equal(result.event, "done");
-    assert.equal(result.received, 300);
-    assert.equal(result.errors, 1);
-    assert.match(String(result.firstError), /^no result after 3 attempts: the workers running it were lost/);
-    assert.equal(result.distinct, 299, "every other message has its result");
-    assert.equal(result.duplicated, 0);
-    assert.equal(result.unexpected, 0);
-    // It killed exactly maxAttempts workers: the first one held it with others, the next ones ran it alone.
-    assert.deepEqual(deaths, [1, 1, 1]);
-    assert.equal(ledger.failed, 1);
-    assert.equal(ledger.size, 0);
-  });
+    const events = master.lines
+      .filter(
+        (l) => l.event === "messages.redelivered" || l.event === "worker.lost" || l.event === "worker.joined",
+      )
+      .map(
+        (l) =>
+          `${l.event}:${(l.worker as { name?: string } | undefined)?.name ?? `${l.reason}/${l.count}/${l.failed}`}`,
+      );
+    return {
+      result,
+      deaths,
+      events,
+      ledger: stats.ledger as { size: number; failed: number; redelivered: number },
+    };
+  }
 
-  it("answers a second client's eval during another client's 5,000-message job within a few of its results", async () => {
+  for (const workers of [3, 1])
+    it(`fails only the message that kills its workers (process.exit), ${workers} worker process(es) at a time: 1 error, 299 results, none twice`, async (t) => {
+      const { result, deaths, ledger, events } = await poisonJob(workers);
+      t.diagnostic(
+        `${events.join(" ")}; workers died: ${deaths.length} (exit codes ${deaths.join(", ")}); redelivered ${ledger.redelivered}; ${JSON.stringify(result)}`,
+      );
+      assert.equal(result.event, "done");
+      assert.equal(result.received, 300);
+      assert.equal(result.errors, 1, "only the poison message failed");
+      assert.match(
+        String(result.firstError),
+        /^no result after 3 attempts: the workers running it were lost/,
+      );
+      assert.equal(result.distinct, 299, "every other message has its result");
+      assert.equal(result.duplicated, 0);
+      assert.equal(result.unexpected, 0);
+      // It killed exactly maxAttempts workers: the first one held it with others, the next ones ran it alone.
+      assert.deepEqual(deaths, [1, 1, 1]);
+      assert.equal(ledger.failed, 1);
+      assert.equal(ledger.size, 0);
+    });
+
+  it("answers a second client's eval during another client's 5,000-message job within a few of its results", async (t) => {
     const cluster = await startMaster({
       workers: 2,
       functions: {
@@ -122,6 +146,7 @@ describe("a poison message fails alone, and clients are served in turn", () => {
         });
     }
     const jobResultsBefore = await evalAnswered!;
+    t.diagnostic(`the eval was answered after ${jobResultsBefore} of the job's ${total} results`);
     assert.equal(received, total);
     assert.equal(errors, 0);
     assert.equal(seen.size, total);
