@@ -59,7 +59,10 @@ export interface DeliveryOptions {
   readonly workerTimeoutMs: number;
   /** A call unanswered this long after the master took it in is answered with `PALM_ERR_TIMEOUT`. */
   readonly callTimeoutMs: number;
-  /** Times a message is handed to workers before it is answered with an error instead. */
+  /**
+   * Attempts charged to a message (a worker lost while it held it alone, see `Suspects`) before it is
+   * answered with an error instead. Pylm workers' hand-outs are all charged.
+   */
   readonly maxAttempts: number;
   /** Messages in flight (taken in, not answered) before the master stops reading new ones. */
   readonly maxInFlight: number;
