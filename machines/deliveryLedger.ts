@@ -1,14 +1,6 @@
 import { DeliveryQueue } from "./deliveryQueue.js";
-import {
-  coded,
-  type Entry,
-  functionOf,
-  greeted,
-  info,
-  newEntry,
-  newWorker,
-  type Worker,
-} from "./deliveryRecords.js";
+import { coded, type Entry, functionOf, info, newEntry, type Worker } from "./deliveryRecords.js";
+import { heard, Roster } from "./deliveryRoster.js";
 import { Suspects } from "./deliverySuspects.js";
 import {
   DELIVERY_DEFAULTS,
@@ -17,7 +9,6 @@ import {
   type DeliveryParts,
   type DeliveryStats,
   type DispatchOrder,
-  type HelloInfo,
   type LivenessEvent,
   NO_RESULT_SUFFIX,
   type RedeliveryReason,
@@ -29,10 +20,6 @@ import type { PalmMessage } from "./types.js";
 
 /** The id of the pool of PUSH peers (pylm workers, which neither say hello nor beat). */
 export const PUSH_POOL = "~push";
-/** A worker that has not sent its first heartbeat yet is lost after this many times `workerTimeoutMs`. */
-const FIRST_BEAT_GRACE = 3;
-/** Workers remembered at most: gone ones are forgotten first. */
-const MAX_REMEMBERED = 4096;
 /**
  * How long after a PUSH connection closed its messages are redelivered: libzmq reports the disconnect
  * before the PUSH socket has dropped the peer's queue, so a send in between still lands in that queue.
@@ -56,7 +43,7 @@ export class DeliveryLedger {
   readonly #queue = new DeliveryQueue();
   /** Messages a lost worker held, waiting to run alone. */
   readonly #suspects = new Suspects();
-  readonly #workers = new Map<string, Worker>();
+  readonly #workers: Roster;
   /** The PUSH pool: ids held, peers connected, and when a peer left (its messages go again soon). */
   readonly #pool = { held: new Set<string>(), peers: 0, leftAt: undefined as number | undefined };
   /** Result ids already passed on (or answered by the master itself): a later one is a duplicate. */
@@ -85,6 +72,7 @@ export class DeliveryLedger {
     this.sweepMs = Math.max(10, Math.min(250, Math.floor(this.options.workerTimeoutMs / 4)));
     this.#lastSweep = now();
     this.#settled = new SettledIds(this.options.settledLimit);
+    this.#workers = new Roster(this.options);
   }
 
   /** Messages taken in and not answered. */
@@ -111,7 +99,7 @@ export class DeliveryLedger {
   results(worker: string | undefined, results: readonly PalmMessage[]): DeliveryCommand[] {
     const now = this.now();
     const from = worker === undefined ? undefined : this.#workers.get(worker);
-    if (from) this.#heard(from, now);
+    if (from) heard(from, now);
     const passed: PalmMessage[] = [];
     for (const result of results) {
       const id = result.id;
@@ -154,14 +142,24 @@ export class DeliveryLedger {
   news(news: WorkerNews): DeliveryCommand[] {
     const now = this.now();
     switch (news.type) {
-      case "hello":
-        this.#hello(news.hello, now);
+      case "hello": {
+        const joining = this.#workers.hello(news.hello, now);
+        if (!joining) break;
+        // Registered: its start may end (sent before any work, which the pump may add next).
+        this.#order({ type: "welcome", worker: joining.worker.id });
+        if (joining.joined)
+          this.#event({ type: "worker.joined", worker: info(joining.worker), rejoined: joining.rejoined });
         break;
+      }
       case "results":
         break;
-      case "beat":
-        this.#beat(news.worker, news.busy, now);
+      case "beat": {
+        const stuckAt = this.#workers.beat(news.worker, news.busy, now);
+        // A beat from an id never announced, or declared lost, touches nothing: asked who it is.
+        if (stuckAt === "who") this.#order({ type: "who", worker: news.worker });
+        else if (stuckAt !== undefined) this.#revoke(this.#workers.get(news.worker)!, stuckAt, now);
         break;
+      }
       case "credit": {
         const worker = this.#workers.get(news.worker);
         if (worker?.state === "alive") worker.limit = Math.min(news.prefetch, worker.prefetch);
@@ -169,15 +167,10 @@ export class DeliveryLedger {
       }
       case "bye":
       case "gone": {
-        const worker = this.#workers.get(news.worker);
-        if (worker && worker.state === "alive") {
-          worker.state = news.type === "bye" ? "left" : "lost";
-          if (worker.state === "lost") {
-            worker.lostAt = now;
-            this.#event({ type: "worker.lost", worker: info(worker) });
-          }
-          this.#release(worker, "worker.left", now, news.type === "gone");
-        }
+        const worker = this.#workers.gone(news.worker, news.type === "bye" ? "left" : "lost", now);
+        if (!worker) break;
+        if (worker.state === "lost") this.#event({ type: "worker.lost", worker: info(worker) });
+        this.#release(worker, "worker.left", now, news.type === "gone");
         break;
       }
       case "peers":
@@ -197,18 +190,11 @@ export class DeliveryLedger {
     const onTime = now - this.#lastSweep < this.sweepMs * 4 + 100;
     this.#lastSweep = now;
     if (!onTime) this.#deafAt = now;
-    else {
-      for (const worker of this.#workers.values()) {
-        if (worker.state !== "alive") continue;
-        // Until its first beat a worker gets longer: its heartbeat thread may take a while to start.
-        const timeout = this.options.workerTimeoutMs * (worker.heartbeats === 0 ? FIRST_BEAT_GRACE : 1);
-        if (now - Math.max(worker.lastSeen, this.#deafAt) <= timeout) continue;
-        worker.state = "lost";
-        worker.lostAt = now;
+    else
+      for (const worker of this.#workers.silent(now, this.#deafAt)) {
         this.#event({ type: "worker.lost", worker: info(worker) });
         this.#release(worker, "worker.lost", now, true);
       }
-    }
     this.#expire(now);
     const pool = this.#pool;
     if (pool.leftAt !== undefined && now - pool.leftAt >= DISCONNECT_GRACE_MS) {
@@ -232,7 +218,7 @@ export class DeliveryLedger {
 
   /** Every palm worker heard of (alive, lost or gone), oldest first. */
   workers(): WorkerInfo[] {
-    return [...this.#workers.values()].map(info);
+    return this.#workers.infos();
   }
 
   /** The counters the inspector shows. */
@@ -240,7 +226,11 @@ export class DeliveryLedger {
     const workers: Record<string, { held: number; credit: number; state: string }> = {};
     for (const worker of this.#workers.values()) {
       if (worker.state === "alive" || worker.held.size > 0)
-        workers[worker.id] = { held: worker.held.size, credit: this.#credit(worker), state: worker.state };
+        workers[worker.id] = {
+          held: worker.held.size,
+          credit: this.#workers.credit(worker),
+          state: worker.state,
+        };
     }
     const pool = this.#pool;
     if (pool.peers > 0 || pool.held.size > 0)
@@ -264,49 +254,6 @@ export class DeliveryLedger {
     return this.stats();
   }
 
-  #hello(hello: HelloInfo, now: number): void {
-    let worker = this.#workers.get(hello.id);
-    const joined = worker === undefined || worker.state !== "alive";
-    const rejoined = worker !== undefined && worker.state !== "alive";
-    if (!worker) {
-      if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
-      worker = newWorker(hello, now);
-      this.#workers.set(hello.id, worker);
-    } else {
-      if (rejoined) worker.rejoins++;
-      greeted(worker, hello);
-    }
-    worker.lastSeen = now;
-    // A worker announces its inspector in a second hello once it listens: kept, but it joined only once.
-    if (hello.inspector !== undefined) worker.inspector = hello.inspector;
-    // What it still holds from before (a re-announce) costs it credit until it answers.
-    for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
-    // Registered: its start may end (sent before any work, which the pump may add next).
-    this.#order({ type: "welcome", worker: worker.id });
-    if (joined) this.#event({ type: "worker.joined", worker: info(worker), rejoined });
-  }
-
-  #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
-    const worker = this.#workers.get(id);
-    // A beat from an id never announced (a master restarted, or a forgery) touches nothing: ask who it is.
-    if (!worker) {
-      this.#order({ type: "who", worker: id });
-      return;
-    }
-    if (worker.state !== "alive") {
-      // Back after it was declared lost (frozen, then thawed): what it held went to others; it says hello again.
-      this.#order({ type: "who", worker: id });
-      return;
-    }
-    this.#heard(worker, now);
-    worker.heartbeats++;
-    const stuck = busy !== undefined && busy.ms >= this.options.stuckAfterMs;
-    if (stuck && !worker.stuck) {
-      worker.stuck = true;
-      this.#revoke(worker, busy.seq, now);
-    } else if (!stuck && worker.stuck) worker.stuck = false;
-  }
-
   /** A stuck worker's messages after the one it runs were not started: they go to others. */
   #revoke(worker: Worker, busySeq: number, now: number): void {
     const seqs: number[] = [];
@@ -326,10 +273,6 @@ export class DeliveryLedger {
     this.revoked += seqs.length;
     this.#order({ type: "revoke", worker: worker.id, seqs });
     this.#event({ type: "messages.redelivered", reason: "worker.stuck", count: seqs.length, failed: 0 });
-  }
-
-  #heard(worker: Worker, now: number): void {
-    if (worker.state === "alive") worker.lastSeen = now;
   }
 
   /**
@@ -463,7 +406,7 @@ export class DeliveryLedger {
   /** Calls that found no worker at all (no palm worker alive, no PUSH peer) for `noWorkerTimeoutMs`. */
   #noWorkers(now: number): void {
     if (this.#pool.peers > 0 || this.#queue.length + this.#suspects.waiting === 0) return;
-    for (const worker of this.#workers.values()) if (worker.state === "alive") return;
+    if (this.#workers.anyAlive()) return;
     const failed: PalmMessage[] = [];
     const check = (entry: Entry | undefined) => {
       if (!entry || entry.owner !== undefined || now - entry.takenAt < this.options.noWorkerTimeoutMs) return;
@@ -485,16 +428,6 @@ export class DeliveryLedger {
     this.#route(this.parts.results, failed);
   }
 
-  #credit(worker: Worker): number {
-    if (worker.state !== "alive" || worker.stuck) return 0;
-    // Running a suspect alone: nothing else until it answers.
-    if (worker.alone !== undefined) {
-      if (worker.held.has(worker.alone)) return 0;
-      worker.alone = undefined;
-    }
-    return Math.max(0, worker.limit - worker.held.size);
-  }
-
   #poolCredit(): number {
     return Math.max(0, this.#pool.peers * this.options.pushPrefetch - this.#pool.held.size);
   }
@@ -512,7 +445,7 @@ export class DeliveryLedger {
     let alive = 0;
     for (const worker of this.#workers.values()) {
       if (worker.state === "alive") alive++;
-      if (this.#credit(worker) > 0) free.push(worker);
+      if (this.#workers.credit(worker) > 0) free.push(worker);
     }
     // No palm worker but pylm ones (which cannot be told apart): suspects go to them as any message.
     if (alive === 0 && this.#pool.peers > 0) {
@@ -563,7 +496,7 @@ export class DeliveryLedger {
     if (this.#queue.length === 0) return;
     const credits: Array<{ worker: Worker; credit: number; batch: Entry[] }> = [];
     for (const worker of this.#workers.values()) {
-      const credit = this.#credit(worker);
+      const credit = this.#workers.credit(worker);
       if (credit > 0 && !keepFree?.has(worker)) credits.push({ worker, credit, batch: [] });
     }
     // Ties go round: workers with equal credit (a trickle of messages, each answered before the next)
@@ -620,17 +553,6 @@ export class DeliveryLedger {
       key = key.slice(0, cut);
       if (this.#entries.has(key)) return key;
     }
-  }
-
-  /** Forgets the oldest worker that is not alive; false if every one remembered is alive. */
-  #evict(): boolean {
-    for (const [id, worker] of this.#workers) {
-      if (worker.state !== "alive" && worker.held.size === 0) {
-        this.#workers.delete(id);
-        return true;
-      }
-    }
-    return false;
   }
 
   #route(to: string, messages: PalmMessage[]): void {
