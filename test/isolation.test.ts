@@ -30,7 +30,6 @@ describe("a poison message fails alone, and clients are served in turn", () => {
         workerPushAddress,
         dbAddress,
         maxAttempts: 3,
-        workerTimeoutMs: 1000,
         // A replacement worker's process may take seconds to start.
         noWorkerTimeoutMs: 60_000,
       },
