@@ -1,3 +1,7 @@
+import { DeliveryQueue } from "./deliveryQueue.js";
+import { coded, type Entry, functionOf, info, newEntry, type Worker } from "./deliveryRecords.js";
+import { heard, Roster } from "./deliveryRoster.js";
+import { Suspects } from "./deliverySuspects.js";
 import {
   DELIVERY_DEFAULTS,
   type DeliveryCommand,
@@ -5,7 +9,6 @@ import {
   type DeliveryParts,
   type DeliveryStats,
   type DispatchOrder,
-  type HelloInfo,
   type LivenessEvent,
   NO_RESULT_SUFFIX,
   type RedeliveryReason,
@@ -17,66 +20,11 @@ import type { PalmMessage } from "./types.js";
 
 /** The id of the pool of PUSH peers (pylm workers, which neither say hello nor beat). */
 export const PUSH_POOL = "~push";
-/** A worker that has not sent its first heartbeat yet is lost after this many times `workerTimeoutMs`. */
-const FIRST_BEAT_GRACE = 3;
-/** Workers remembered at most: gone ones are forgotten first. */
-const MAX_REMEMBERED = 4096;
 /**
  * How long after a PUSH connection closed its messages are redelivered: libzmq reports the disconnect
  * before the PUSH socket has dropped the peer's queue, so a send in between still lands in that queue.
  */
 const DISCONNECT_GRACE_MS = 50;
-
-/** One message taken in and not answered yet. */
-interface Entry {
-  readonly id: string;
-  readonly message: PalmMessage;
-  readonly takenAt: number;
-  /** The worker holding it (`PUSH_POOL` for pylm workers); undefined while it waits in the queue. */
-  owner: string | undefined;
-  /** Its dispatch sequence number at its owner. */
-  seq: number;
-  attempts: number;
-  sentAt: number;
-  deadline: number;
-}
-
-/** One palm worker. `held` maps the ids it holds (answered or not by others) to their dispatch seq. */
-interface Worker {
-  readonly id: string;
-  name: string;
-  pid: number;
-  host: string;
-  prefetch: number;
-  /** What it asked to hold now (`credit`), at most `prefetch`. */
-  limit: number;
-  timeouts: Readonly<Record<string, number>>;
-  hasTimeouts: boolean;
-  state: "alive" | "lost" | "left";
-  readonly firstSeen: number;
-  lastSeen: number;
-  lostAt: number | undefined;
-  rejoins: number;
-  heartbeats: number;
-  readonly held: Map<string, number>;
-  nextSeq: number;
-  /** In one synchronous call for at least `stuckAfterMs`: it gets nothing new. */
-  stuck: boolean;
-  inspector?: string;
-}
-
-/** The error text of an answer the master gives itself (`CODE: text`, which `RemoteError` reads its code from). */
-const coded = (code: string, text: string) => `${code}: ${text}`;
-
-/** The function a message names at its stage, without its server. */
-function functionOf(message: PalmMessage): string {
-  const entry =
-    message.function.indexOf(" ") === -1
-      ? message.function
-      : (message.function.split(" ")[message.stage] ?? "");
-  const dot = entry.indexOf(".");
-  return dot === -1 ? "" : entry.slice(dot + 1);
-}
 
 /**
  * A master's delivery ledger: every message taken in and not answered, which worker holds it, the
@@ -91,10 +39,11 @@ export class DeliveryLedger {
   /** How often the actor sweeps for lost workers and passed deadlines. */
   readonly sweepMs: number;
   readonly #entries = new Map<string, Entry>();
-  /** Ids waiting for a worker, oldest first (lazily cleaned: an id may have been answered since). */
-  #queue: string[] = [];
-  #queueHead = 0;
-  readonly #workers = new Map<string, Worker>();
+  /** Ids waiting for a worker: handed back ones first, then round-robin by client (lazily cleaned). */
+  readonly #queue = new DeliveryQueue();
+  /** Messages a lost worker held, waiting to run alone. */
+  readonly #suspects = new Suspects();
+  readonly #workers: Roster;
   /** The PUSH pool: ids held, peers connected, and when a peer left (its messages go again soon). */
   readonly #pool = { held: new Set<string>(), peers: 0, leftAt: undefined as number | undefined };
   /** Result ids already passed on (or answered by the master itself): a later one is a duplicate. */
@@ -123,6 +72,7 @@ export class DeliveryLedger {
     this.sweepMs = Math.max(10, Math.min(250, Math.floor(this.options.workerTimeoutMs / 4)));
     this.#lastSweep = now();
     this.#settled = new SettledIds(this.options.settledLimit);
+    this.#workers = new Roster(this.options);
   }
 
   /** Messages taken in and not answered. */
@@ -137,17 +87,8 @@ export class DeliveryLedger {
       const id = message.id;
       // Without an id, or one seen already (the router hands a delivery again after the actor restarted).
       if (!id || this.#entries.has(id) || this.#settled.has(id)) continue;
-      this.#entries.set(id, {
-        id,
-        message,
-        takenAt: now,
-        owner: undefined,
-        seq: 0,
-        attempts: 0,
-        sentAt: now,
-        deadline: now + this.options.callTimeoutMs,
-      });
-      this.#queue.push(id);
+      this.#entries.set(id, newEntry(id, message, now, this.options.callTimeoutMs));
+      this.#queue.push(message.client, id);
     }
     this.#pump(now);
     this.#checkHold();
@@ -158,7 +99,7 @@ export class DeliveryLedger {
   results(worker: string | undefined, results: readonly PalmMessage[]): DeliveryCommand[] {
     const now = this.now();
     const from = worker === undefined ? undefined : this.#workers.get(worker);
-    if (from) this.#heard(from, now);
+    if (from) heard(from, now);
     const passed: PalmMessage[] = [];
     for (const result of results) {
       const id = result.id;
@@ -201,14 +142,24 @@ export class DeliveryLedger {
   news(news: WorkerNews): DeliveryCommand[] {
     const now = this.now();
     switch (news.type) {
-      case "hello":
-        this.#hello(news.hello, now);
+      case "hello": {
+        const joining = this.#workers.hello(news.hello, now);
+        if (!joining) break;
+        // Registered: its start may end (sent before any work, which the pump may add next).
+        this.#order({ type: "welcome", worker: joining.worker.id });
+        if (joining.joined)
+          this.#event({ type: "worker.joined", worker: info(joining.worker), rejoined: joining.rejoined });
         break;
+      }
       case "results":
         break;
-      case "beat":
-        this.#beat(news.worker, news.busy, now);
+      case "beat": {
+        const stuckAt = this.#workers.beat(news.worker, news.busy, now);
+        // A beat from an id never announced, or declared lost, touches nothing: asked who it is.
+        if (stuckAt === "who") this.#order({ type: "who", worker: news.worker });
+        else if (stuckAt !== undefined) this.#revoke(this.#workers.get(news.worker)!, stuckAt, now);
         break;
+      }
       case "credit": {
         const worker = this.#workers.get(news.worker);
         if (worker?.state === "alive") worker.limit = Math.min(news.prefetch, worker.prefetch);
@@ -216,15 +167,10 @@ export class DeliveryLedger {
       }
       case "bye":
       case "gone": {
-        const worker = this.#workers.get(news.worker);
-        if (worker && worker.state === "alive") {
-          worker.state = news.type === "bye" ? "left" : "lost";
-          if (worker.state === "lost") {
-            worker.lostAt = now;
-            this.#event({ type: "worker.lost", worker: info(worker) });
-          }
-          this.#release(worker, "worker.left", now);
-        }
+        const worker = this.#workers.gone(news.worker, news.type === "bye" ? "left" : "lost", now);
+        if (!worker) break;
+        if (worker.state === "lost") this.#event({ type: "worker.lost", worker: info(worker) });
+        this.#release(worker, "worker.left", now, news.type === "gone");
         break;
       }
       case "peers":
@@ -244,18 +190,11 @@ export class DeliveryLedger {
     const onTime = now - this.#lastSweep < this.sweepMs * 4 + 100;
     this.#lastSweep = now;
     if (!onTime) this.#deafAt = now;
-    else {
-      for (const worker of this.#workers.values()) {
-        if (worker.state !== "alive") continue;
-        // Until its first beat a worker gets longer: its heartbeat thread may take a while to start.
-        const timeout = this.options.workerTimeoutMs * (worker.heartbeats === 0 ? FIRST_BEAT_GRACE : 1);
-        if (now - Math.max(worker.lastSeen, this.#deafAt) <= timeout) continue;
-        worker.state = "lost";
-        worker.lostAt = now;
+    else
+      for (const worker of this.#workers.silent(now, this.#deafAt)) {
         this.#event({ type: "worker.lost", worker: info(worker) });
-        this.#release(worker, "worker.lost", now);
+        this.#release(worker, "worker.lost", now, true);
       }
-    }
     this.#expire(now);
     const pool = this.#pool;
     if (pool.leftAt !== undefined && now - pool.leftAt >= DISCONNECT_GRACE_MS) {
@@ -279,7 +218,7 @@ export class DeliveryLedger {
 
   /** Every palm worker heard of (alive, lost or gone), oldest first. */
   workers(): WorkerInfo[] {
-    return [...this.#workers.values()].map(info);
+    return this.#workers.infos();
   }
 
   /** The counters the inspector shows. */
@@ -287,14 +226,20 @@ export class DeliveryLedger {
     const workers: Record<string, { held: number; credit: number; state: string }> = {};
     for (const worker of this.#workers.values()) {
       if (worker.state === "alive" || worker.held.size > 0)
-        workers[worker.id] = { held: worker.held.size, credit: this.#credit(worker), state: worker.state };
+        workers[worker.id] = {
+          held: worker.held.size,
+          credit: this.#workers.credit(worker),
+          state: worker.state,
+        };
     }
     const pool = this.#pool;
     if (pool.peers > 0 || pool.held.size > 0)
       workers[PUSH_POOL] = { held: pool.held.size, credit: this.#poolCredit(), state: `${pool.peers} peers` };
     return {
       inFlight: this.#entries.size,
-      queued: this.#queue.length - this.#queueHead,
+      queued: this.#queue.length,
+      suspects: this.#suspects.waiting,
+      clients: this.#queue.clients,
       workers,
       redelivered: this.redelivered,
       duplicates: this.duplicates,
@@ -307,75 +252,6 @@ export class DeliveryLedger {
   /** The inspector serialises the actor's context: it sees the counters, not the maps. */
   toJSON(): DeliveryStats {
     return this.stats();
-  }
-
-  #hello(hello: HelloInfo, now: number): void {
-    let worker = this.#workers.get(hello.id);
-    const joined = worker === undefined || worker.state !== "alive";
-    const rejoined = worker !== undefined && worker.state !== "alive";
-    if (!worker) {
-      if (this.#workers.size >= MAX_REMEMBERED && !this.#evict()) return;
-      worker = {
-        id: hello.id,
-        name: hello.name,
-        pid: hello.pid,
-        host: hello.host,
-        prefetch: hello.prefetch,
-        limit: hello.prefetch,
-        timeouts: hello.timeouts ?? {},
-        hasTimeouts: Object.keys(hello.timeouts ?? {}).length > 0,
-        state: "alive",
-        firstSeen: now,
-        lastSeen: now,
-        lostAt: undefined,
-        rejoins: 0,
-        heartbeats: 0,
-        held: new Map(),
-        nextSeq: 1,
-        stuck: false,
-      };
-      this.#workers.set(hello.id, worker);
-    } else {
-      worker.name = hello.name;
-      worker.pid = hello.pid;
-      worker.host = hello.host;
-      worker.prefetch = hello.prefetch;
-      worker.limit = hello.prefetch;
-      worker.timeouts = hello.timeouts ?? {};
-      worker.hasTimeouts = Object.keys(worker.timeouts).length > 0;
-      if (rejoined) worker.rejoins++;
-      worker.state = "alive";
-      worker.stuck = false;
-    }
-    worker.lastSeen = now;
-    // A worker announces its inspector in a second hello once it listens: kept, but it joined only once.
-    if (hello.inspector !== undefined) worker.inspector = hello.inspector;
-    // What it still holds from before (a re-announce) costs it credit until it answers.
-    for (const id of hello.holding ?? []) if (!worker.held.has(id)) worker.held.set(id, 0);
-    // Registered: its start may end (sent before any work, which the pump may add next).
-    this.#order({ type: "welcome", worker: worker.id });
-    if (joined) this.#event({ type: "worker.joined", worker: info(worker), rejoined });
-  }
-
-  #beat(id: string, busy: { seq: number; ms: number } | undefined, now: number): void {
-    const worker = this.#workers.get(id);
-    // A beat from an id never announced (a master restarted, or a forgery) touches nothing: ask who it is.
-    if (!worker) {
-      this.#order({ type: "who", worker: id });
-      return;
-    }
-    if (worker.state !== "alive") {
-      // Back after it was declared lost (frozen, then thawed): what it held went to others; it says hello again.
-      this.#order({ type: "who", worker: id });
-      return;
-    }
-    this.#heard(worker, now);
-    worker.heartbeats++;
-    const stuck = busy !== undefined && busy.ms >= this.options.stuckAfterMs;
-    if (stuck && !worker.stuck) {
-      worker.stuck = true;
-      this.#revoke(worker, busy.seq, now);
-    } else if (!stuck && worker.stuck) worker.stuck = false;
   }
 
   /** A stuck worker's messages after the one it runs were not started: they go to others. */
@@ -399,12 +275,12 @@ export class DeliveryLedger {
     this.#event({ type: "messages.redelivered", reason: "worker.stuck", count: seqs.length, failed: 0 });
   }
 
-  #heard(worker: Worker, now: number): void {
-    if (worker.state === "alive") worker.lastSeen = now;
-  }
-
-  /** A worker lost or gone: exactly the messages it held go to others (or fail past `maxAttempts`). */
-  #release(worker: Worker, reason: RedeliveryReason, now: number): void {
+  /**
+   * A worker lost or gone: exactly the messages it held go to others (or fail past `maxAttempts`). One
+   * that crashed (`crashed`) holding one message is charged for it; holding several, for none of them:
+   * they run alone from now on (suspects). One that said goodbye had not started them: nothing is charged.
+   */
+  #release(worker: Worker, reason: RedeliveryReason, now: number, crashed: boolean): void {
     const entries: Entry[] = [];
     for (const id of worker.held.keys()) {
       const entry = this.#entries.get(id);
@@ -412,7 +288,27 @@ export class DeliveryLedger {
     }
     worker.held.clear();
     worker.stuck = false;
-    this.#redeliver(entries, reason, now);
+    worker.alone = undefined;
+    if (crashed && entries.length === 1) {
+      const entry = entries[0]!;
+      // Lost alone after it was lost with others: the earlier loss is most likely its doing too.
+      if (entry.sharedLoss) entry.attempts++;
+      entry.sharedLoss = false;
+      this.#redeliver(entries, reason, now, true);
+      return;
+    }
+    for (const entry of entries) {
+      entry.attempts--;
+      if (crashed) {
+        entry.sharedLoss = true;
+        this.#unowned(entry, now);
+      }
+    }
+    if (crashed) this.#suspects.add(entries);
+    else this.#requeue(entries, now);
+    this.redelivered += entries.length;
+    if (entries.length > 0)
+      this.#event({ type: "messages.redelivered", reason, count: entries.length, failed: 0 });
   }
 
   #releasePool(reason: RedeliveryReason, sentBefore: number, now: number): void {
@@ -429,45 +325,56 @@ export class DeliveryLedger {
         pool.held.delete(id);
       }
     }
-    this.#redeliver(entries, reason, now);
+    this.#redeliver(entries, reason, now, false);
   }
 
-  #redeliver(entries: Entry[], reason: RedeliveryReason, now: number): void {
+  /** Entries whose hand-out is charged: they fail at `maxAttempts`, else go out again (alone if `isolate`). */
+  #redeliver(entries: Entry[], reason: RedeliveryReason, now: number, isolate: boolean): void {
     if (entries.length === 0) return;
     const failed: PalmMessage[] = [];
     const again: Entry[] = [];
     for (const entry of entries) {
-      if (entry.attempts >= this.options.maxAttempts) {
-        failed.push(
-          this.#answer(
-            entry,
-            `no result after ${entry.attempts} attempts: the workers holding it were lost or did not answer (${reason})`,
-          ),
-        );
-        this.failed++;
-      } else again.push(entry);
+      if (entry.attempts >= this.options.maxAttempts) failed.push(this.#exhausted(entry, reason));
+      else again.push(entry);
     }
-    this.#requeue(again, now);
+    if (isolate) {
+      for (const entry of again) this.#unowned(entry, now);
+      this.#suspects.add(again);
+    } else this.#requeue(again, now);
     this.redelivered += again.length;
     if (failed.length > 0) this.#route(this.parts.results, failed);
     this.#event({ type: "messages.redelivered", reason, count: again.length, failed: failed.length });
   }
 
-  /** Puts entries back at the head of the queue, in their order: they waited longest. */
+  /** Answers an entry that used up `maxAttempts` with an error naming them. */
+  #exhausted(entry: Entry, reason: RedeliveryReason): PalmMessage {
+    this.failed++;
+    const n = entry.attempts;
+    return this.#answer(
+      entry,
+      entry.suspect
+        ? `no result after ${n} attempts: the workers running it were lost, the last one while it ran alone (${reason})`
+        : `no result after ${n} attempts: the workers holding it were lost or did not answer (${reason})`,
+    );
+  }
+
+  #unowned(entry: Entry, now: number): void {
+    entry.owner = undefined;
+    entry.sentAt = now;
+  }
+
+  /** Puts entries back at the head of the queue, in their order: they waited longest (suspects: alone). */
   #requeue(entries: Entry[], now: number): void {
     if (entries.length === 0) return;
+    const ids: string[] = [];
+    const suspects: Entry[] = [];
     for (const entry of entries) {
-      entry.owner = undefined;
-      entry.sentAt = now;
+      this.#unowned(entry, now);
+      if (entry.suspect) suspects.push(entry);
+      else ids.push(entry.id);
     }
-    const ids = entries.map((entry) => entry.id);
-    if (this.#queueHead >= ids.length) {
-      this.#queueHead -= ids.length;
-      for (let k = 0; k < ids.length; k++) this.#queue[this.#queueHead + k] = ids[k]!;
-    } else {
-      this.#queue = [...ids, ...this.#queue.slice(this.#queueHead)];
-      this.#queueHead = 0;
-    }
+    this.#queue.pushFront(ids);
+    if (suspects.length > 0) this.#suspects.add(suspects);
   }
 
   /** Forgets an entry answered by the master itself; a result that still comes for it is a duplicate. */
@@ -498,40 +405,99 @@ export class DeliveryLedger {
 
   /** Calls that found no worker at all (no palm worker alive, no PUSH peer) for `noWorkerTimeoutMs`. */
   #noWorkers(now: number): void {
-    if (this.#pool.peers > 0 || this.#queue.length === this.#queueHead) return;
-    for (const worker of this.#workers.values()) if (worker.state === "alive") return;
+    if (this.#pool.peers > 0 || this.#queue.length + this.#suspects.waiting === 0) return;
+    if (this.#workers.anyAlive()) return;
     const failed: PalmMessage[] = [];
-    for (let k = this.#queueHead; k < this.#queue.length; k++) {
-      const entry = this.#entries.get(this.#queue[k]!);
-      if (!entry || entry.owner !== undefined || now - entry.takenAt < this.options.noWorkerTimeoutMs)
-        continue;
+    const check = (entry: Entry | undefined) => {
+      if (!entry || entry.owner !== undefined || now - entry.takenAt < this.options.noWorkerTimeoutMs) return;
       failed.push(
         this.#answer(
           entry,
           coded("PALM_ERR_NO_WORKERS", `no worker connected for ${now - entry.takenAt} ms`),
         ),
       );
-    }
+    };
+    this.#queue.forEach((id) => {
+      check(this.#entries.get(id));
+    });
+    this.#suspects.forEach((entry) => {
+      if (this.#waitingSuspect(entry)) check(entry);
+    });
     if (failed.length === 0) return;
     this.failed += failed.length;
     this.#route(this.parts.results, failed);
-  }
-
-  #credit(worker: Worker): number {
-    return worker.state === "alive" && !worker.stuck ? Math.max(0, worker.limit - worker.held.size) : 0;
   }
 
   #poolCredit(): number {
     return Math.max(0, this.#pool.peers * this.options.pushPrefetch - this.#pool.held.size);
   }
 
-  /** Hands queued messages to workers with credit: palm workers first, most credit first; then the PUSH pool. */
+  /** A suspect that still waits for a worker (not answered, not handed out since it was queued). */
+  readonly #waitingSuspect = (entry: Entry): boolean =>
+    entry.owner === undefined && this.#entries.get(entry.id) === entry;
+
+  /**
+   * Hands waiting suspects to free workers, alone; returns the workers kept free for those left (they get
+   * no new work). With no palm worker alive but PUSH peers, suspects are handed out as any message.
+   */
+  #isolate(now: number): Set<Worker> | undefined {
+    const free: Worker[] = [];
+    let alive = 0;
+    for (const worker of this.#workers.values()) {
+      if (worker.state === "alive") alive++;
+      if (this.#workers.credit(worker) > 0) free.push(worker);
+    }
+    // No palm worker but pylm ones (which cannot be told apart): suspects go to them as any message.
+    if (alive === 0 && this.#pool.peers > 0) {
+      this.#queue.pushFront(this.#suspects.drain(this.#waitingSuspect).map((entry) => entry.id));
+      return undefined;
+    }
+    return this.#suspects.assign(free, this.#waitingSuspect, (worker, entry) => {
+      worker.alone = entry.id;
+      this.#send(worker, [this.#handOut(entry, worker, now)], now);
+    });
+  }
+
+  /** Marks an entry as handed to `worker` (one more attempt) and returns it. */
+  #handOut(entry: Entry, worker: Worker, now: number): Entry {
+    entry.attempts++;
+    entry.sentAt = now;
+    entry.owner = worker.id;
+    entry.seq = worker.nextSeq++;
+    // The function's name is read only for a worker that declared deadlines (none, mostly).
+    const fnTimeout = worker.hasTimeouts ? worker.timeouts[functionOf(entry.message)] : undefined;
+    if (fnTimeout !== undefined) entry.deadline = entry.takenAt + fnTimeout;
+    worker.held.set(entry.id, entry.seq);
+    return entry;
+  }
+
+  /** One frame of work for a worker: its messages, numbered from the first one's seq, with their deadlines. */
+  #send(worker: Worker, batch: Entry[], now: number): void {
+    const order: DispatchOrder = {
+      type: "work",
+      worker: worker.id,
+      seq: batch[0]!.seq,
+      deadlines: batch.map((entry) => Math.max(1, entry.deadline - now)),
+    };
+    this.#out.push({
+      type: "route",
+      to: this.parts.dispatch,
+      messages: batch.map((entry) => entry.message),
+      envelope: order,
+    });
+  }
+
+  /**
+   * Hands queued messages to workers with credit: suspects first, each alone; then palm workers, most
+   * credit first; then the PUSH pool. Workers kept free for suspects get nothing new.
+   */
   #pump(now: number): void {
-    if (this.#queue.length === this.#queueHead) return;
+    const keepFree = this.#suspects.waiting > 0 ? this.#isolate(now) : undefined;
+    if (this.#queue.length === 0) return;
     const credits: Array<{ worker: Worker; credit: number; batch: Entry[] }> = [];
     for (const worker of this.#workers.values()) {
-      const credit = this.#credit(worker);
-      if (credit > 0) credits.push({ worker, credit, batch: [] });
+      const credit = this.#workers.credit(worker);
+      if (credit > 0 && !keepFree?.has(worker)) credits.push({ worker, credit, batch: [] });
     }
     // Ties go round: workers with equal credit (a trickle of messages, each answered before the next)
     // take turns instead of the first one taking all.
@@ -541,52 +507,26 @@ export class DeliveryLedger {
     }
     let poolCredit = this.#poolCredit();
     const pool: Entry[] = [];
-    while (this.#queueHead < this.#queue.length) {
+    while (this.#queue.length > 0) {
       let best: (typeof credits)[number] | undefined;
       for (const candidate of credits) if (candidate.credit > (best?.credit ?? 0)) best = candidate;
       if (!best && poolCredit === 0) break;
-      const id = this.#queue[this.#queueHead++]!;
-      const entry = this.#entries.get(id);
+      const entry = this.#entries.get(this.#queue.shift()!);
       // Answered meanwhile, or already handed out again.
       if (!entry || entry.owner !== undefined) continue;
-      entry.attempts++;
-      entry.sentAt = now;
       if (best) {
         best.credit--;
-        const worker = best.worker;
-        entry.owner = worker.id;
-        entry.seq = worker.nextSeq++;
-        // The function's name is read only for a worker that declared deadlines (none, mostly).
-        const fnTimeout = worker.hasTimeouts ? worker.timeouts[functionOf(entry.message)] : undefined;
-        if (fnTimeout !== undefined) entry.deadline = entry.takenAt + fnTimeout;
-        worker.held.set(id, entry.seq);
-        best.batch.push(entry);
+        best.batch.push(this.#handOut(entry, best.worker, now));
       } else {
         poolCredit--;
+        entry.attempts++;
+        entry.sentAt = now;
         entry.owner = PUSH_POOL;
-        this.#pool.held.add(id);
+        this.#pool.held.add(entry.id);
         pool.push(entry);
       }
     }
-    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
-    for (const { worker, batch } of credits) {
-      if (batch.length === 0) continue;
-      const order: DispatchOrder = {
-        type: "work",
-        worker: worker.id,
-        seq: batch[0]!.seq,
-        deadlines: batch.map((entry) => Math.max(1, entry.deadline - now)),
-      };
-      this.#out.push({
-        type: "route",
-        to: this.parts.dispatch,
-        messages: batch.map((entry) => entry.message),
-        envelope: order,
-      });
-    }
+    for (const { worker, batch } of credits) if (batch.length > 0) this.#send(worker, batch, now);
     if (pool.length > 0)
       this.#route(
         this.parts.push,
@@ -615,17 +555,6 @@ export class DeliveryLedger {
     }
   }
 
-  /** Forgets the oldest worker that is not alive; false if every one remembered is alive. */
-  #evict(): boolean {
-    for (const [id, worker] of this.#workers) {
-      if (worker.state !== "alive" && worker.held.size === 0) {
-        this.#workers.delete(id);
-        return true;
-      }
-    }
-    return false;
-  }
-
   #route(to: string, messages: PalmMessage[]): void {
     if (messages.length > 0) this.#out.push({ type: "route", to, messages });
   }
@@ -643,20 +572,4 @@ export class DeliveryLedger {
     this.#out = [];
     return out;
   }
-}
-
-function info(worker: Worker): WorkerInfo {
-  return {
-    id: worker.id,
-    name: worker.name,
-    pid: worker.pid,
-    host: worker.host,
-    state: worker.state,
-    firstSeen: worker.firstSeen,
-    lastSeen: worker.lastSeen,
-    lostAt: worker.lostAt,
-    rejoins: worker.rejoins,
-    heartbeats: worker.heartbeats,
-    ...(worker.inspector !== undefined ? { inspector: worker.inspector } : {}),
-  };
 }

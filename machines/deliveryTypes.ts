@@ -59,7 +59,10 @@ export interface DeliveryOptions {
   readonly workerTimeoutMs: number;
   /** A call unanswered this long after the master took it in is answered with `PALM_ERR_TIMEOUT`. */
   readonly callTimeoutMs: number;
-  /** Times a message is handed to workers before it is answered with an error instead. */
+  /**
+   * Attempts charged to a message (a worker lost while it held it alone, see `Suspects`) before it is
+   * answered with an error instead. Pylm workers' hand-outs are all charged.
+   */
   readonly maxAttempts: number;
   /** Messages in flight (taken in, not answered) before the master stops reading new ones. */
   readonly maxInFlight: number;
@@ -161,6 +164,10 @@ export type DeliveryCommand =
 export interface DeliveryStats {
   readonly inFlight: number;
   readonly queued: number;
+  /** Messages a lost worker held that wait to run alone (one of them may be what killed it). */
+  readonly suspects: number;
+  /** Clients with messages queued (they are served in turn). */
+  readonly clients: number;
   /** Per palm worker (and `~push`, the pylm pool): what it holds and the credit it has left. */
   readonly workers: Record<string, { held: number; credit: number; state: string }>;
   readonly redelivered: number;

@@ -61,6 +61,8 @@ describe("metrics option", () => {
         total,
       );
       assert.equal(sample(master, "palm_delivery_in_flight_messages"), 0);
+      assert.equal(sample(master, "palm_delivery_suspect_messages"), 0);
+      assert.equal(sample(master, "palm_delivery_queued_clients"), 0);
       assert.equal(sample(master, "palm_delivery_duplicates_dropped_total"), 0);
       assert.equal(sample(master, "palm_delivery_workers", { state: "alive" }), 1);
       assert.equal(sample(master, "palm_part_messages_received_total", { part: "Pull" }), total);

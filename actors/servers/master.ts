@@ -105,7 +105,7 @@ export interface DistributingOptions {
    * `PALM_ERR_TIMEOUT` (a worker's per-function `timeouts` win for its functions). @default 60000
    */
   callTimeoutMs?: number;
-  /** Times a message is handed to workers before it is answered with an error instead. @default 3 */
+  /** Workers lost running a message (alone: see Guarantees) before it is answered with an error instead. @default 3 */
   maxAttempts?: number;
   /** Messages in flight (taken in, not answered) before the server stops reading new ones. @default 10000 */
   maxInFlight?: number;

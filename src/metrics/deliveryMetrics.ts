@@ -35,8 +35,8 @@ const COUNTERS: ReadonlyArray<[Counted, string, string]> = [
 ];
 
 /**
- * Adds a distributing server's delivery metrics (in flight, queued, held per worker, workers by state,
- * redeliveries, duplicates, deadlines) and its call latency histogram (client message taken in to result
+ * Adds a distributing server's delivery metrics (in flight, queued, suspects, clients queued, held per
+ * worker, workers by state, redeliveries, duplicates, deadlines) and its call latency histogram (client message taken in to result
  * out, per function) to `metrics`; the ledger reports each answered call to the histogram.
  * @internal
  */
@@ -64,6 +64,22 @@ export function meterDelivery(metrics: PalmMetrics, server: string, ledger: Deli
       "Calls waiting for a worker with credit.",
       "gauge",
       one((s) => s.queued),
+    ),
+  );
+  metrics.add(
+    collected(
+      "palm_delivery_suspect_messages",
+      "Calls a lost worker held that wait to run alone (one of them may be what killed it).",
+      "gauge",
+      one((s) => s.suspects),
+    ),
+  );
+  metrics.add(
+    collected(
+      "palm_delivery_queued_clients",
+      "Clients with calls waiting for a worker (served in turn).",
+      "gauge",
+      one((s) => s.clients),
     ),
   );
   for (const [key, name, help] of COUNTERS)

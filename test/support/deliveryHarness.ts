@@ -51,6 +51,11 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
     child().send(
       partEvents.deliver({ seq: ++seq, messages, origin: undefined, ticket: 0, source, envelope }),
     );
+  const takeFrom = (client: string, ...ids: string[]) =>
+    deliver(
+      ids.map((id) => createMessage({ id, client, function: "server.f", payload: Buffer.from(id) })),
+      PARTS.intake,
+    );
   const routes = () =>
     received.filter((e): e is Extract<RouterEvent, { type: "router.route" }> => e.type === "router.route");
   const h = {
@@ -59,11 +64,9 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
     received,
     child,
     /** Clients' messages, by id. */
-    take: (...ids: string[]) =>
-      deliver(
-        ids.map((id) => createMessage({ id, function: "server.f", payload: Buffer.from(id) })),
-        PARTS.intake,
-      ),
+    take: (...ids: string[]) => takeFrom("", ...ids),
+    /** One client's messages, by id. */
+    takeFrom,
     hello: (id: string, prefetch: number, extra: Record<string, unknown> = {}) =>
       deliver([], PARTS.dispatch, {
         type: "hello",
@@ -72,6 +75,8 @@ export function deliveryOnSimulatedTime(options: Partial<DeliveryOptions> = {}) 
     beat: (id: string, busy?: { seq: number; ms: number }) =>
       deliver([], PARTS.dispatch, { type: "beat", worker: id, busy }),
     bye: (id: string) => deliver([], PARTS.dispatch, { type: "bye", worker: id }),
+    /** A send to the worker was refused: it crashed. */
+    gone: (id: string) => deliver([], PARTS.dispatch, { type: "gone", worker: id }),
     credit: (id: string, prefetch: number) =>
       deliver([], PARTS.dispatch, { type: "credit", worker: id, prefetch }),
     /** Results from a palm worker (`worker`) or, without one, from the worker PULL (pylm workers). */
