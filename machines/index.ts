@@ -52,6 +52,8 @@ export {
   withinIntensity,
 } from "./supervision.js";
 export type { Delivery, PartRole, RestartType } from "./types.js";
+export type { WorkerJoinContext, WorkerJoinEvent, WorkerJoinInput } from "./workerJoin.js";
+export { workerJoinEvents, workerJoinMachine } from "./workerJoin.js";
 
 import { blockingInboundPartMachine } from "./blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
@@ -63,6 +65,7 @@ import { inboundPartMachine } from "./inboundPart.js";
 import { masterWatchMachine } from "./masterWatch.js";
 import { outboundPartMachine } from "./outboundPart.js";
 import { routerMachine } from "./router.js";
+import { workerJoinMachine } from "./workerJoin.js";
 
 /** Every machine palm runs, by name: what `palm viz` draws. */
 export const machines = {
@@ -76,4 +79,5 @@ export const machines = {
   router: routerMachine,
   delivery: deliveryMachine,
   masterWatch: masterWatchMachine,
+  workerJoin: workerJoinMachine,
 } as const;

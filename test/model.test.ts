@@ -43,8 +43,9 @@ describe("generated path tests", () => {
     for (const [name, machine] of Object.entries(machines)) {
       // The router is the supervisor, not a part; the delivery machine (a Master's ledger) takes worker news,
       // not a socket's events: test/delivery.test.ts drives it event by event on a simulated clock, as
-      // test/masterWatch.test.ts does a worker's master watch.
-      if (name === "router" || name === "delivery" || name === "masterWatch") continue;
+      // test/masterWatch.test.ts and test/workerJoin.test.ts do a worker's master watch and join.
+      if (name === "router" || name === "delivery" || name === "masterWatch" || name === "workerJoin")
+        continue;
       // A publisher's outbound part says it is alive on a timer; the model explores that variant.
       const model = partModel(
         name === "outboundPart"
