@@ -15,6 +15,8 @@ export {
 } from "./delivery.js";
 export { DeliveryLedger, PUSH_POOL } from "./deliveryLedger.js";
 export * from "./deliveryTypes.js";
+export type { EarliestDeadlineContext, EarliestDeadlineEvent } from "./earliestDeadline.js";
+export { earliestDeadlineEvents, earliestDeadlineMachine } from "./earliestDeadline.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";
@@ -59,6 +61,7 @@ import { blockingInboundPartMachine } from "./blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 import { bypassPartMachine } from "./bypassPart.js";
 import { deliveryMachine } from "./delivery.js";
+import { earliestDeadlineMachine } from "./earliestDeadline.js";
 import { httpInboundPartMachine } from "./httpInboundPart.js";
 import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
@@ -80,4 +83,5 @@ export const machines = {
   delivery: deliveryMachine,
   masterWatch: masterWatchMachine,
   workerJoin: workerJoinMachine,
+  earliestDeadline: earliestDeadlineMachine,
 } as const;
