@@ -19,6 +19,8 @@ export type { EarliestDeadlineContext, EarliestDeadlineEvent } from "./earliestD
 export { earliestDeadlineEvents, earliestDeadlineMachine } from "./earliestDeadline.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
+export type { GreetWaitEvent, GreetWaitInput } from "./greetWait.js";
+export { greetWaitEvents, greetWaitMachine } from "./greetWait.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";
 export { httpOutboundPartMachine } from "./httpOutboundPart.js";
 export type {
@@ -62,6 +64,7 @@ import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 import { bypassPartMachine } from "./bypassPart.js";
 import { deliveryMachine } from "./delivery.js";
 import { earliestDeadlineMachine } from "./earliestDeadline.js";
+import { greetWaitMachine } from "./greetWait.js";
 import { httpInboundPartMachine } from "./httpInboundPart.js";
 import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
@@ -84,4 +87,5 @@ export const machines = {
   masterWatch: masterWatchMachine,
   workerJoin: workerJoinMachine,
   earliestDeadline: earliestDeadlineMachine,
+  greetWait: greetWaitMachine,
 } as const;

@@ -7,6 +7,7 @@ import { MAX_STREAM_WINDOW, readStreamTag, streamTags } from "../streams/protoco
 import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
 import { bridgeActor, readyGate } from "./bridgeActor.js";
+import { type GreetWait, startGreetWait } from "./greetWait.js";
 import { socketPlan } from "./socketPlans.js";
 import { HELLO_PREFIX } from "./writerBridge.js";
 
@@ -55,13 +56,14 @@ export function createFollowBridge() {
     let plainGreet = state.plainGreet === undefined ? undefined : Buffer.from(state.plainGreet);
     let dealer: KeptSocket | undefined;
     let open = true;
-    let timer: NodeJS.Timeout | undefined;
+    /** The wait for the publisher's answer (or second greeting), on the actor clock: see `greetWaitMachine`. */
+    let greetWait: GreetWait | undefined;
     const greetWaitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
     const onBad = badInputReporter(sub, logger, send, () => open);
     const deliver = createBatchForwarder(environment, send, onBad, () => open, 2);
     const gate = readyGate(send, () => open, deliver);
     const becomeReady = () => {
-      clearTimeout(timer);
+      greetWait?.met();
       gate.open();
     };
     const fail = (error: unknown) => {
@@ -132,11 +134,11 @@ export function createFollowBridge() {
     };
     const answered = (payload: Buffer) => {
       if (state.mode !== "asking") return;
-      clearTimeout(timer);
+      greetWait?.met();
       if (payload.length === 0) {
         subscribeTopics(true);
         // The second greeting is awaited as long as the first: past that, the subscriptions go on unproven.
-        timer = setTimeout(becomeReady, greetWaitMs);
+        greetWait = startGreetWait(greetWaitMs, () => gate.open());
         return;
       }
       state.mode = "stream";
@@ -163,14 +165,14 @@ export function createFollowBridge() {
       else if (state.mode === "sub" && (plainGreet === undefined || sub.greeted)) becomeReady();
       else if (state.mode === "asking") {
         const waitMs = greetWaitMs;
-        timer = setTimeout(() => {
+        greetWait = startGreetWait(waitMs, () => {
           logger.info(
             { waitMs },
             "no greeting from the publisher (not started yet, or a pylm peer): going on",
           );
           subscribeTopics(false);
-          becomeReady();
-        }, waitMs);
+          gate.open();
+        });
       }
     }, fail);
     receive((command) => {
@@ -184,7 +186,7 @@ export function createFollowBridge() {
     });
     return () => {
       open = false;
-      clearTimeout(timer);
+      greetWait?.stop();
       sub.detach();
       dealer?.detach();
     };
