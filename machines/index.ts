@@ -15,8 +15,12 @@ export {
 } from "./delivery.js";
 export { DeliveryLedger, PUSH_POOL } from "./deliveryLedger.js";
 export * from "./deliveryTypes.js";
+export type { EarliestDeadlineContext, EarliestDeadlineEvent } from "./earliestDeadline.js";
+export { earliestDeadlineEvents, earliestDeadlineMachine } from "./earliestDeadline.js";
 export type { BridgeCommand, BridgeEvent, ControlEvent, PartEvent, RouterEvent } from "./events.js";
 export { bridgeCommands, partEvents, routerEvents } from "./events.js";
+export type { GreetWaitEvent, GreetWaitInput } from "./greetWait.js";
+export { greetWaitEvents, greetWaitMachine } from "./greetWait.js";
 export { httpInboundPartMachine } from "./httpInboundPart.js";
 export { httpOutboundPartMachine } from "./httpOutboundPart.js";
 export type {
@@ -52,17 +56,22 @@ export {
   withinIntensity,
 } from "./supervision.js";
 export type { Delivery, PartRole, RestartType } from "./types.js";
+export type { WorkerJoinContext, WorkerJoinEvent, WorkerJoinInput } from "./workerJoin.js";
+export { workerJoinEvents, workerJoinMachine } from "./workerJoin.js";
 
 import { blockingInboundPartMachine } from "./blockingInboundPart.js";
 import { blockingOutboundPartMachine } from "./blockingOutboundPart.js";
 import { bypassPartMachine } from "./bypassPart.js";
 import { deliveryMachine } from "./delivery.js";
+import { earliestDeadlineMachine } from "./earliestDeadline.js";
+import { greetWaitMachine } from "./greetWait.js";
 import { httpInboundPartMachine } from "./httpInboundPart.js";
 import { httpOutboundPartMachine } from "./httpOutboundPart.js";
 import { inboundPartMachine } from "./inboundPart.js";
 import { masterWatchMachine } from "./masterWatch.js";
 import { outboundPartMachine } from "./outboundPart.js";
 import { routerMachine } from "./router.js";
+import { workerJoinMachine } from "./workerJoin.js";
 
 /** Every machine palm runs, by name: what `palm viz` draws. */
 export const machines = {
@@ -76,4 +85,7 @@ export const machines = {
   router: routerMachine,
   delivery: deliveryMachine,
   masterWatch: masterWatchMachine,
+  workerJoin: workerJoinMachine,
+  earliestDeadline: earliestDeadlineMachine,
+  greetWait: greetWaitMachine,
 } as const;

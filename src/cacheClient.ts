@@ -4,6 +4,7 @@ import type { Codec } from "./codec/codec.js";
 import { invalidOption, PalmError, remoteCode } from "./errors.js";
 import { createMessage } from "./message.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
+import { checkOptionKeys, checkOptionsObject, optionKeys } from "./validate.js";
 
 /** Options of a connection to a server's cache service. */
 export interface CacheClientOptions {
@@ -15,6 +16,15 @@ export interface CacheClientOptions {
   readonly timeoutMs?: number;
   readonly curve?: CurveSocketOptions;
 }
+
+/** The options a `CacheClient` accepts. */
+const CACHE_CLIENT_KEYS = optionKeys<CacheClientOptions>()({
+  address: true,
+  codec: true,
+  serverName: true,
+  timeoutMs: true,
+  curve: true,
+});
 
 /** A key must be well-formed UTF-16: a lone surrogate has no UTF-8 form, and distinct keys would alias. */
 function checkKey(key: string): string {
@@ -36,6 +46,7 @@ export class CacheClient {
   #closed = false;
 
   constructor(options: CacheClientOptions) {
+    checkOptionKeys("CacheClient", checkOptionsObject("options", options), CACHE_CLIENT_KEYS);
     this.#options = options;
   }
 

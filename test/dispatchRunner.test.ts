@@ -98,3 +98,56 @@ describe("DispatchRunner turns", () => {
     assert.deepEqual(results, ["a", "b", "c"]);
   });
 });
+
+describe("DispatchRunner join", () => {
+  afterEach(() => {
+    for (const r of made.splice(0)) r.abandon();
+  });
+
+  /** A link that counts the hellos sent on it and wakes the test at the `n`th. */
+  function helloLink() {
+    let hellos = 0;
+    let wake: { n: number; resolve: () => void } | undefined;
+    const link: DispatchLink = {
+      send: (frames) => {
+        if (readTag(frames[0]) === "hello") hellos++;
+        if (wake && hellos >= wake.n) wake.resolve();
+        return Promise.resolve();
+      },
+      moveTo: () => undefined,
+    };
+    const hellosReached = (n: number) => new Promise<void>((resolve) => (wake = { n, resolve }));
+    return { link, hellos: () => hellos, hellosReached };
+  }
+
+  it("says hello on attach and again until the master welcomes it, then no more", async () => {
+    const { r } = runner();
+    const l = helloLink();
+    await r.attach(l.link);
+    assert.deepEqual([l.hellos(), r.join.state], [1, "greeting"]);
+    await l.hellosReached(3);
+    assert.equal(r.join.retries, 2);
+    assert.deepEqual(r.receive([dispatchTags.welcome]), { kind: "control" });
+    await r.welcomed();
+    assert.equal(r.join.state, "welcomed");
+    const said = l.hellos();
+    // Past the next wait (1 s), on a timer of the test's own: nothing more was said.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(l.hellos(), said);
+    // A master that asks who is there gets a hello from a welcomed worker.
+    r.receive([dispatchTags.who]);
+    assert.equal(l.hellos(), said + 1);
+  });
+
+  it("a runner stopped before its welcome rejects `welcomed()` and says no hello more", async () => {
+    const { r } = runner();
+    const l = helloLink();
+    await r.attach(l.link);
+    r.abandon();
+    await assert.rejects(r.welcomed(), { code: "PALM_ERR_SERVER_STOPPED" });
+    assert.equal(r.join.state, "stopped");
+    r.receive([dispatchTags.who]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(l.hellos(), 1);
+  });
+});

@@ -9,6 +9,8 @@ import { Pipeline } from "../actors/servers/pipeline.js";
 import { Server } from "../actors/servers/server.js";
 import { Sink } from "../actors/servers/sink.js";
 import { MuxWorker, Worker } from "../actors/worker.js";
+import { CacheClient } from "../src/cacheClient.js";
+import { msgpackCodec } from "../src/codec/msgpack.js";
 import { isPalmError } from "../src/errors.js";
 import { ServerTemplate } from "../src/serverTemplate.js";
 import { freeEndpoints } from "../src/testing/ports.js";
@@ -85,6 +87,21 @@ describe("unknown option keys", () => {
     assert.throws(
       () => new Client({ serverName: "s", dbAddress: a(7005), timeoutMS: 5 } as never),
       invalid(/did you mean `timeoutMs`\?$/),
+    );
+  });
+
+  it("CacheClient refuses an unknown key too, suggesting the closest (it opens no socket until used)", () => {
+    const cache = { address: a(7005), codec: msgpackCodec, serverName: "server" };
+    assert.doesNotThrow(() => new CacheClient({ ...cache, timeoutMs: 5 }).close());
+    assert.throws(
+      () => new CacheClient({ ...cache, timeoutMS: 5 } as never),
+      invalid(/^Unknown option `timeoutMS` for CacheClient; did you mean `timeoutMs`\?$/),
+    );
+    assert.throws(
+      () => new CacheClient({ ...cache, bogus: 1 } as never),
+      invalid(
+        /^Unknown option `bogus` for CacheClient; it accepts: address, codec, serverName, timeoutMs, curve$/,
+      ),
     );
   });
 

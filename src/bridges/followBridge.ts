@@ -9,6 +9,7 @@ import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
 import { bridgeActor, readyGate } from "./bridgeActor.js";
 import { type FollowedUpstream, UpstreamWatch } from "./followPresence.js";
+import { type GreetWait, startGreetWait } from "./greetWait.js";
 import { PRESENCE_TOPIC, settleWithin } from "./presence.js";
 import { socketPlan } from "./socketPlans.js";
 import { HELLO_PREFIX } from "./writerBridge.js";
@@ -75,7 +76,8 @@ export function createFollowBridge() {
     let plainGreet = state.plainGreet === undefined ? undefined : Buffer.from(state.plainGreet);
     let dealer: KeptSocket | undefined;
     let open = true;
-    let timer: NodeJS.Timeout | undefined;
+    /** The wait for the publisher's answer (or second greeting), on the actor clock: see `greetWaitMachine`. */
+    let greetWait: GreetWait | undefined;
     const greetWaitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
     const onBad = badInputReporter(sub, logger, send, () => open);
     const deliver = createBatchForwarder(environment, send, onBad, () => open, 2);
@@ -109,7 +111,7 @@ export function createFollowBridge() {
       },
     });
     const becomeReady = () => {
-      clearTimeout(timer);
+      greetWait?.met();
       gate.open();
     };
     const fail = (error: unknown) => {
@@ -181,11 +183,11 @@ export function createFollowBridge() {
     };
     const answered = (payload: Buffer) => {
       if (state.mode !== "asking") return;
-      clearTimeout(timer);
+      greetWait?.met();
       if (payload.length === 0) {
         subscribeTopics(true);
         // The second greeting is awaited as long as the first: past that, the subscriptions go on unproven.
-        timer = setTimeout(becomeReady, greetWaitMs);
+        greetWait = startGreetWait(greetWaitMs, () => gate.open());
         return;
       }
       state.mode = "stream";
@@ -214,14 +216,14 @@ export function createFollowBridge() {
       else if (state.mode === "sub" && (plainGreet === undefined || sub.greeted)) becomeReady();
       else if (state.mode === "asking") {
         const waitMs = greetWaitMs;
-        timer = setTimeout(() => {
+        greetWait = startGreetWait(waitMs, () => {
           logger.info(
             { waitMs },
             "no greeting from the publisher (not started yet, or a pylm peer): going on",
           );
           subscribeTopics(false);
-          becomeReady();
-        }, waitMs);
+          gate.open();
+        });
       }
     }, fail);
     receive((command) => {
@@ -236,7 +238,7 @@ export function createFollowBridge() {
     return () => {
       open = false;
       watch.close();
-      clearTimeout(timer);
+      greetWait?.stop();
       sub.detach();
       dealer?.detach();
     };

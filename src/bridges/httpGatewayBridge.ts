@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createActor } from "xstate";
+import { earliestDeadlineEvents, earliestDeadlineMachine } from "../../machines/earliestDeadline.js";
 import { partEvents } from "../../machines/events.js";
 import { createMessage, type PalmMessage } from "../message.js";
 import { bridgeActor } from "./bridgeActor.js";
@@ -23,7 +25,8 @@ export const GATEWAY_DEFAULTS = {
 
 interface Waiting {
   readonly response: ServerResponse;
-  readonly timer: NodeJS.Timeout;
+  /** `Date.now()` at its deadline. */
+  readonly expiresAt: number;
 }
 
 /** `server.fn` for the request path `/fn` (a path naming `server.fn` itself is kept); "" for `/`. */
@@ -61,7 +64,10 @@ export function createHttpGatewayBridge() {
     const maxPending = (options.maxPending as number | undefined) ?? GATEWAY_DEFAULTS.maxPending;
     const exchange = gatewayExchange(environment, listenAddress);
     const client = `${serverName}:http:${process.pid.toString(36)}${Date.now().toString(36)}`;
+    // In arrival order, which is deadline order (every request waits `timeoutMs`): one timer, on the
+    // actor clock, for the earliest deadline stands for all of them.
     const waiting = new Map<string, Waiting>();
+    let armed = false;
     let next = 0;
     let batch: PalmMessage[] = [];
     let flushing: NodeJS.Immediate | undefined;
@@ -86,18 +92,39 @@ export function createHttpGatewayBridge() {
         respondError(response, 504, `the workers did not answer within ${timeoutMs} ms`);
       }
     };
+    const deadlines = createActor(
+      earliestDeadlineMachine.provide({
+        actions: {
+          // The earliest deadline came: answer what is due; the first request not due arms the timer again.
+          expire: () => {
+            armed = false;
+            const now = Date.now();
+            for (const [id, entry] of waiting) {
+              if (entry.expiresAt > now) {
+                armed = true;
+                deadlines.send(earliestDeadlineEvents.arm(entry.expiresAt - now));
+                return;
+              }
+              expire(id, entry.response);
+            }
+          },
+        },
+      }),
+    ).start();
     const forward = (fn: string, payload: Buffer, response: ServerResponse) => {
       if (waiting.size >= maxPending) {
         respondError(response, 503, `too many requests in flight (maxPending ${maxPending})`);
         return;
       }
       const id = `${client}:${++next}`;
-      const timer = setTimeout(() => expire(id, response), timeoutMs);
-      waiting.set(id, { response, timer });
+      waiting.set(id, { response, expiresAt: Date.now() + timeoutMs });
+      if (!armed) {
+        armed = true;
+        deadlines.send(earliestDeadlineEvents.arm(timeoutMs));
+      }
       // A client that hangs up gives its place back; a late result for it is then dropped.
       response.once("close", () => {
         if (response.writableFinished || !waiting.delete(id)) return;
-        clearTimeout(timer);
         exchange.withdraw(id);
       });
       // The id travels in `id` and, as pylm's GatewayRouter put it, in `cache` (for peers that drop `id`).
@@ -135,7 +162,6 @@ export function createHttpGatewayBridge() {
         const entry = waiting.get(id);
         if (!entry) continue; // a duplicate, or its client gave up
         waiting.delete(id);
-        clearTimeout(entry.timer);
         if (message.error !== undefined) respondError(entry.response, 500, message.error);
         else respond(entry.response, 200, message.payload);
         send(partEvents.replied());
@@ -160,8 +186,9 @@ export function createHttpGatewayBridge() {
       open = false;
       exchange.detachFront(answer);
       if (flushing) clearImmediate(flushing);
+      deadlines.send(earliestDeadlineEvents.stop());
+      deadlines.stop();
       for (const [id, entry] of waiting) {
-        clearTimeout(entry.timer);
         exchange.withdraw(id);
         respondError(entry.response, 503, "the gateway stopped before the answer came", {
           connection: "close",

@@ -4,6 +4,7 @@ import type { SocketPlan } from "../sockets/socketPlan.js";
 import { badInputReporter } from "./badInput.js";
 import { createBatchForwarder } from "./batchForwarder.js";
 import { bridgeActor, discardOnFault, readyGate } from "./bridgeActor.js";
+import { type GreetWait, startGreetWait } from "./greetWait.js";
 
 /**
  * The bridge of a non-blocking inbound part (PULL, SUB): batches its kept socket reads become
@@ -20,9 +21,9 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     // nothing published after `start()` resolves is lost to a slow join; what arrives before is held.
     const greetTopic = typeof options.greetTopic === "string" ? Buffer.from(options.greetTopic) : undefined;
     const gate = readyGate(send, () => open, deliver);
-    let greetTimer: NodeJS.Timeout | undefined;
+    let greetWait: GreetWait | undefined;
     const becomeReady = () => {
-      clearTimeout(greetTimer);
+      greetWait?.met();
       gate.open();
     };
     const onBatch = (incoming: FrameBatch): void | Promise<void> => {
@@ -46,13 +47,13 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
         if (greetTopic && !kept.greeted) {
           kept.attach(onBatch, onError, onBad);
           const waitMs = typeof options.greetTimeoutMs === "number" ? options.greetTimeoutMs : 3000;
-          greetTimer = setTimeout(() => {
+          greetWait = startGreetWait(waitMs, () => {
             logger.info(
               { waitMs },
               "no greeting from the publisher (not started yet, or a pylm peer): going on",
             );
-            becomeReady();
-          }, waitMs);
+            gate.open();
+          });
           return;
         }
         gate.open();
@@ -66,7 +67,7 @@ export function createReaderBridge(plan: (environment: PartEnvironment) => Socke
     });
     return () => {
       open = false;
-      clearTimeout(greetTimer);
+      greetWait?.stop();
       kept.detach();
     };
   });

@@ -50,7 +50,12 @@ export class InspectionTap {
     this.#sync();
   }
 
-  /** Shuts the tap for `ms` milliseconds; events that happen meanwhile are not seen. */
+  /**
+   * Shuts the tap for `ms` milliseconds; events that happen meanwhile are not seen. The pause's timer is a
+   * plain unref'd one, not a delayed event on the actor clock: it is the inspector's own throttle, holding
+   * no state of the server (a lost pause loses nothing), and an actor in the observed system would itself
+   * send the inspection events the pause is there to shut out.
+   */
   pause(ms: number): void {
     if (this.#closed || this.#pausedAt !== undefined) return;
     this.#pausedAt = Date.now();

@@ -11,14 +11,24 @@ export interface CallContext {
 }
 
 /**
- * The context of one call. Its AbortController and timer are made only when `signal` is read, so calls
- * that never look at it cost one small object; `dispose()` clears the timer once the call has settled.
+ * How long after its deadline an async call that has not settled is abandoned: one that heeds its `signal`
+ * answers first.
+ */
+export const ABANDON_AFTER_MS = 1000;
+
+/**
+ * The context of one call. Its AbortController is made only when `signal` is read, so calls that never look
+ * at it cost one small object. An async call with a deadline has one timer (`watch`): it aborts the signal
+ * at the deadline and, `ABANDON_AFTER_MS` later, abandons the call if it has not settled; `dispose()` clears
+ * it once the call has settled. A synchronous call has none: nothing can see its signal fire while it runs.
  */
 export class DeadlineContext implements CallContext {
   /** `Date.now()` at the deadline; 0 for none. */
   readonly #deadlineAt: number;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** What the timer does once the call is past its deadline by `ABANDON_AFTER_MS`. */
+  #abandon: (() => void) | undefined;
 
   constructor(deadlineAt = 0) {
     this.#deadlineAt = deadlineAt;
@@ -28,21 +38,49 @@ export class DeadlineContext implements CallContext {
     if (this.#controller) return this.#controller.signal;
     const controller = new AbortController();
     this.#controller = controller;
-    if (this.#deadlineAt > 0) {
-      const abort = () => controller.abort(new PalmError("PALM_ERR_TIMEOUT", "The call's deadline passed"));
-      const left = this.#deadlineAt - Date.now();
-      if (left <= 0) abort();
-      else {
-        this.#timer = setTimeout(abort, left);
-        this.#timer.unref();
-      }
-    }
+    if (this.#deadlineAt > 0 && Date.now() >= this.#deadlineAt) this.#abort();
     return controller.signal;
+  }
+
+  /**
+   * Watches an async call that has a deadline (a call without one is left alone): its signal aborts at the
+   * deadline and `abandon` is called `ABANDON_AFTER_MS` later unless `dispose()` came first. One timer,
+   * unref'd: a stopped worker's process does not wait for it.
+   */
+  watch(abandon: () => void): void {
+    if (this.#deadlineAt <= 0 || this.#abandon) return;
+    this.#abandon = abandon;
+    this.#arm(this.#deadlineAt - Date.now(), DeadlineContext.#atDeadline);
   }
 
   /** The call settled: its deadline timer (if any) is no longer needed. */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#abandon = undefined;
+  }
+
+  /** Static, the context passed along: no closure per call. */
+  #arm(ms: number, then: (context: DeadlineContext) => void): void {
+    this.#timer = setTimeout(then, Math.max(0, ms), this);
+    this.#timer.unref();
+  }
+
+  static #atDeadline(context: DeadlineContext): void {
+    context.#abort();
+    context.#arm(context.#deadlineAt + ABANDON_AFTER_MS - Date.now(), DeadlineContext.#atAbandon);
+  }
+
+  static #atAbandon(context: DeadlineContext): void {
+    const abandon = context.#abandon;
+    context.#timer = undefined;
+    context.#abandon = undefined;
+    abandon?.();
+  }
+
+  #abort(): void {
+    if (this.#controller && !this.#controller.signal.aborted) {
+      this.#controller.abort(new PalmError("PALM_ERR_TIMEOUT", "The call's deadline passed"));
+    }
   }
 }

@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
+import { type Actor, createActor } from "xstate";
 import { NO_RESULT_SUFFIX } from "../../machines/deliveryTypes.js";
+import { workerJoinEvents, workerJoinMachine } from "../../machines/workerJoin.js";
 import { frameChunks } from "../bridges/frameChunks.js";
 import type { Codec } from "../codec/codec.js";
 import {
@@ -86,8 +88,6 @@ const ABANDONED = remoteErrorText(
   "PALM_ERR_TIMEOUT",
   "the call ran past its deadline: its result is dropped",
 );
-/** How long after its deadline such a call is abandoned: one that heeds its `signal` answers first. */
-const ABANDON_AFTER_MS = 1000;
 
 /**
  * A worker asks to hold about this much work (ms of its synchronous calls, as measured) rather than its
@@ -143,10 +143,9 @@ export class DispatchRunner {
   #stopping = false;
   #settledWaiters: Array<() => void> = [];
   /** The master's `welcome`: settled once it registered this worker (or the worker stopped first). */
-  readonly #welcome: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
-  #welcomed = false;
-  #helloTimer: NodeJS.Timeout | undefined;
-  #helloTries = 0;
+  readonly #welcome: Promise<void>;
+  /** How the worker joins its master: hellos again until welcomed (see `workerJoinMachine`). */
+  readonly #join: Actor<typeof workerJoinMachine>;
   /** Messages handed, started, revoked before they started; results sent. */
   readonly counts = { handed: 0, started: 0, revoked: 0, results: 0 };
 
@@ -162,11 +161,25 @@ export class DispatchRunner {
     this.#address = options.address;
     let resolve = (): void => undefined;
     let reject = (_error: Error): void => undefined;
-    const promise = new Promise<void>((yes, no) => {
+    this.#welcome = new Promise<void>((yes, no) => {
       resolve = yes;
       reject = no;
     });
-    this.#welcome = { promise, resolve, reject };
+    const machine = workerJoinMachine.provide({
+      actions: {
+        sayHello: () => {
+          this.#link?.send(this.hello()).catch(() => undefined);
+        },
+        welcomed: () => resolve(),
+        abandoned: () => {
+          this.#welcome.catch(() => undefined);
+          reject(
+            new PalmError("PALM_ERR_SERVER_STOPPED", "The worker was stopped before its master welcomed it"),
+          );
+        },
+      },
+    });
+    this.#join = createActor(machine, { input: { waitsMs: TRY_WAIT_MS } }).start();
     // Half the credit per turn: the results of one half go back (and the master refills) while the other
     // half runs, so a busy worker does not wait for work; fewer, fuller frames cost both sides less.
     this.#turnMessages = Math.max(1, Math.floor(options.prefetch / 2));
@@ -248,14 +261,20 @@ export class DispatchRunner {
    * work. Rejects with `PALM_ERR_SERVER_STOPPED` if the worker leaves first.
    */
   welcomed(): Promise<void> {
-    return this.#welcome.promise;
+    return this.#welcome;
+  }
+
+  /** Where the worker's join is (`detached`, `greeting`, `welcomed` or `stopped`) and its hellos said again. */
+  get join(): { readonly state: string; readonly retries: number } {
+    const { value, context } = this.#join.getSnapshot();
+    return { state: value as string, retries: context.retries };
   }
 
   /** The dispatch part's socket is ready: announce this worker and send what waited for it. */
   attach(link: DispatchLink): Promise<void> {
     this.#link = link;
     const hello = link.send(this.hello());
-    this.#awaitWelcome();
+    if (!this.#stopping) this.#join.send(workerJoinEvents.attached());
     this.#flush();
     return hello;
   }
@@ -264,31 +283,7 @@ export class DispatchRunner {
   detach(link: DispatchLink): void {
     if (this.#link !== link) return;
     this.#link = undefined;
-    clearTimeout(this.#helloTimer);
-    this.#helloTimer = undefined;
-  }
-
-  /** Until the master welcomes this worker, says hello again with backoff (a hello queued on a pipe to an
-   * address the worker moved away from is lost). */
-  #awaitWelcome(): void {
-    if (this.#welcomed || this.#stopping) return;
-    clearTimeout(this.#helloTimer);
-    const waitMs = TRY_WAIT_MS[Math.min(this.#helloTries++, TRY_WAIT_MS.length - 1)]!;
-    this.#helloTimer = setTimeout(() => {
-      this.#helloTimer = undefined;
-      const link = this.#link;
-      if (!link || this.#welcomed || this.#stopping) return;
-      link.send(this.hello()).catch(() => undefined);
-      this.#awaitWelcome();
-    }, waitMs);
-  }
-
-  #onWelcome(): void {
-    clearTimeout(this.#helloTimer);
-    this.#helloTimer = undefined;
-    if (this.#welcomed) return;
-    this.#welcomed = true;
-    this.#welcome.resolve();
+    if (!this.#stopping) this.#join.send(workerJoinEvents.detached());
   }
 
   /** Takes one multipart message from the master. Never throws: what it cannot read is `bad`. */
@@ -304,11 +299,11 @@ export class DispatchRunner {
         return { kind: "control" };
       }
       case "welcome":
-        this.#onWelcome();
+        if (!this.#stopping) this.#join.send(workerJoinEvents.welcome());
         return { kind: "control" };
       case "who":
         // A worker that is leaving (its `bye` sent or on its way) does not announce itself again.
-        if (!this.#stopping) this.#link?.send(this.hello()).catch(() => undefined);
+        if (!this.#stopping) this.#join.send(workerJoinEvents.who());
         return { kind: "control" };
       default:
         return { kind: "bad", reason: tag ? `unexpected "${tag}" from the master` : "unknown tag" };
@@ -472,23 +467,15 @@ export class DispatchRunner {
     const end = (settled: PalmMessage[]) => {
       if (ended) return;
       ended = true;
-      clearTimeout(abandon);
       context.dispose();
       this.#push(answered(message, settled));
       this.#running.delete(seq);
       this.#schedule();
     };
     // A call that never settles would hold its credit for good (a worker with `prefetch` of them would take
-    // no work at all): soon after its deadline it is answered and its place freed; whatever it returns
-    // later is dropped. Unref'd: a stopped worker's process does not wait for it.
-    const abandon =
-      deadlineAt > 0
-        ? setTimeout(
-            () => end([failedMessage(message, ABANDONED)]),
-            deadlineAt + ABANDON_AFTER_MS - Date.now(),
-          )
-        : undefined;
-    abandon?.unref();
+    // no work at all): soon after its deadline (`ABANDON_AFTER_MS`), the timer that aborted its signal
+    // answers it and frees its place; whatever it returns later is dropped.
+    if (deadlineAt > 0) context.watch(() => end([failedMessage(message, ABANDONED)]));
     results.then(end, (error) => end([failedMessage(message, String(error))]));
   }
 
@@ -538,15 +525,10 @@ export class DispatchRunner {
 
   /** Stops waiting for the master's `welcome` (the worker stops): `welcomed()` rejects; nothing new starts. */
   abandon(): void {
+    if (this.#stopping) return;
     this.#stopping = true;
-    clearTimeout(this.#helloTimer);
-    this.#helloTimer = undefined;
-    if (this.#welcomed) return;
-    this.#welcomed = true;
-    this.#welcome.promise.catch(() => undefined);
-    this.#welcome.reject(
-      new PalmError("PALM_ERR_SERVER_STOPPED", "The worker was stopped before its master welcomed it"),
-    );
+    this.#join.send(workerJoinEvents.stop());
+    this.#join.stop();
   }
 
   /**
