@@ -61,8 +61,9 @@ Options:
   --metrics           also run palm with Prometheus metrics on (master, workers, client), alternating
   --tracing           also run palm with OpenTelemetry tracing on, alternating: once with no SDK (the
                       no-op tracer), once with the SDK sampling 1 % of calls (a BatchSpanProcessor
-                      into an in-memory exporter); each variant's CPU per message is held to its
-                      cost target (metrics +3 %, tracing +10 % of plain palm's)
+                      and the OTLP/HTTP exporter, posting to a collector stand-in that counts the
+                      spans); each variant's CPU per message is held to its cost target (metrics
+                      +3 %, tracing +10 % of plain palm's)
   --cpu-prof DIR      run every bench process with node --cpu-prof, profiles written to DIR
   --latency           also print the round-trip distribution (histogram, p50/p90/p99/p99.9) and
                       write it to DIR/latency.json and DIR/latency.svg (DIR: --out)
