@@ -63,8 +63,9 @@ Options:
   --metrics           also run palm with Prometheus metrics on (master, workers, client), alternating
   --tracing           also run palm with OpenTelemetry tracing on, alternating: once with no SDK (the
                       no-op tracer), once with the SDK sampling 1 % of calls (a BatchSpanProcessor
-                      into an in-memory exporter); each variant's CPU per message is held to its
-                      cost target (metrics +3 %, tracing +10 % of plain palm's)
+                      and the OTLP/HTTP exporter, posting to a collector stand-in that counts the
+                      spans); each variant's CPU per message is held to its cost target (metrics
+                      +3 %, tracing +10 % of plain palm's)
   --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
                       generation of 12 MB instead of up to 48), alternating: the master's peak RSS
                       and throughput with the documented last resort for a small master

@@ -1,14 +1,17 @@
 /**
  * What `palm bench --metrics` and `--tracing` turn on in the palm processes, to measure what operators'
  * tools cost: Prometheus metrics on the master, the workers and the client, or OpenTelemetry tracing on every palm
- * process, with no SDK (the API's no-op tracer) or with the SDK sampling 1 % of calls into memory.
+ * process, with no SDK (the API's no-op tracer) or with the SDK set up as the operations guide recommends
+ * (sampling 1 % of calls, a `BatchSpanProcessor`, the OTLP/HTTP exporter).
  */
 import { trace } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
   InMemorySpanExporter,
   ParentBasedSampler,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import type { PalmRunResult } from "./palm.js";
@@ -25,32 +28,50 @@ export const OBSERVE_VARIANTS: readonly Observe[] = ["metrics", "tracing-noop", 
 export const OBSERVE_LABELS: Record<Observe, string> = {
   metrics: "metrics on (/metrics served)",
   "tracing-noop": "tracing on, no SDK (no-op tracer)",
-  "tracing-1%": "tracing on, SDK sampling 1 % (BatchSpanProcessor into memory)",
+  "tracing-1%": "tracing on, SDK sampling 1 % (BatchSpanProcessor, OTLP/HTTP exporter)",
 };
 
+/** What a bench process is told about the variant it runs. */
+export interface ObservedConfig {
+  /** Metrics or tracing on, to measure what they cost. */
+  readonly observe?: Observe;
+  /** With `tracing-1%`: where the OTLP/HTTP exporter posts the spans (the runner's sink). */
+  readonly otlpUrl?: string;
+}
+
+let provider: BasicTracerProvider | undefined;
+
 /**
- * Registers the SDK as this process's tracer provider, sampling 1 % of calls where they start (the
- * client) into memory; the master and the workers follow the message's flag. Spans go to the exporter
- * through a `BatchSpanProcessor`, as in production (the operations guide's setup): a
- * `SimpleSpanProcessor` exports each span on its own, and the in-memory exporter answers each export
- * with a timer, which wakes the event loop between socket reads.
+ * Registers the SDK as this process's tracer provider, as the operations guide sets it up: sampling 1 %
+ * of calls where they start (the client; the master and the workers follow the message's flag), spans
+ * exported through a `BatchSpanProcessor` to `exporter` (the OTLP/HTTP exporter in the cluster bench; an
+ * in-memory one in-process).
  */
-export function sampleOnePercent(): void {
-  const provider = new BasicTracerProvider({
+export function sampleOnePercent(exporter: SpanExporter = new InMemorySpanExporter()): void {
+  provider = new BasicTracerProvider({
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
-    spanProcessors: [new BatchSpanProcessor(new InMemorySpanExporter())],
+    spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   trace.setGlobalTracerProvider(provider);
 }
 
-/** The options a bench master, worker or client adds for `observe`. */
-export function observeOptions(observe: Observe | undefined): {
+/** Exports the spans still batched and stops the tracer provider, if this process registered one. */
+export async function stopTracing(): Promise<void> {
+  await provider?.shutdown();
+  provider = undefined;
+}
+
+/** The options a bench master, worker or client adds for the variant `config` names. */
+export function observeOptions(config: ObservedConfig): {
   metrics?: { port: number };
   tracing?: boolean;
 } {
+  const { observe, otlpUrl } = config;
   if (observe === "metrics") return { metrics: { port: 0 } };
   if (observe === undefined) return {};
-  if (observe === "tracing-1%") sampleOnePercent();
+  if (observe === "tracing-1%") {
+    sampleOnePercent(otlpUrl === undefined ? undefined : new OTLPTraceExporter({ url: otlpUrl }));
+  }
   return { tracing: true };
 }
 
@@ -73,6 +94,8 @@ export interface ObservedSummary {
   /** Each run's CPU per message, µs, in order, and plain palm's in the same rounds. */
   readonly cpuRuns: number[];
   readonly plainCpuRuns: number[];
+  /** With the SDK: the spans its runs exported, by hop (`send`, `route`, `execute`, `publish`, `receive`). */
+  readonly spansExported?: Record<string, number>;
 }
 
 /** The most CPU per message each variant may add to plain palm's (the costs palm is held to). */
@@ -117,9 +140,20 @@ export function observedSummary(
       },
       cpuRuns: cpu,
       plainCpuRuns: plainCpu,
+      ...exportedSpans(results),
     };
   }
   return out;
+}
+
+/** The spans `runs` exported, summed by hop; nothing when none exported any (no SDK). */
+function exportedSpans(runs: readonly PalmRunResult[]): { spansExported?: Record<string, number> } {
+  if (runs.every((r) => r.spansExported === undefined)) return {};
+  const sum: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [hop, n] of Object.entries(run.spansExported ?? {})) sum[hop] = (sum[hop] ?? 0) + n;
+  }
+  return { spansExported: sum };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   runBenchMain,
 } from "./bench-child.js";
 import { type ClientFigures, clientFigures, timeRoundTrips } from "./client-figures.js";
-import { observeOptions } from "./observe.js";
+import { observeOptions, stopTracing } from "./observe.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     window,
     timeoutMs: idleTimeoutMs,
     logLevel: "warn",
-    ...observeOptions(config.observe),
+    ...observeOptions(config),
   });
   await client.start();
 
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
   stopSampling();
   releaseStdin();
   await client.stop();
+  await stopTracing();
   const result: PalmClientResult = {
     ...clientFigures({ ...total, sent }, sorted),
     jobs,

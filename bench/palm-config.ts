@@ -1,4 +1,4 @@
-import type { Observe } from "./observe.js";
+import type { ObservedConfig } from "./observe.js";
 
 /** The five endpoints a bench `Master` binds (pylm's names). */
 export interface PalmEndpoints {
@@ -21,7 +21,7 @@ export const BENCH_SERVER = "bench";
 export const BENCH_FUNCTION = `${BENCH_SERVER}.echo`;
 
 /** Configuration of the palm bench master process. */
-export interface PalmMasterConfig {
+export interface PalmMasterConfig extends ObservedConfig {
   readonly endpoints: PalmEndpoints;
   /** Workers that must have joined (their first heartbeat heard) before the master reports `workers`. */
   readonly workers: number;
@@ -29,12 +29,10 @@ export interface PalmMasterConfig {
   readonly rssSampleMs: number;
   /** Serve the live inspector, with one page's event stream connected, to measure what it costs. */
   readonly inspect?: boolean;
-  /** Metrics or tracing on, to measure what they cost. */
-  readonly observe?: Observe;
 }
 
 /** Configuration of one palm bench worker process. */
-export interface PalmWorkerConfig {
+export interface PalmWorkerConfig extends ObservedConfig {
   readonly endpoints: PalmEndpoints;
   readonly name: string;
   /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
@@ -44,12 +42,10 @@ export interface PalmWorkerConfig {
    * synchronous call to a slow resource would: a slow worker that does not slow the others down. 0: none.
    */
   readonly blockUs?: number;
-  /** Metrics or tracing on, to measure what they cost. */
-  readonly observe?: Observe;
 }
 
 /** Configuration of the palm bench client process. */
-export interface PalmClientConfig {
+export interface PalmClientConfig extends ObservedConfig {
   readonly endpoints: PalmEndpoints;
   /** Messages of the measured job. */
   readonly messages: number;
@@ -69,6 +65,4 @@ export interface PalmClientConfig {
   readonly durationMs: number;
   /** Sample the process's RSS this often and report it (`rss` lines); 0: never. */
   readonly rssSampleMs: number;
-  /** Tracing on, to measure what it costs. */
-  readonly observe?: Observe;
 }

@@ -15,13 +15,13 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
-import { observeOptions } from "./observe.js";
+import { observeOptions, stopTracing } from "./observe.js";
 import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
 async function main(): Promise<void> {
-  const { endpoints, workers, rssSampleMs, inspect, observe } =
-    readChildConfig<PalmMasterConfig>("palm master");
+  const config = readChildConfig<PalmMasterConfig>("palm master");
+  const { endpoints, workers, rssSampleMs, inspect } = config;
   const master = new Master({
     name: BENCH_SERVER,
     pullAddress: endpoints.pull,
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     dbAddress: endpoints.db,
     logLevel: "warn",
     ...(inspect ? { inspect: { port: 0 } } : {}),
-    ...observeOptions(observe),
+    ...observeOptions(config),
   });
   let joined = 0;
   master.on("worker.joined", () => {
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   stopSampling();
   const { duplicates, redelivered, failed, size } = master.ledger;
   await master.stop();
+  await stopTracing();
   report({
     type: "exit",
     role: "master",

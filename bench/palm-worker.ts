@@ -13,7 +13,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
-import { observeOptions } from "./observe.js";
+import { observeOptions, stopTracing } from "./observe.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -32,14 +32,15 @@ function blockingEcho(us: number): (payload: Uint8Array) => Uint8Array {
 }
 
 async function main(): Promise<void> {
-  const { endpoints, name, rssSampleMs, blockUs, observe } = readChildConfig<PalmWorkerConfig>("palm worker");
+  const config = readChildConfig<PalmWorkerConfig>("palm worker");
+  const { endpoints, name, rssSampleMs, blockUs } = config;
   const stopSampling = sampleRss(rssSampleMs);
   const worker = new Worker({
     name,
     dbAddress: endpoints.db,
     functions: { echo: blockUs ? blockingEcho(blockUs) : echo },
     logLevel: "warn",
-    ...observeOptions(observe),
+    ...observeOptions(config),
   });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
   answerMarks();
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   await stopped;
   stopSampling();
   await worker.stop();
+  await stopTracing();
   report({ type: "exit", role: "worker", maxRssKb: peakRssKb(), cpuMs: cpuMs() });
 }
 

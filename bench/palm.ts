@@ -8,10 +8,12 @@ import type { BenchProcess } from "./bench-process.js";
 import {
   type ClusterRunOptions,
   type ClusterRunResult,
+  type ClusterRunSettings,
   clusterRunSettings,
   withCluster,
 } from "./cluster-run.js";
-import type { Observe } from "./observe.js";
+import type { Observe, ObservedConfig } from "./observe.js";
+import { type OtlpSink, startOtlpSink } from "./otlp-sink.js";
 import type { PalmClientResult } from "./palm-client.js";
 import type { PalmClientConfig, PalmEndpoints, PalmMasterConfig, PalmWorkerConfig } from "./palm-config.js";
 import { checkCount, START_TIMEOUT_MS } from "./run-support.js";
@@ -75,6 +77,8 @@ export interface PalmRunResult extends ClusterRunResult {
   readonly rss: { readonly master: RssSample[]; readonly worker: RssSample[]; readonly client: RssSample[] };
   /** Jobs run (more than one in a soak). */
   readonly jobs: number;
+  /** With `observe: "tracing-1%"`: the spans the processes exported, by hop (`send`, `route`, …). */
+  readonly spansExported?: Record<string, number>;
 }
 
 /**
@@ -91,10 +95,8 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
   checkCount("messages", messages, 1);
   checkCount("workers", workers, 1);
   checkCount("payload", payload, 4);
-  const window = options.window ?? 1000;
+  checkCount("window", options.window ?? 1000, 1);
   const durationMs = options.durationMs ?? 0;
-  const rssSampleMs = options.rssSampleMs ?? (durationMs > 0 ? 1000 : 0);
-  checkCount("window", window, 1);
   checkCount("durationMs", durationMs, 0);
   const settings = clusterRunSettings(options, { idleTimeoutMs: 5000, timeoutMs: 600_000 + durationMs });
 
@@ -106,6 +108,27 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     workerPush: workerPush!,
     db: db!,
   };
+  // The collector the SDK's OTLP exporter posts to, in this process (whose CPU the figures leave out).
+  const sink: OtlpSink | undefined = options.observe === "tracing-1%" ? await startOtlpSink() : undefined;
+  const observed = { observe: options.observe, otlpUrl: sink?.url };
+  try {
+    const result = await runCluster(options, settings, endpoints, observed);
+    return sink ? { ...result, spansExported: sink.spans() } : result;
+  } finally {
+    await sink?.close();
+  }
+}
+
+async function runCluster(
+  options: PalmRunOptions,
+  settings: ClusterRunSettings,
+  endpoints: PalmEndpoints,
+  observed: ObservedConfig,
+): Promise<PalmRunResult> {
+  const { messages, workers, payload } = options;
+  const window = options.window ?? 1000;
+  const durationMs = options.durationMs ?? 0;
+  const rssSampleMs = options.rssSampleMs ?? (durationMs > 0 ? 1000 : 0);
   return withCluster("palm", options.onSpawn, async (cluster) => {
     const master = cluster.start(
       "master",
@@ -115,7 +138,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         workers,
         rssSampleMs,
         inspect: options.inspect === true,
-        observe: options.observe,
+        ...observed,
       } satisfies PalmMasterConfig,
       options.masterNodeArgs,
     );
@@ -126,7 +149,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
         name: `w${i + 1}`,
         rssSampleMs,
         blockUs: options.workerBlockUs?.[i] ?? 0,
-        observe: options.observe,
+        ...observed,
       } satisfies PalmWorkerConfig),
     );
     const servers = [master, ...workerProcesses];
@@ -141,7 +164,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
       ...clientSettings,
       durationMs,
       rssSampleMs,
-      observe: options.observe,
+      ...observed,
     } satisfies PalmClientConfig);
 
     // CPU marks of the master and the workers when the client starts and ends its measured job.

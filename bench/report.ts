@@ -350,7 +350,8 @@ export function formatReport(report: BenchReportJson): string {
     out.push(
       `${OBSERVE_LABELS[variant]}: ${int.format(o.msgPerSec)} msg/s (${pct(-o.throughputDrop)}), ` +
         `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs), ` +
-        `lost ${o.lost}, dup ${o.duplicated}`,
+        `lost ${o.lost}, dup ${o.duplicated}` +
+        (o.spansExported ? `; spans exported ${formatCounts(o.spansExported)}` : ""),
     );
   }
   if (report.soak) {
@@ -375,4 +376,11 @@ export function formatReport(report: BenchReportJson): string {
     `machine: ${m.cpuModel}, ${m.cpus} cores, ${int.format(m.totalMemMb)} MB, ${m.platform} ${m.arch}, Node ${m.node}, zeromq ${m.zeromq}, load ${m.loadAvg1.toFixed(2)}`,
   );
   return `${out.join("\n")}\n`;
+}
+
+/** `send 512, route 510, …`: counts by name, in the order first seen. */
+function formatCounts(counts: Readonly<Record<string, number>>): string {
+  return Object.entries(counts)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(", ");
 }

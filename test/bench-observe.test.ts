@@ -51,7 +51,7 @@ describe("palm bench --metrics --tracing", () => {
       targets.map((t) => [t.name.split(":")[0], Math.round(t.value * 10) / 10, t.bound, t.unit, t.met]),
       [
         ["metrics on (/metrics served)", 2, 3, "%", true],
-        ["tracing on, SDK sampling 1 % (BatchSpanProcessor into memory)", 12, 10, "%", false],
+        ["tracing on, SDK sampling 1 % (BatchSpanProcessor, OTLP/HTTP exporter)", 12, 10, "%", false],
       ],
     );
   });
@@ -88,6 +88,11 @@ describe("palm bench --metrics --tracing", () => {
       assert.ok(o.msgPerSec > 0 && Number.isFinite(o.throughputDrop), `${variant}: ${JSON.stringify(o)}`);
       assert.equal(o.lost + o.duplicated, 0, `${variant} lost or duplicated nothing`);
     }
+    // The SDK at 1 % exported real sampled spans over OTLP/HTTP, all five hops of each sampled call.
+    const spans = report.observed["tracing-1%"]?.spansExported ?? {};
+    assert.deepEqual(Object.keys(spans).sort(), ["execute", "publish", "receive", "route", "send"]);
+    assert.ok((spans["send"] ?? 0) > 0, JSON.stringify(spans));
+    for (const n of Object.values(spans)) assert.equal(n, spans["send"], JSON.stringify(spans));
     const costs = report.targets.filter((t) => t.unit === "%");
     assert.equal(costs.length, 3);
     for (const target of costs) assert.equal(typeof target.met, "boolean", target.name);

@@ -12,6 +12,13 @@ export const MSGPACK_FRAME_TAG = "palm/1";
 // code twice per hop, so both directions are written by hand for the shapes palm itself produces; a frame
 // in any other (valid) msgpack shape — another encoder's choices — is decoded by msgpackr instead.
 
+/**
+ * What a message's `trace` holds for a call tracing did not sample (the tracing hops' `NOT_SAMPLED`, kept
+ * here as a literal so the codec does not load OpenTelemetry), and its one byte.
+ */
+const NOT_SAMPLED = "-";
+const DASH = 0x2d;
+
 const TAG_BYTES = Buffer.from([0xa6, ...Buffer.from(MSGPACK_FRAME_TAG, "latin1")]);
 const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: false });
 
@@ -156,7 +163,12 @@ function writeMessage(m: PalmMessage): void {
     reserve(1);
     scratch[at++] = 0xc0;
   } else writeString(m.id);
-  if (trace !== undefined) writeString(trace);
+  if (trace === NOT_SAMPLED) {
+    // A call tracing did not sample (most of them): its `-` costs two bytes and no string copy.
+    reserve(2);
+    scratch[at++] = 0xa1;
+    scratch[at++] = DASH;
+  } else if (trace !== undefined) writeString(trace);
 }
 
 /** Writes the frame of `count` messages from `from`, returns it as a Buffer of its own. */
@@ -381,9 +393,15 @@ function decodeFast(frame: Buffer): PalmMessage[] | undefined {
     if (id === null) return undefined;
     let trace: string | undefined;
     if (fields === 0x99) {
-      const value = optionalString();
-      if (value === null) return undefined;
-      trace = value;
+      // A call tracing did not sample (`-`, most of them) decodes to the one constant, with no string made.
+      if (pos + 2 <= frame.length && src[pos] === 0xa1 && src[pos + 1] === DASH) {
+        pos += 2;
+        trace = NOT_SAMPLED;
+      } else {
+        const value = optionalString();
+        if (value === null) return undefined;
+        trace = value;
+      }
     }
     out[k] = { pipeline, client, stage, function: fn, cache, payload, error, id, trace };
   }
