@@ -734,10 +734,18 @@ export class Client {
     }
   }
 
-  /** Stores `value` in the server's cache under `key` (made up when absent, prefixed by the session). */
+  /**
+   * Stores `value` in the server's cache under `key` (made up when absent, prefixed by the session).
+   * Rejects with `PALM_ERR_CODEC_OVERSIZED` at once, sending nothing, over `maxMessageSize`.
+   */
   async set(value: Uint8Array, key?: string): Promise<string> {
     checkPayload(value, "set");
     const full = key === undefined ? (this.session ? `${this.session}${randomUUID()}` : "") : this.#key(key);
+    // The cache would drop a request over its maxMessageSize unanswered: refuse it here, at once.
+    const oversized = this.#oversized(
+      createMessage({ function: `${this.serverName}.set`, cache: full, payload: value, id: this.id }),
+    );
+    if (oversized) throw new PalmError("PALM_ERR_CODEC_OVERSIZED", `set: ${oversized}`);
     return this.#cache.set(value, full);
   }
 
