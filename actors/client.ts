@@ -594,7 +594,8 @@ export class Client {
     let received = 0;
     let sent = 0;
     let sourceDone = false;
-    let sourceError: unknown;
+    // Boxed: a source may throw `undefined` or another falsy value, which must end the job all the same.
+    let sourceError: { thrown: unknown } | undefined;
     let failure: PalmError | undefined;
     /** The feeder waiting for room in the window, if it is. */
     let feeder: (() => void) | undefined;
@@ -687,7 +688,7 @@ export class Client {
           }
         }
       } catch (error) {
-        sourceError = error;
+        sourceError = { thrown: error };
       } finally {
         sourceDone = true;
         notify();
@@ -696,7 +697,7 @@ export class Client {
     const feeding = feed();
     try {
       while (received < expected()) {
-        if (sourceError) throw sourceError;
+        if (sourceError) throw sourceError.thrown;
         if (results.length === 0) {
           if (failure) throw failure;
           const arrived = await new Promise<boolean>((resolve) => {
@@ -723,7 +724,7 @@ export class Client {
           if (received >= expected()) break;
         }
       }
-      if (sourceError) throw sourceError;
+      if (sourceError) throw sourceError.thrown;
     } finally {
       this.#metrics?.ended(ledger.unanswered());
       this.#waiters.delete(jobId);

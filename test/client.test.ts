@@ -181,6 +181,44 @@ describe("Client: a function name without its server", () => {
   });
 });
 
+describe("Client: a payload source that throws", () => {
+  it("ends the job with what the source threw, even undefined, null or a string", async () => {
+    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
+    const server = new Server({
+      name: "server",
+      dbAddress: dbAddress!,
+      pullAddress: pullAddress!,
+      pubAddress: pubAddress!,
+      ...quiet,
+    });
+    stoppers.push(() => server.stop());
+    await server.start();
+    const client = await startClient({ dbAddress: dbAddress! } as Addresses);
+    for (const thrown of [undefined, null, "a string", 0, new Error("broken")]) {
+      async function* source() {
+        for (let i = 0; i < 5; i++) yield Buffer.from(String(i));
+        throw thrown;
+      }
+      function* syncSource() {
+        yield Buffer.from("a");
+        throw thrown;
+      }
+      for (const payloads of [source(), syncSource()]) {
+        let caught: { value: unknown } | undefined;
+        try {
+          for await (const _ of client.job("server.echo", payloads)) {
+            // Results before the throw may or may not come: the job must end with the throw.
+          }
+        } catch (error) {
+          caught = { value: error };
+        }
+        assert.deepEqual(caught, { value: thrown }, `a source throwing ${String(thrown)} ends the job`);
+      }
+    }
+    assert.equal(text(await client.eval("server.echo", Buffer.from("x"))), "x");
+  });
+});
+
 describe("Client: prompt endings", () => {
   it("ends a job with PALM_ERR_SERVER_STOPPED within 1 s when its Master stops mid-job", async (t) => {
     const addresses = await masterAddresses();
