@@ -150,11 +150,14 @@ export class Client {
       await this.#connect();
     } catch (error) {
       // A stop meanwhile closed what start() waited on: say so, rather than what that did to it.
-      this.#stillStarting();
+      if (!this.#startFailed) this.#stillStarting();
       throw error;
     }
     this.#state = "running";
   }
+
+  /** Set when start() failed by itself (and stopped the client): its error, not the stop, is the cause. */
+  #startFailed = false;
 
   #stoppedWhileStarting(): PalmError {
     return new PalmError("PALM_ERR_CLIENT_STATE", "The client was stopped while starting");
@@ -221,6 +224,9 @@ export class Client {
         );
       }
     } catch (error) {
+      this.#stillStarting();
+      // Start's own failure: it stops the client, and the failure is what start() reports.
+      this.#startFailed = true;
       await this.stop();
       throw error;
     }
