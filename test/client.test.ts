@@ -112,19 +112,26 @@ async function runJob(
   return { counts, received, errors, firstError, error, endedAt: Date.now() };
 }
 
+/** A Server in this process (stopped after the test) and a started client of it. */
+async function serverAndClient(
+  extra: Partial<ConstructorParameters<typeof Client>[0]> = {},
+): Promise<{ server: Server; client: Client }> {
+  const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
+  const server = new Server({
+    name: "server",
+    dbAddress: dbAddress!,
+    pullAddress: pullAddress!,
+    pubAddress: pubAddress!,
+    ...quiet,
+  });
+  stoppers.push(() => server.stop());
+  await server.start();
+  return { server, client: await startClient({ dbAddress: dbAddress! } as Addresses, extra) };
+}
+
 describe("Client: requests too large to send", () => {
   it("refuses a 70 MB request at once and sends nothing: eval rejects, a job reports it in place and goes on", async () => {
-    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    stoppers.push(() => server.stop());
-    await server.start();
-    const client = await startClient({ dbAddress: dbAddress! } as Addresses, { timeoutMs: 5000 });
+    const { server, client } = await serverAndClient({ timeoutMs: 5000 });
     const huge = Buffer.alloc(70 * 1024 * 1024, 1);
 
     const started = Date.now();
@@ -158,17 +165,7 @@ describe("Client: requests too large to send", () => {
 
 describe("Client: a function name without its server", () => {
   it("fails at once with a hint to write server.echo", async () => {
-    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    stoppers.push(() => server.stop());
-    await server.start();
-    const client = await startClient({ dbAddress: dbAddress! } as Addresses);
+    const { client } = await serverAndClient();
     const hint = (error: unknown) =>
       isPalmError(error, "PALM_ERR_OPTION_INVALID") && /as in "server\.echo"/.test(error.message);
     await assert.rejects(client.eval("echo", Buffer.from("x")), hint);
@@ -183,17 +180,7 @@ describe("Client: a function name without its server", () => {
 
 describe("Client: a payload source that throws", () => {
   it("ends the job with what the source threw, even undefined, null or a string", async () => {
-    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    stoppers.push(() => server.stop());
-    await server.start();
-    const client = await startClient({ dbAddress: dbAddress! } as Addresses);
+    const { client } = await serverAndClient();
     for (const thrown of [undefined, null, "a string", 0, new Error("broken")]) {
       async function* source() {
         for (let i = 0; i < 5; i++) yield Buffer.from(String(i));

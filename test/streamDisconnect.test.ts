@@ -33,16 +33,22 @@ async function openStream(address: string, id: string): Promise<zmq.Dealer> {
   return dealer;
 }
 
+/** A server with only a `Streams` part, and one client ("stays") whose stream is open. */
+async function streamsWithOneClient() {
+  const [pub, streams] = await freeEndpoints(2);
+  const server = new ServerTemplate({ name: "server", logLevel: "silent" });
+  const link = registerResultStreams(server, pub!, { address: streams });
+  await server.start();
+  closers.push(() => server.stop());
+  const stays = await openStream(streams!, "stays");
+  closers.push(() => stays.close());
+  return { server, link, streams: streams! };
+}
+
 describe("Streams forgets clients whose connection dropped", () => {
   it("forgets a stream whose client vanished without a bye, and keeps the one still connected", async () => {
-    const [pub, streams] = await freeEndpoints(2);
-    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
-    const link = registerResultStreams(server, pub!, { address: streams });
-    await server.start();
-    closers.push(() => server.stop());
-    const stays = await openStream(streams!, "stays");
-    closers.push(() => stays.close());
-    const vanishes = await openStream(streams!, "vanishes");
+    const { server, link, streams } = await streamsWithOneClient();
+    const vanishes = await openStream(streams, "vanishes");
     assert.deepEqual([...link.streamClients.keys()].sort(), ["stays", "vanishes"]);
     vanishes.close(); // as a killed process: the connection drops, no bye was said
     await until(() => !link.streamClients.has("vanishes"), "the vanished client is forgotten");
@@ -53,13 +59,7 @@ describe("Streams forgets clients whose connection dropped", () => {
   });
 
   it("forgets the streams of 5 client processes SIGKILLed after their welcome", async () => {
-    const [pub, streams] = await freeEndpoints(2);
-    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
-    const link = registerResultStreams(server, pub!, { address: streams });
-    await server.start();
-    closers.push(() => server.stop());
-    const stays = await openStream(streams!, "stays");
-    closers.push(() => stays.close());
+    const { link, streams } = await streamsWithOneClient();
     // Each process opens its stream as a palm client does, says it was welcomed, and waits to be killed.
     const script = `
       import * as zmq from "zeromq";
