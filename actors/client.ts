@@ -152,11 +152,14 @@ export class Client {
       await this.#connect();
     } catch (error) {
       // A stop meanwhile closed what start() waited on: say so, rather than what that did to it.
-      this.#stillStarting();
+      if (!this.#startFailed) this.#stillStarting();
       throw error;
     }
     this.#state = "running";
   }
+
+  /** Set when start() failed by itself (and stopped the client): its error, not the stop, is the cause. */
+  #startFailed = false;
 
   #stoppedWhileStarting(): PalmError {
     return new PalmError("PALM_ERR_CLIENT_STATE", "The client was stopped while starting");
@@ -223,6 +226,9 @@ export class Client {
         );
       }
     } catch (error) {
+      this.#stillStarting();
+      // Start's own failure: it stops the client, and the failure is what start() reports.
+      this.#startFailed = true;
       await this.stop();
       throw error;
     }
@@ -606,7 +612,8 @@ export class Client {
     let received = 0;
     let sent = 0;
     let sourceDone = false;
-    let sourceError: unknown;
+    // Boxed: a source may throw `undefined` or another falsy value, which must end the job all the same.
+    let sourceError: { thrown: unknown } | undefined;
     let failure: PalmError | undefined;
     /** The feeder waiting for room in the window, if it is. */
     let feeder: (() => void) | undefined;
@@ -699,7 +706,7 @@ export class Client {
           }
         }
       } catch (error) {
-        sourceError = error;
+        sourceError = { thrown: error };
       } finally {
         sourceDone = true;
         notify();
@@ -708,7 +715,7 @@ export class Client {
     const feeding = feed();
     try {
       while (received < expected()) {
-        if (sourceError) throw sourceError;
+        if (sourceError) throw sourceError.thrown;
         if (results.length === 0) {
           if (failure) throw failure;
           const arrived = await new Promise<boolean>((resolve) => {
@@ -735,7 +742,7 @@ export class Client {
           if (received >= expected()) break;
         }
       }
-      if (sourceError) throw sourceError;
+      if (sourceError) throw sourceError.thrown;
     } finally {
       this.#metrics?.ended(ledger.unanswered());
       this.#waiters.delete(jobId);
@@ -746,10 +753,18 @@ export class Client {
     }
   }
 
-  /** Stores `value` in the server's cache under `key` (made up when absent, prefixed by the session). */
+  /**
+   * Stores `value` in the server's cache under `key` (made up when absent, prefixed by the session).
+   * Rejects with `PALM_ERR_CODEC_OVERSIZED` at once, sending nothing, over `maxMessageSize`.
+   */
   async set(value: Uint8Array, key?: string): Promise<string> {
     checkPayload(value, "set");
     const full = key === undefined ? (this.session ? `${this.session}${randomUUID()}` : "") : this.#key(key);
+    // The cache would drop a request over its maxMessageSize unanswered: refuse it here, at once.
+    const oversized = this.#oversized(
+      createMessage({ function: `${this.serverName}.set`, cache: full, payload: value, id: this.id }),
+    );
+    if (oversized) throw new PalmError("PALM_ERR_CODEC_OVERSIZED", `set: ${oversized}`);
     return this.#cache.set(value, full);
   }
 

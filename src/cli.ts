@@ -6,7 +6,7 @@ import { machines } from "../machines/index.js";
 import { runDemo } from "./demo/demo.js";
 import { isPalmError } from "./errors.js";
 import * as palm from "./index.js";
-import { loadUserModule } from "./loadUserModule.js";
+import { importUserModule, UserModuleError } from "./loadUserModule.js";
 import type { PartDefinition } from "./part.js";
 import { keygen } from "./security/curveKeys.js";
 import { ServerTemplate } from "./serverTemplate.js";
@@ -130,7 +130,7 @@ async function viz(args: string[]): Promise<number> {
   }
   const graphs: Array<[string, StateGraph]> = [];
   if (values.server) {
-    const module = await loadUserModule(values.server);
+    const module = await importUserModule(values.server);
     const template = findTemplate(module);
     if (!template) {
       console.error(`palm viz: ${values.server} exports no server (a ServerTemplate, Master, Server, …)`);
@@ -335,7 +335,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (isPalmError(error) || error instanceof TypeError) console.error(`palm: ${error.message}`);
+    // Bad input (an option, a file that is not there or cannot be written, a module that fails to load):
+    // one line saying so, not an internal stack. Anything else is palm's own bug: its stack helps.
+    const said =
+      isPalmError(error) ||
+      error instanceof TypeError ||
+      error instanceof UserModuleError ||
+      typeof (error as NodeJS.ErrnoException | undefined)?.syscall === "string";
+    if (said) console.error(`palm: ${(error as Error).message}`);
     else console.error(error);
     process.exitCode = 1;
   },

@@ -1,5 +1,5 @@
 // How the CLI loads a user's server module: TypeScript too, through the project's own tsx.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -48,6 +48,7 @@ async function registerTsx(file: string): Promise<boolean> {
  */
 export async function loadUserModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path);
+  if (!existsSync(file)) throw new UserModuleError(`cannot find ${path} (looked for ${file})`);
   const url = pathToFileURL(file).href;
   try {
     return (await import(url)) as Record<string, unknown>;
@@ -61,5 +62,28 @@ export async function loadUserModule(path: string): Promise<Record<string, unkno
     }
     // A new URL: Node remembers the failed import of the first one.
     return (await import(`${url}?palm-tsx`)) as Record<string, unknown>;
+  }
+}
+
+/** A user module that could not be loaded: the message says why, with its own stack if it threw one. */
+export class UserModuleError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UserModuleError";
+  }
+}
+
+/**
+ * Imports a user module as `loadUserModule` does; whatever its import throws (any value: an error, a
+ * string, `undefined`) becomes a `UserModuleError` naming the file, the stack included for the user's
+ * own code.
+ */
+export async function importUserModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    return await loadUserModule(path);
+  } catch (error) {
+    if (error instanceof UserModuleError || error instanceof TypeError) throw error;
+    const what = error instanceof Error ? (error.stack ?? String(error)) : `it threw ${String(error)}`;
+    throw new UserModuleError(`importing ${path} failed: ${what}`, { cause: error });
   }
 }

@@ -7,7 +7,7 @@ import { CacheStore } from "../src/cacheStore.js";
 import { isPalmError } from "../src/errors.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 
-async function startMaster() {
+async function startMaster(maxMessageSize?: number) {
   const [pull, pub, workerPull, workerPush, db] = await freeEndpoints(5);
   const master = new Master({
     name: "server",
@@ -18,6 +18,7 @@ async function startMaster() {
     dbAddress: db!,
     logLevel: "silent",
     cache: { motd: "hello" },
+    ...(maxMessageSize ? { maxMessageSize } : {}),
   });
   await master.start();
   return { master, db: db!, pull: pull! };
@@ -95,6 +96,29 @@ describe("the keys a server presets are read-only to its peers", () => {
     for (const [i, key] of keys.entries()) await client.set(Buffer.from(`v${i}`), key);
     for (const [i, key] of keys.entries())
       assert.equal(Buffer.from(await client.get(key)).toString(), `v${i}`);
+  });
+
+  it("refuses a value over maxMessageSize at once, sending nothing, and the cache goes on serving", async () => {
+    const limit = 1024 * 1024;
+    const { master, db } = await startMaster(limit);
+    closers.push(() => master.stop());
+    const client = new Client({
+      serverName: "server",
+      dbAddress: db,
+      logLevel: "silent",
+      maxMessageSize: limit,
+    });
+    await client.start();
+    closers.push(() => client.stop());
+    // The cache's socket would drop such a request unanswered: the caller waited for the cache timeout.
+    await assert.rejects(
+      client.set(Buffer.alloc(2 * limit), "big"),
+      (error: unknown) =>
+        isPalmError(error, "PALM_ERR_CODEC_OVERSIZED") && /over maxMessageSize/.test(error.message),
+    );
+    assert.equal(await client.set(Buffer.alloc(limit / 2, 7), "big"), "big");
+    assert.equal((await client.get("big")).length, limit / 2);
+    assert.equal((await client.get("missing")).length, 0);
   });
 
   it("lets the server itself set a protected key after start (setProtected), still read-only to peers", () => {

@@ -105,6 +105,35 @@ describe("the palm CLI", () => {
     }
   });
 
+  it("says in one line what is wrong with a missing, throwing or unwritable file, never a stack of palm's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palm-cli-bad-"));
+    try {
+      writeFileSync(join(dir, "throws.mjs"), 'throw new Error("import boom");\n');
+      writeFileSync(join(dir, "undef.mjs"), "throw undefined;\n");
+      const missing = await palm("viz", "--server", join(dir, "missing.mjs"));
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^palm: cannot find .*missing\.mjs \(looked for .*\)\n$/);
+      const throws = await palm("viz", "--server", join(dir, "throws.mjs"));
+      assert.equal(throws.code, 1);
+      // The user's own stack is shown: it points at their module.
+      assert.match(
+        throws.stderr,
+        /^palm: importing .*throws\.mjs failed: Error: import boom\n\s+at .*throws\.mjs:1/,
+      );
+      const undef = await palm("viz", "--server", join(dir, "undef.mjs"));
+      assert.equal(undef.code, 1);
+      assert.match(undef.stderr, /^palm: importing .*undef\.mjs failed: it threw undefined\n$/);
+      const unwritable = await palm("viz", "PushService", "-o", join(dir, "no", "such", "dir.mmd"));
+      assert.equal(unwritable.code, 1);
+      assert.match(unwritable.stderr, /^palm: ENOENT: no such file or directory, open '.*dir\.mmd'\n$/);
+      const replay = await palm("inspect", "--replay", join(dir, "missing.jsonl"));
+      assert.equal(replay.code, 1);
+      assert.match(replay.stderr, /^palm: ENOENT: no such file or directory, open '.*missing\.jsonl'\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keygen prints a Z85 CURVE keypair", async () => {
     const result = await palm("keygen");
     assert.equal(result.code, 0);

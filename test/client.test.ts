@@ -112,19 +112,26 @@ async function runJob(
   return { counts, received, errors, firstError, error, endedAt: Date.now() };
 }
 
+/** A Server in this process (stopped after the test) and a started client of it. */
+async function serverAndClient(
+  extra: Partial<ConstructorParameters<typeof Client>[0]> = {},
+): Promise<{ server: Server; client: Client }> {
+  const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
+  const server = new Server({
+    name: "server",
+    dbAddress: dbAddress!,
+    pullAddress: pullAddress!,
+    pubAddress: pubAddress!,
+    ...quiet,
+  });
+  stoppers.push(() => server.stop());
+  await server.start();
+  return { server, client: await startClient({ dbAddress: dbAddress! } as Addresses, extra) };
+}
+
 describe("Client: requests too large to send", () => {
   it("refuses a 70 MB request at once and sends nothing: eval rejects, a job reports it in place and goes on", async () => {
-    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    stoppers.push(() => server.stop());
-    await server.start();
-    const client = await startClient({ dbAddress: dbAddress! } as Addresses, { timeoutMs: 5000 });
+    const { server, client } = await serverAndClient({ timeoutMs: 5000 });
     const huge = Buffer.alloc(70 * 1024 * 1024, 1);
 
     const started = Date.now();
@@ -159,17 +166,7 @@ describe("Client: requests too large to send", () => {
 
 describe("Client: a function name without its server", () => {
   it("fails at once with a hint to write server.echo", async () => {
-    const [dbAddress, pullAddress, pubAddress] = await freeEndpoints(3);
-    const server = new Server({
-      name: "server",
-      dbAddress: dbAddress!,
-      pullAddress: pullAddress!,
-      pubAddress: pubAddress!,
-      ...quiet,
-    });
-    stoppers.push(() => server.stop());
-    await server.start();
-    const client = await startClient({ dbAddress: dbAddress! } as Addresses);
+    const { client } = await serverAndClient();
     const hint = (error: unknown) =>
       isPalmError(error, "PALM_ERR_OPTION_INVALID") && /as in "server\.echo"/.test(error.message);
     await assert.rejects(client.eval("echo", Buffer.from("x")), hint);
@@ -178,6 +175,34 @@ describe("Client: a function name without its server", () => {
         // Never reached.
       }
     }, hint);
+    assert.equal(text(await client.eval("server.echo", Buffer.from("x"))), "x");
+  });
+});
+
+describe("Client: a payload source that throws", () => {
+  it("ends the job with what the source threw, even undefined, null or a string", async () => {
+    const { client } = await serverAndClient();
+    for (const thrown of [undefined, null, "a string", 0, new Error("broken")]) {
+      async function* source() {
+        for (let i = 0; i < 5; i++) yield Buffer.from(String(i));
+        throw thrown;
+      }
+      function* syncSource() {
+        yield Buffer.from("a");
+        throw thrown;
+      }
+      for (const payloads of [source(), syncSource()]) {
+        let caught: { value: unknown } | undefined;
+        try {
+          for await (const _ of client.job("server.echo", payloads)) {
+            // Results before the throw may or may not come: the job must end with the throw.
+          }
+        } catch (error) {
+          caught = { value: error };
+        }
+        assert.deepEqual(caught, { value: thrown }, `a source throwing ${String(thrown)} ends the job`);
+      }
+    }
     assert.equal(text(await client.eval("server.echo", Buffer.from("x"))), "x");
   });
 });

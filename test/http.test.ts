@@ -249,6 +249,33 @@ describe("HttpService, HttpConnection and HttpWorker", () => {
     assert.match(refused.error ?? "", /POST http:\/\/127\.0\.0\.1:\d+ failed: fetch failed: .*ECONNREFUSED/);
   });
 
+  it("a worker that answers without end is cut off at maxMessageSize: an error feedback, not the server's heap", async () => {
+    let closed = 0;
+    const flood = createServer((_request, response) => {
+      response.writeHead(200); // no content-length: the body streams until the reader stops
+      const chunk = Buffer.alloc(64 * 1024, 0x91);
+      const more = () => {
+        while (response.write(chunk));
+      };
+      response.on("drain", more);
+      response.on("close", () => {
+        closed++;
+        response.off("drain", more);
+      });
+      more();
+    });
+    const floodUrl = await freeHttp();
+    await new Promise<void>((resolve) => flood.listen(Number(new URL(floodUrl).port), "127.0.0.1", resolve));
+    cleanup.push(() => closeServer(flood));
+    const chain = await httpChain(floodUrl, { timeoutMs: 20_000, maxMessageSize: 1024 * 1024 });
+    const answer = codec.decode(Buffer.from(await (await post(chain.url, message("x"))).arrayBuffer()))[0]!;
+    assert.match(answer.error ?? "", /the answer is larger than 1048576 bytes \(maxMessageSize\)/);
+    // The POST was cancelled: the worker's response closed rather than streaming on.
+    const deadline = Date.now() + 10_000;
+    while (closed === 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(closed, 1);
+  });
+
   it("HttpWorker answers 405 to other methods and 500 with the message (error set) when its function throws", async () => {
     const worker = await httpWorker({
       fail: () => {

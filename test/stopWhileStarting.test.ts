@@ -87,6 +87,30 @@ describe("stop() while start() is under way", () => {
     });
   });
 
+  it("a Client whose start fails by itself reports that failure, not a stop nobody asked for", async () => {
+    const cluster = await startMaster({ workers: 0, client: false });
+    cleanups.push(() => cluster.stop());
+    const { dbAddress, pullAddress } = cluster.addresses;
+    const silentPub = await bindFree(new zmq.XPublisher({ linger: 0 }));
+    const client = new Client({
+      serverName: "server",
+      dbAddress,
+      pushAddress: pullAddress,
+      subAddress: silentPub,
+      connectTimeoutMs: 300,
+      ...quiet,
+    });
+    // Start stops the client on its way out; that was reported as "stopped while starting", hiding the
+    // cause (a greeting that never came here; too many open files with hundreds of clients in a process).
+    await assert.rejects(
+      client.start(),
+      (error: unknown) => isPalmError(error, "PALM_ERR_TIMEOUT") && /No greeting/.test(error.message),
+    );
+    await assert.rejects(async () => client.eval("server.echo", Buffer.from("x")), {
+      code: "PALM_ERR_CLIENT_STATE",
+    });
+  });
+
   it("a result stream closed while it waits for its welcome gives up at once", async () => {
     // A ROUTER that never welcomes anyone.
     const router = new zmq.Router({ linger: 0 });

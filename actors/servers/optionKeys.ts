@@ -83,6 +83,7 @@ const IN_PROCESS = optionKeys<InProcessServerOptions>()({
   functions: true,
   handleStream: true,
   highWaterMark: true,
+  callTimeoutMs: true,
 });
 
 /** The options a `Server` accepts. */

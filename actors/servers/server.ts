@@ -1,4 +1,4 @@
-import { invalidOption } from "../../src/errors.js";
+import { invalidOption, remoteErrorText } from "../../src/errors.js";
 import { currentFunction, failedMessage, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
@@ -8,6 +8,7 @@ import {
   checkOptionalEndpoint,
   checkOptionsObject,
 } from "../../src/validate.js";
+import { DeadlineContext } from "../../src/worker/callContext.js";
 import {
   createFunctionRunner,
   type FunctionLookup,
@@ -30,7 +31,17 @@ export interface InProcessServerOptions extends Omit<ServerCommonOptions, "pipel
   handleStream?: (message: PalmMessage) => StreamItem;
   /** ZMQ_SNDHWM/ZMQ_RCVHWM (in frames) of the sockets messages pass through (not the cache's). @default 1000 (libzmq's) */
   highWaterMark?: number;
+  /**
+   * How long an async function may run: past it, its message is answered with a `PALM_ERR_TIMEOUT` error
+   * result, its `context.signal` fires and the server goes on with the next message (what the call returns
+   * later is dropped). Functions run one at a time, so a call that never settled held the server for ever.
+   * @default 60000
+   */
+  callTimeoutMs?: number;
 }
+
+/** Default of `callTimeoutMs` for Server, Pipeline and Sink (a Master's too). */
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 /** Options of a `Server` (pylm's `Server(name, db_address, pull_address, pub_address, pipelined)`). */
 export interface ServerOptions extends InProcessServerOptions {
@@ -71,7 +82,8 @@ export abstract class InProcessServer extends PalmServer {
   readonly template: ServerTemplate;
   readonly #options: InProcessServerOptions;
   readonly #pipelined: boolean;
-  readonly #run: (message: PalmMessage) => PalmMessage[] | Promise<PalmMessage[]>;
+  readonly #run: (message: PalmMessage, context: DeadlineContext) => PalmMessage[] | Promise<PalmMessage[]>;
+  readonly #callTimeoutMs: number;
 
   /**
    * @param settings.base the ready-made class's prototype (`Server.prototype`, …): methods a subclass adds
@@ -90,6 +102,8 @@ export abstract class InProcessServer extends PalmServer {
     if (options.slowConsumerMs !== undefined) checkInteger("slowConsumerMs", options.slowConsumerMs, 1);
     checkOptionalEndpoint("resultStreamAddress", options.resultStreamAddress);
     if (options.highWaterMark !== undefined) checkInteger("highWaterMark", options.highWaterMark, 0);
+    if (options.callTimeoutMs !== undefined) checkInteger("callTimeoutMs", options.callTimeoutMs, 1);
+    this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#options = options;
     this.#pipelined = settings.pipelined;
     this.template = new ServerTemplate(templateOptions(options));
@@ -139,7 +153,34 @@ export abstract class InProcessServer extends PalmServer {
     const entry = currentFunction(message);
     const wrong = this.wrongServer(entry);
     if (wrong !== undefined) return [failedMessage(message, wrong)];
-    return this.#run(message);
+    const timeoutMs = this.#callTimeoutMs;
+    const context = new DeadlineContext(Date.now() + timeoutMs);
+    const out = this.#run(message, context);
+    if (Array.isArray(out)) {
+      context.dispose();
+      return out;
+    }
+    // An async call: the next message waits for it, so it gets a deadline of its own.
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const text = `${entry} did not settle within ${timeoutMs} ms (callTimeoutMs): answered, and left behind`;
+        resolve([failedMessage(message, remoteErrorText("PALM_ERR_TIMEOUT", text))]);
+      }, timeoutMs);
+      // A server that stops does not wait for a call that does not settle.
+      timer.unref();
+      out.then(
+        (messages) => {
+          clearTimeout(timer);
+          context.dispose();
+          resolve(messages);
+        },
+        (error) => {
+          clearTimeout(timer);
+          context.dispose();
+          reject(error);
+        },
+      );
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { PalmError } from "../errors.js";
+import { describeValue, PalmError } from "../errors.js";
 import type { PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
@@ -36,7 +36,41 @@ export function decodeBatch(environment: PartEnvironment, batch: FrameBatch, par
 }
 
 function hookError(name: string, error: unknown): PalmError {
+  if (error instanceof PalmError && error.code === "PALM_ERR_PART_HOOK") return error;
   return new PalmError("PALM_ERR_PART_HOOK", `The ${name} hook threw`, { cause: error });
+}
+
+/**
+ * Appends the messages a hook returned to `out`, checked: anything else (a number, `null`, an object
+ * without bytes) would fail the part it is routed to, and again after each of its restarts, until the
+ * server gives up.
+ */
+function pushMessages(name: string, result: unknown, out: PalmMessage[]): void {
+  if (typeof (result as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
+    throw new PalmError(
+      "PALM_ERR_PART_HOOK",
+      `The ${name} hook returned ${describeValue(result)}: it must return an iterable of messages`,
+    );
+  }
+  for (const item of result as Iterable<unknown>) {
+    if (!isMessage(item)) {
+      throw new PalmError(
+        "PALM_ERR_PART_HOOK",
+        `The ${name} hook returned ${describeValue(item)} among its messages: each must have a \`function\` (string) and a \`payload\` (bytes)`,
+      );
+    }
+    out.push(item);
+  }
+}
+
+/** Whether a value has the shape of a message: a `function` name and `payload` bytes. */
+function isMessage(value: unknown): value is PalmMessage {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PalmMessage).function === "string" &&
+    (value as PalmMessage).payload instanceof Uint8Array
+  );
 }
 
 /** Applies a one-to-many hook to every message; a throwing hook becomes a `PALM_ERR_PART_HOOK`. */
@@ -48,7 +82,7 @@ export function applyHook(
   if (!hook) return messages;
   const out: PalmMessage[] = [];
   try {
-    for (const message of messages) for (const item of hook(message)) out.push(item);
+    for (const message of messages) pushMessages(name, hook(message), out);
   } catch (error) {
     throw hookError(name, error);
   }
@@ -70,14 +104,13 @@ export function applyMaybeAsyncHook(
 ): PalmMessage[] | Promise<PalmMessage[]> {
   const out: PalmMessage[] = [];
   for (let i = 0; i < messages.length; i++) {
-    let result: Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>;
     try {
-      result = hook(messages[i]!);
+      const result = hook(messages[i]!);
+      if (isPromise<Iterable<PalmMessage>>(result)) return finishAsync(messages, i, result, out, hook, name);
+      pushMessages(name, result, out);
     } catch (error) {
       throw hookError(name, error);
     }
-    if (isPromise<Iterable<PalmMessage>>(result)) return finishAsync(messages, i, result, out, hook, name);
-    for (const item of result) out.push(item);
   }
   return out;
 }
@@ -91,9 +124,8 @@ async function finishAsync(
   name: string,
 ): Promise<PalmMessage[]> {
   try {
-    for (const item of await first) out.push(item);
-    for (let i = from + 1; i < messages.length; i++)
-      for (const item of await hook(messages[i]!)) out.push(item);
+    pushMessages(name, await first, out);
+    for (let i = from + 1; i < messages.length; i++) pushMessages(name, await hook(messages[i]!), out);
   } catch (error) {
     throw hookError(name, error);
   }

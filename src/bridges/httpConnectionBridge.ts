@@ -10,6 +10,7 @@ import { failedMessage, type PalmMessage } from "../message.js";
 import { bridgeActor } from "./bridgeActor.js";
 import { applyHook } from "./frames.js";
 import { DEFAULT_HTTP_TIMEOUT_MS } from "./httpEdge.js";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "./socketPlans.js";
 
 /** Default of HttpConnection's `maxWorkers` (pylm's `max_workers`). */
 export const DEFAULT_MAX_WORKERS = 4;
@@ -19,6 +20,31 @@ function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
   return cause ? `${error.message}: ${cause}` : error.message;
+}
+
+/**
+ * Reads an answer's body of at most `limit` bytes; a larger one (declared or streamed) is refused before it
+ * is all in memory, so a peer that answers without end cannot exhaust the server's heap.
+ */
+async function readAnswer(response: Response, limit: number): Promise<Buffer> {
+  const tooLarge = () => new Error(`the answer is larger than ${limit} bytes (maxMessageSize)`);
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+    size += read.value.byteLength;
+    if (size > limit) {
+      await reader?.cancel();
+      throw tooLarge();
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** The answer of a failed POST: the worker's own error message when its body is one, else the status. */
@@ -43,6 +69,10 @@ export function createHttpConnectionBridge() {
     const { logger, options, codec, address } = environment;
     const slots = (options.maxWorkers as number | undefined) ?? DEFAULT_MAX_WORKERS;
     const timeoutMs = (options.timeoutMs as number | undefined) ?? DEFAULT_HTTP_TIMEOUT_MS;
+    const limit =
+      (options.maxMessageSize as number | undefined) ??
+      environment.maxMessageSize ??
+      DEFAULT_MAX_MESSAGE_SIZE;
     const failures = new RateLimitedLog();
     /** One controller per POST under way: its timeout aborts it, and so does the part stopping. */
     const underWay = new Set<AbortController>();
@@ -64,7 +94,7 @@ export function createHttpConnectionBridge() {
           headers: { "content-type": "application/octet-stream" },
           signal: controller.signal,
         });
-        const body = Buffer.from(await response.arrayBuffer());
+        const body = await readAnswer(response, limit);
         if (!response.ok) return [failedAnswer(codec, message, response.status, body)];
         const answers = codec.decode(body);
         return answers.length > 0 ? answers : [failedMessage(message, "the HTTP worker answered no message")];

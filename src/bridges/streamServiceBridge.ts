@@ -89,6 +89,8 @@ export function createStreamServiceBridge() {
       address: address.resolved ?? environment.address,
       // zeromq.js types socket options per socket class; the plan's are the generic socket's.
       options: { mandatory: true, sendTimeout: 0 } as unknown as SocketPlan["options"],
+      // A client killed without its bye is forgotten when its connection drops, not kept for ever.
+      notifyDisconnect: true,
     };
     const kept = keeper.acquire(name, plan);
     const streams = new Map<string, Stream>();
@@ -216,7 +218,11 @@ export function createStreamServiceBridge() {
       for (const frames of batch) {
         const client = frames[0]!.toString("latin1");
         const tag = readStreamTag(frames[1]);
-        if (tag === "hello" && frames.length <= 3) {
+        if (frames.length === 2 && frames[1]!.length === 0) {
+          // Its connection dropped (ROUTER_NOTIFY): a client that is still alive gets its results on
+          // the PUB, which it subscribes to as well; a following server follows again when it reconnects.
+          forget(client, streams.get(client));
+        } else if (tag === "hello" && frames.length <= 3) {
           // A hello (again) opens the stream afresh: a cut-off client that reads again starts clean.
           const previous = streams.get(client);
           if (previous && !previous.getSnapshot().matches("flowing")) forget(client, previous);

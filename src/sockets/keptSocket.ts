@@ -28,6 +28,21 @@ type PalmSocket = zmq.Socket & {
   receive(): Promise<Buffer[]>;
 };
 
+/** libzmq's ZMQ_ROUTER_NOTIFY option and its ZMQ_NOTIFY_DISCONNECT flag (a draft option of zmq.h). */
+const ZMQ_ROUTER_NOTIFY = 97;
+const ZMQ_NOTIFY_DISCONNECT = 2;
+
+/** A ROUTER that reads `[routing id, empty frame]` when a peer disconnects; set before it binds. */
+function notifyingRouter(options: ConstructorParameters<typeof zmq.Router>[0]): zmq.Router {
+  const router = new zmq.Router(options);
+  // zeromq.js names no ROUTER_NOTIFY option; its generic setter is protected in the typings only.
+  (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(
+    ZMQ_ROUTER_NOTIFY,
+    ZMQ_NOTIFY_DISCONNECT,
+  );
+  return router;
+}
+
 function createSocket(plan: SocketPlan): PalmSocket {
   return openSocket(plan) as PalmSocket;
 }
@@ -75,7 +90,7 @@ function openSocket(plan: SocketPlan): zmq.Socket {
     case "req":
       return new zmq.Request(options);
     case "router":
-      return new zmq.Router(options);
+      return plan.notifyDisconnect ? notifyingRouter(options) : new zmq.Router(options);
     case "dealer":
       return new zmq.Dealer(options);
   }

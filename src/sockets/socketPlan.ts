@@ -28,6 +28,11 @@ export interface SocketPlan {
   readonly zapDomain?: string;
   /** Told about peers connecting and leaving a bound socket (from its monitor), e.g. a master's worker PUSH. */
   readonly observePeers?: (event: PeerEvent) => void;
+  /**
+   * A ROUTER reads `[routing id, empty frame]` when an established peer disconnects (libzmq's
+   * ZMQ_ROUTER_NOTIFY with ZMQ_NOTIFY_DISCONNECT), so it can forget what it kept for a peer that is gone.
+   */
+  readonly notifyDisconnect?: boolean;
   /** Extra zeromq.js socket options. */
   readonly options?: Partial<SocketOptions<never>>;
 }

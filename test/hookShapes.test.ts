@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { Client } from "../actors/client.js";
+import { CacheService } from "../actors/services/cacheService.js";
+import { PubService } from "../actors/services/pubService.js";
+import { PullService } from "../actors/services/pullService.js";
+import type { PalmMessage } from "../src/message.js";
+import { ServerTemplate } from "../src/serverTemplate.js";
+import { freeEndpoints } from "../src/testing/ports.js";
+
+// A user's scatter hook that returns something other than messages fails its own part with an error that
+// says what it returned. Before, the non-messages were routed on: the next part failed on them, and again
+// after each restart (they were redelivered), until the whole server escalated and stopped.
+
+const stoppers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stoppers.splice(0).reverse()) await stop();
+});
+
+const WRONG: Record<string, (message: PalmMessage) => unknown> = {
+  number: () => 42,
+  null: () => null,
+  items: () => [1, "x"],
+  "text payload": (message) => [{ ...message, payload: "not bytes" }],
+};
+
+describe("a scatter hook returning the wrong shape", () => {
+  it("fails only its own part, naming what it returned; the server keeps serving", async () => {
+    const [pull, pub, db] = await freeEndpoints(3);
+    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
+    const scatter = (message: PalmMessage) => {
+      const wrong = WRONG[Buffer.from(message.payload).toString()];
+      return (wrong ? wrong(message) : [message]) as Iterable<PalmMessage>;
+    };
+    server.registerInbound(PullService, "Pull", pull!, { route: "Pub", scatter });
+    server.registerOutbound(PubService, "Pub", pub!);
+    server.registerBypass(CacheService, "Cache", db!);
+    server.presetCache({ name: "server", db_address: db!, pull_address: pull!, pub_address: pub! });
+    const failures: string[] = [];
+    server.on("part.failed", (event) => failures.push(`${event.part}: ${String(event.error)}`));
+    let escalated = false;
+    void server.failed.then(() => {
+      escalated = true;
+    });
+    await server.start();
+    stoppers.push(() => server.stop());
+    const client = new Client({
+      serverName: "server",
+      dbAddress: db!,
+      logLevel: "silent",
+      timeoutMs: 20_000,
+    });
+    await client.start();
+    stoppers.push(() => client.stop());
+    // Each wrong answer loses its own message (its part fails and restarts), so its eval is not awaited;
+    // once the part has failed, a good message is answered.
+    for (const [i, kind] of Object.keys(WRONG).entries()) {
+      void client.eval("server.x", Buffer.from(kind)).catch(() => undefined);
+      const deadline = Date.now() + 20_000;
+      while (failures.length <= i && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(Buffer.from(await client.eval("server.x", Buffer.from("ok"))).toString(), "ok");
+    }
+    assert.deepEqual(
+      failures.map((f) => f.replace(/PalmError: /, "")),
+      [
+        "Pull: The scatter hook returned `42` (number): it must return an iterable of messages",
+        "Pull: The scatter hook returned `null`: it must return an iterable of messages",
+        "Pull: The scatter hook returned `1` (number) among its messages: each must have a `function` (string) and a `payload` (bytes)",
+        "Pull: The scatter hook returned an Object among its messages: each must have a `function` (string) and a `payload` (bytes)",
+      ],
+    );
+    const pub_ = server.parts().find((part) => part.name === "Pub")!;
+    assert.equal(pub_.restarts, 0, "nothing wrong reached the publisher");
+    assert.equal(escalated, false);
+  });
+});
