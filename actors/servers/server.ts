@@ -162,7 +162,9 @@ export abstract class InProcessServer extends PalmServer {
     }
     // An async call: the next message waits for it, so it gets a deadline of its own.
     return new Promise((resolve, reject) => {
+      // The server's own deadline timer: it aborts the call's signal and answers the caller at once.
       const timer = setTimeout(() => {
+        context.expire();
         const text = `${entry} did not settle within ${timeoutMs} ms (callTimeoutMs): answered, and left behind`;
         resolve([failedMessage(message, remoteErrorText("PALM_ERR_TIMEOUT", text))]);
       }, timeoutMs);

@@ -53,6 +53,15 @@ export class DeadlineContext implements CallContext {
     this.#arm(this.#deadlineAt - Date.now(), DeadlineContext.#atDeadline);
   }
 
+  /**
+   * The deadline passed and the caller that keeps its own deadline timer (a `Server`, which answers at the
+   * deadline itself) says so: the signal aborts now, and any `watch` timer is cleared.
+   */
+  expire(): void {
+    this.dispose();
+    this.#abort();
+  }
+
   /** The call settled: its deadline timer (if any) is no longer needed. */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
