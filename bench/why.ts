@@ -63,7 +63,7 @@ function p99Reason(r: WhyInput): string {
     `the baseline's ${one.format(baseTail)}× (${int.format(r.baseline.evalP99Us)} / ${int.format(r.baseline.evalP50Us)} µs)`;
   return palmTail <= baseTail * 1.25
     ? `${figures}: palm's tail is no longer than the baseline's for its median, so p99 misses by what p50 misses.`
-    : `${figures}: palm's tail is longer than the baseline's for its median: pauses in its three processes (garbage collection, timers) weigh more.`;
+    : `${figures}: palm's tail is longer than the baseline's for its median too, so p99 misses by more than p50 does.`;
 }
 
 function moleculerReason(r: WhyInput): string | undefined {
