@@ -143,6 +143,9 @@ class Hit implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = () => true;
   async run(model: Model, real: Real) {
+    // A PULL socket that fails takes its unread queue with it (documented: what libzmq queued in a failed
+    // socket peers send to is lost), as a server restart does: fail it once what was sent has arrived.
+    if (this.how === "failSocket" && this.part === "Pull") await real.settled(model.sent);
     assert.equal(real.server![this.how](this.part), true, `${this.how}(${this.part}) found the part running`);
     model.restarts[this.part]++;
     if (this.part === "Push") model.pushHits++;
