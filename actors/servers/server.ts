@@ -160,24 +160,19 @@ export abstract class InProcessServer extends PalmServer {
       context.dispose();
       return out;
     }
-    // An async call: the next message waits for it, so it gets a deadline of its own.
+    // An async call: the next message waits for it, so it gets a deadline of its own. At the deadline the
+    // context's one timer aborts the call's signal and answers the caller at once.
     return new Promise((resolve, reject) => {
-      // The server's own deadline timer: it aborts the call's signal and answers the caller at once.
-      const timer = setTimeout(() => {
-        context.expire();
+      context.watch(() => {
         const text = `${entry} did not settle within ${timeoutMs} ms (callTimeoutMs): answered, and left behind`;
         resolve([failedMessage(message, remoteErrorText("PALM_ERR_TIMEOUT", text))]);
-      }, timeoutMs);
-      // A server that stops does not wait for a call that does not settle.
-      timer.unref();
+      }, 0);
       out.then(
         (messages) => {
-          clearTimeout(timer);
           context.dispose();
           resolve(messages);
         },
         (error) => {
-          clearTimeout(timer);
           context.dispose();
           reject(error);
         },

@@ -19,7 +19,8 @@ export const ABANDON_AFTER_MS = 1000;
 /**
  * The context of one call. Its AbortController is made only when `signal` is read, so calls that never look
  * at it cost one small object. An async call with a deadline has one timer (`watch`): it aborts the signal
- * at the deadline and, `ABANDON_AFTER_MS` later, abandons the call if it has not settled; `dispose()` clears
+ * at the deadline and, `ABANDON_AFTER_MS` later (a worker) or at once (a `Server`, which answers at the
+ * deadline itself), abandons the call if it has not settled; `dispose()` clears
  * it once the call has settled. A synchronous call has none: nothing can see its signal fire while it runs.
  */
 export class DeadlineContext implements CallContext {
@@ -27,8 +28,9 @@ export class DeadlineContext implements CallContext {
   readonly #deadlineAt: number;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
-  /** What the timer does once the call is past its deadline by `ABANDON_AFTER_MS`. */
+  /** What the timer does once the call is past its deadline by `#abandonAfterMs`. */
   #abandon: (() => void) | undefined;
+  #abandonAfterMs = ABANDON_AFTER_MS;
 
   constructor(deadlineAt = 0) {
     this.#deadlineAt = deadlineAt;
@@ -44,22 +46,14 @@ export class DeadlineContext implements CallContext {
 
   /**
    * Watches an async call that has a deadline (a call without one is left alone): its signal aborts at the
-   * deadline and `abandon` is called `ABANDON_AFTER_MS` later unless `dispose()` came first. One timer,
-   * unref'd: a stopped worker's process does not wait for it.
+   * deadline and `abandon` is called `afterMs` later (at once for 0) unless `dispose()` came first. One
+   * timer, unref'd: a stopped process does not wait for it.
    */
-  watch(abandon: () => void): void {
+  watch(abandon: () => void, afterMs = ABANDON_AFTER_MS): void {
     if (this.#deadlineAt <= 0 || this.#abandon) return;
     this.#abandon = abandon;
+    this.#abandonAfterMs = afterMs;
     this.#arm(this.#deadlineAt - Date.now(), DeadlineContext.#atDeadline);
-  }
-
-  /**
-   * The deadline passed and the caller that keeps its own deadline timer (a `Server`, which answers at the
-   * deadline itself) says so: the signal aborts now, and any `watch` timer is cleared.
-   */
-  expire(): void {
-    this.dispose();
-    this.#abort();
   }
 
   /** The call settled: its deadline timer (if any) is no longer needed. */
@@ -77,7 +71,8 @@ export class DeadlineContext implements CallContext {
 
   static #atDeadline(context: DeadlineContext): void {
     context.#abort();
-    context.#arm(context.#deadlineAt + ABANDON_AFTER_MS - Date.now(), DeadlineContext.#atAbandon);
+    if (context.#abandonAfterMs <= 0) DeadlineContext.#atAbandon(context);
+    else context.#arm(context.#deadlineAt + context.#abandonAfterMs - Date.now(), DeadlineContext.#atAbandon);
   }
 
   static #atAbandon(context: DeadlineContext): void {
