@@ -25,6 +25,12 @@ export interface PalmMessage {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * What a call's messages carry as `trace` once its first hop's sampler said no: every later hop passes them
+ * on unchanged, and each frame carries one byte for it instead of a 55-character `traceparent`.
+ */
+export const NOT_SAMPLED = "-";
+
 /** Builds a message, filling every field not given with its empty value. */
 export function createMessage(fields: Partial<PalmMessage> = {}): PalmMessage {
   return {

@@ -1,6 +1,6 @@
 import { Unpackr } from "msgpackr";
 import { PalmError } from "../errors.js";
-import type { PalmMessage } from "../message.js";
+import { NOT_SAMPLED, type PalmMessage } from "../message.js";
 import type { Codec } from "./codec.js";
 
 /** The first element of every palm msgpack frame: names the format and its version. */
@@ -12,11 +12,7 @@ export const MSGPACK_FRAME_TAG = "palm/1";
 // code twice per hop, so both directions are written by hand for the shapes palm itself produces; a frame
 // in any other (valid) msgpack shape — another encoder's choices — is decoded by msgpackr instead.
 
-/**
- * What a message's `trace` holds for a call tracing did not sample (the tracing hops' `NOT_SAMPLED`, kept
- * here as a literal so the codec does not load OpenTelemetry), and its one byte.
- */
-const NOT_SAMPLED = "-";
+/** The one byte of `NOT_SAMPLED`, the `trace` of a call tracing did not sample. */
 const DASH = 0x2d;
 
 const TAG_BYTES = Buffer.from([0xa6, ...Buffer.from(MSGPACK_FRAME_TAG, "latin1")]);

@@ -7,7 +7,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
-import { currentFunction, type PalmMessage } from "../message.js";
+import { currentFunction, NOT_SAMPLED, type PalmMessage } from "../message.js";
 import { contextOf, formatTraceparent } from "./traceContext.js";
 
 /** The instrumentation scope palm's spans are created under. */
@@ -30,11 +30,7 @@ const tracer = trace.getTracer(TRACER_NAME);
 /** What a hop of an unsampled call gets: a span that records nothing. */
 const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
-/**
- * What a call's messages carry once its first hop's sampler said no: every later hop passes them on
- * unchanged, and each frame carries one byte for it instead of a 55-character `traceparent`.
- */
-export const NOT_SAMPLED = "-";
+export { NOT_SAMPLED };
 
 /**
  * Whether a message carries a trace context whose sampled flag is off (`NOT_SAMPLED`, or a `traceparent`
