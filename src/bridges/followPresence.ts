@@ -44,6 +44,8 @@ export class UpstreamWatch {
   #asking: { topic: Buffer; presence: Presence } | undefined;
   /** A new instance followed anew over its stream, until it welcomes it. */
   #welcoming: Presence | undefined;
+  /** Heartbeats of the new instance heard while asking or welcoming, unanswered. */
+  #unanswered = 0;
 
   constructor(links: UpstreamLinks) {
     this.#links = links;
@@ -59,12 +61,12 @@ export class UpstreamWatch {
       this.#follow(presence);
       return;
     }
-    if (this.#asking?.presence.instance === presence.instance) {
-      this.#asking.presence = presence;
-      return;
-    }
-    if (this.#welcoming?.instance === presence.instance) {
-      this.#welcoming = presence;
+    const pending = this.#asking?.presence ?? this.#welcoming;
+    // A greeting, its answer or the welcome can be lost (the new instance was not yet taking them): asked
+    // again at the second heartbeat of that instance heard without one.
+    if (pending?.instance === presence.instance && ++this.#unanswered < 2) {
+      if (this.#asking) this.#asking.presence = presence;
+      else this.#welcoming = presence;
       return;
     }
     this.#ask(presence);
@@ -75,6 +77,7 @@ export class UpstreamWatch {
     const asking = this.#asking;
     if (!asking?.topic.equals(topic)) return false;
     this.#stopAsking();
+    this.#unanswered = 0;
     if (payload.length > 0 && this.#links.refollow(payload.toString())) this.#welcoming = asking.presence;
     else this.#follow(asking.presence);
     return true;
@@ -94,6 +97,7 @@ export class UpstreamWatch {
   #ask(presence: Presence): void {
     this.#stopAsking();
     this.#welcoming = undefined;
+    this.#unanswered = 0;
     const topic = `${STREAM_HELLO_PREFIX}${randomUUID()}`;
     this.#asking = { topic: Buffer.from(topic), presence };
     this.#links.subscribe(topic);
