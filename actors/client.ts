@@ -88,7 +88,8 @@ export class Client {
   readonly #codec: Codec;
   readonly #cache: CacheClient;
   readonly #maxMessageSize: number;
-  readonly #tracing: boolean;
+  /** The `tracing` option: the share of its calls this client traces, `undefined` when off. */
+  readonly #tracing: number | undefined;
   readonly #metrics: ClientMetrics | undefined;
   readonly #waiters = new Map<string, Waiter>();
   /** Greetings awaited, by topic. */
@@ -446,7 +447,7 @@ export class Client {
   }
 
   #dispatch(message: PalmMessage): void {
-    if (this.#tracing) traceHop("receive", message, this.serverName);
+    if (this.#tracing !== undefined) traceHop("receive", message, this.serverName, this.#tracing);
     this.#metrics?.received(message);
     // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
     // a server restart, `/<k>` for what a scatter made.
@@ -474,7 +475,7 @@ export class Client {
 
   #message(fn: string, payload: Uint8Array, id: string): PalmMessage {
     const message = createMessage({ pipeline: this.id, client: this.id, function: fn, payload, id });
-    if (this.#tracing) traceHop("send", message, this.serverName);
+    if (this.#tracing !== undefined) traceHop("send", message, this.serverName, this.#tracing);
     return message;
   }
 

@@ -3,6 +3,7 @@ import type { Logger, LogLevel } from "../src/logger.js";
 import type { MetricsOptions } from "../src/metrics/metricsOptions.js";
 import { checkCurveClient } from "../src/security/curveKeys.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
+import type { TracingOptions } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -27,8 +28,13 @@ export interface ClientOptions {
   session?: string;
   /** Must match the server's. @default "msgpack" */
   codec?: CodecName;
-  /** OpenTelemetry spans for each message sent and each result received (`send`, `receive`). @default false */
-  tracing?: boolean;
+  /**
+   * OpenTelemetry spans for each message sent and each result received (`send`, `receive`). A client
+   * starts its calls' traces: `{ sampleRatio: 0.01 }` traces 1 % of them (drawn at random, each call
+   * traced through every hop or not at all), and the other 99 % never ask the tracer for a span.
+   * `true` traces every call (what the SDK's own sampler then keeps is the SDK's decision). @default false
+   */
+  tracing?: TracingOptions;
   /**
    * Serve Prometheus metrics (`{ port, host }`) at `/metrics`: calls sent, answered, failed and timed out,
    * in flight, round-trip latency per function, and the process's own. @default off

@@ -22,7 +22,7 @@ import {
 } from "../src/serverTemplate.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import type { SupervisionOptions } from "../src/supervisionOptions.js";
-import { checkTracingOption, traceRuns } from "../src/tracing/hops.js";
+import { checkTracingOption, type TracingOptions, traceRuns } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -100,8 +100,11 @@ export interface WorkerOptions {
   inspect?: InspectOptions;
   /** Serve Prometheus metrics (`{ port, host }`) at `/metrics`: call durations, calls under way, parts. */
   metrics?: MetricsOptions;
-  /** An OpenTelemetry `execute` span per call, child of the caller's span the message carries. @default false */
-  tracing?: boolean;
+  /**
+   * An OpenTelemetry `execute` span per call, child of the caller's span the message carries.
+   * `{ sampleRatio }`: of the calls that arrive with no trace, only that share starts one. @default false
+   */
+  tracing?: TracingOptions;
 }
 
 /**
@@ -228,7 +231,11 @@ export class Worker {
     }
     const lookup = methodLookup(this, Worker.prototype, options.functions);
     const run = meterRuns(
-      traceRuns(createFunctionRunner(lookup, template.logger, this.mux), options.tracing === true, this.name),
+      traceRuns(
+        createFunctionRunner(lookup, template.logger, this.mux),
+        checkTracingOption(options.tracing),
+        this.name,
+      ),
       template.metrics,
       this.name,
     );

@@ -23,8 +23,8 @@ import { ClientMetrics } from "../src/metrics/clientMetrics.js";
 import { LatencyHistogram } from "../src/metrics/latency.js";
 import { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { meterRuns } from "../src/metrics/workerMetrics.js";
-import { type MessageRunner, traceHop, traceRuns } from "../src/tracing/hops.js";
-import { OBSERVE_VARIANTS, type Observe, sampleOnePercent } from "./observe.js";
+import { checkTracingOption, type MessageRunner, traceHop, traceRuns } from "../src/tracing/hops.js";
+import { OBSERVE_VARIANTS, type Observe, registerSdk, tracingOption } from "./observe.js";
 import { median } from "./stats.js";
 
 const BATCH = 64;
@@ -44,7 +44,9 @@ const mean = (list: readonly number[]) => list.reduce((sum, x) => sum + x, 0) / 
 
 /** The hops of a batch of calls, with the variant's work (`observed`) or without it. */
 function hops(variant: Observe): (observed: boolean) => void {
-  if (variant === "tracing-1%") sampleOnePercent();
+  if (variant === "tracing-1%" || variant === "tracing-sdk-1%") registerSdk(variant);
+  // Where palm samples, only the client's hop draws (the others follow the message), as in a cluster.
+  const ratio = variant === "metrics" ? 1 : (checkTracingOption(tracingOption(variant)) ?? 1);
   const codec = getCodec("msgpack");
   const payload = Buffer.alloc(64, 1);
   const client = new ClientMetrics(
@@ -58,7 +60,7 @@ function hops(variant: Observe): (observed: boolean) => void {
   const observedRun =
     variant === "metrics"
       ? meterRuns(plainRun, new PalmMetrics({ port: 0, host: "127.0.0.1" }), "w1")
-      : traceRuns(plainRun, true, "w1");
+      : traceRuns(plainRun, ratio, "w1");
   let next = 0;
   return (observed) => {
     const metered = observed && variant === "metrics";
@@ -74,7 +76,7 @@ function hops(variant: Observe): (observed: boolean) => void {
         payload,
         id,
       });
-      if (tracing) traceHop("send", message, "server");
+      if (tracing) traceHop("send", message, "server", ratio);
       if (metered) client.sent(message);
       out.push(message);
     }

@@ -12,7 +12,7 @@ import {
   clusterRunSettings,
   withCluster,
 } from "./cluster-run.js";
-import type { Observe, ObservedConfig } from "./observe.js";
+import { type Observe, type ObservedConfig, SDK_VARIANTS } from "./observe.js";
 import { type OtlpSink, startOtlpSink } from "./otlp-sink.js";
 import type { PalmClientResult } from "./palm-client.js";
 import type { PalmClientConfig, PalmEndpoints, PalmMasterConfig, PalmWorkerConfig } from "./palm-config.js";
@@ -77,7 +77,7 @@ export interface PalmRunResult extends ClusterRunResult {
   readonly rss: { readonly master: RssSample[]; readonly worker: RssSample[]; readonly client: RssSample[] };
   /** Jobs run (more than one in a soak). */
   readonly jobs: number;
-  /** With `observe: "tracing-1%"`: the spans the processes exported, by hop (`send`, `route`, …). */
+  /** With an SDK variant (`tracing-1%`, `tracing-sdk-1%`): the spans the processes exported, by hop (`send`, `route`, …). */
   readonly spansExported?: Record<string, number>;
 }
 
@@ -109,7 +109,8 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     db: db!,
   };
   // The collector the SDK's OTLP exporter posts to, in this process (whose CPU the figures leave out).
-  const sink: OtlpSink | undefined = options.observe === "tracing-1%" ? await startOtlpSink() : undefined;
+  const sink: OtlpSink | undefined =
+    options.observe !== undefined && SDK_VARIANTS.has(options.observe) ? await startOtlpSink() : undefined;
   const observed = { observe: options.observe, otlpUrl: sink?.url };
   try {
     const result = await runCluster(options, settings, endpoints, observed);

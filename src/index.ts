@@ -119,5 +119,5 @@ export type { BadInputListener, BatchListener, FrameBatch, KeptSocket } from "./
 export type { SocketKeeper } from "./sockets/socketKeeper.js";
 export type { CurveSocketOptions, SocketKind, SocketPlan } from "./sockets/socketPlan.js";
 export type { SupervisionOptions } from "./supervisionOptions.js";
-export { type Hop, NOT_SAMPLED, TRACER_NAME } from "./tracing/hops.js";
+export { type Hop, NOT_SAMPLED, TRACER_NAME, type TracingOptions } from "./tracing/hops.js";
 export type { CallContext } from "./worker/callContext.js";

@@ -28,6 +28,8 @@ describe("palm bench --metrics --tracing", () => {
         ["metrics", [run(51, 29_000), run(48, 33_000), run(62, 19_000)]],
         // Median 56 µs: +12 %.
         ["tracing-1%", [run(56, 24_000), run(48, 31_000), run(67.2, 17_000, 2)]],
+        // The SDK's own sampler: reported, held to no bound.
+        ["tracing-sdk-1%", [run(70, 20_000), run(65, 22_000), run(75, 18_000)]],
       ]),
       plain,
       1000,
@@ -45,13 +47,20 @@ describe("palm bench --metrics --tracing", () => {
     assert.ok(Math.abs(sampled.cpuIncrease - 0.12) < 1e-9, `cpuIncrease ${sampled.cpuIncrease}`);
     assert.equal(sampled.lost, 2);
     assert.equal(observed["tracing-noop"], undefined);
+    assert.ok(Math.abs((observed["tracing-sdk-1%"]?.cpuIncrease ?? 0) - 0.4) < 1e-9);
 
     const targets = observedTargets(observed);
     assert.deepEqual(
       targets.map((t) => [t.name.split(":")[0], Math.round(t.value * 10) / 10, t.bound, t.unit, t.met]),
       [
         ["metrics on (/metrics served)", 2, 3, "%", true],
-        ["tracing on, SDK sampling 1 % (BatchSpanProcessor, OTLP/HTTP exporter)", 12, 10, "%", false],
+        [
+          "tracing on, SDK, palm sampling 1 % (sampleRatio 0.01; BatchSpanProcessor, OTLP/HTTP exporter)",
+          12,
+          10,
+          "%",
+          false,
+        ],
       ],
     );
   });
@@ -82,17 +91,30 @@ describe("palm bench --metrics --tracing", () => {
       observed: Record<string, ObservedSummary>;
       targets: { name: string; unit: string; met: boolean }[];
     };
-    assert.deepEqual(Object.keys(report.observed), ["metrics", "tracing-noop", "tracing-1%"]);
+    assert.deepEqual(Object.keys(report.observed), [
+      "metrics",
+      "tracing-noop",
+      "tracing-1%",
+      "tracing-sdk-1%",
+    ]);
     for (const [variant, o] of Object.entries(report.observed)) {
       assert.ok(o.cpuUsPerMsg > 0 && Number.isFinite(o.cpuIncrease), `${variant}: ${JSON.stringify(o)}`);
       assert.ok(o.msgPerSec > 0 && Number.isFinite(o.throughputDrop), `${variant}: ${JSON.stringify(o)}`);
       assert.equal(o.lost + o.duplicated, 0, `${variant} lost or duplicated nothing`);
     }
-    // The SDK at 1 % exported real sampled spans over OTLP/HTTP, all five hops of each sampled call.
-    const spans = report.observed["tracing-1%"]?.spansExported ?? {};
-    assert.deepEqual(Object.keys(spans).sort(), ["execute", "publish", "receive", "route", "send"]);
-    assert.ok((spans["send"] ?? 0) > 0, JSON.stringify(spans));
-    for (const n of Object.values(spans)) assert.equal(n, spans["send"], JSON.stringify(spans));
+    // Sampling 1 % (palm's draw, or the SDK's own sampler), the SDK exported real sampled spans over
+    // OTLP/HTTP, all five hops of each sampled call (none of 1,000 calls sampled: 1 chance in 23,000).
+    for (const variant of ["tracing-1%", "tracing-sdk-1%"]) {
+      const spans = report.observed[variant]?.spansExported ?? {};
+      assert.deepEqual(
+        Object.keys(spans).sort(),
+        ["execute", "publish", "receive", "route", "send"],
+        variant,
+      );
+      assert.ok((spans["send"] ?? 0) > 0, JSON.stringify(spans));
+      for (const n of Object.values(spans)) assert.equal(n, spans["send"], JSON.stringify(spans));
+    }
+    assert.equal(report.observed["tracing-noop"]?.spansExported, undefined);
     const costs = report.targets.filter((t) => t.unit === "%");
     assert.equal(costs.length, 3);
     for (const target of costs) assert.equal(typeof target.met, "boolean", target.name);

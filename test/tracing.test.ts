@@ -74,7 +74,7 @@ describe("trace context on the wire", () => {
     );
   });
 
-  it("rejects a tracing option that is not a boolean, naming it", async () => {
+  it("rejects a tracing option that is neither a boolean nor { sampleRatio }, naming it", async () => {
     const [db] = await freeEndpoints(1);
     assert.throws(
       () => new Client({ serverName: "s", dbAddress: db!, tracing: "yes" } as never),

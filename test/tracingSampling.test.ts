@@ -9,17 +9,24 @@ import {
   SamplingDecision,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { Client } from "../actors/client.js";
+import { Worker } from "../actors/worker.js";
 import { getCodec } from "../src/codec/index.js";
 import { createMessage } from "../src/message.js";
+import { freeEndpoints } from "../src/testing/ports.js";
 import { startMaster } from "../src/testing/startMaster.js";
-import { NOT_SAMPLED, traceHop } from "../src/tracing/hops.js";
+import { checkTracingOption, NOT_SAMPLED, traceHop } from "../src/tracing/hops.js";
+import { formatTraceparent } from "../src/tracing/traceContext.js";
 
 // One provider for this process: a root sampler the test switches, servers and workers follow the call.
 let sampleRoots = false;
+/** How many root decisions the SDK was asked for. */
+let rootDecisions = 0;
 const root: Sampler = {
-  shouldSample: (_context: Context) => ({
-    decision: sampleRoots ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
-  }),
+  shouldSample: (_context: Context) => {
+    rootDecisions++;
+    return { decision: sampleRoots ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+  },
   toString: () => "switched",
 };
 const exporter = new InMemorySpanExporter();
@@ -83,5 +90,97 @@ describe("a call its first hop did not sample", () => {
     } finally {
       await cluster.stop();
     }
+  });
+});
+
+describe("palm's own head sampling (tracing: { sampleRatio })", () => {
+  const call = (n: number) =>
+    createMessage({ pipeline: "c", client: "c", function: "server.echo", id: `c:${n}` });
+
+  it("asks the SDK only for the drawn share of the calls it starts, and marks the rest NOT_SAMPLED", () => {
+    sampleRoots = true;
+    exporter.reset();
+    rootDecisions = 0;
+    const calls = Array.from({ length: 4000 }, (_, n) => call(n));
+    for (const message of calls) traceHop("send", message, "server", 0.25);
+    const sampled = calls.filter((m) => m.trace !== NOT_SAMPLED);
+    // 1,000 expected; a binomial's standard deviation here is 27, so the bounds are 7 of them.
+    assert.ok(sampled.length > 810 && sampled.length < 1190, `${sampled.length} of 4000 sampled`);
+    assert.equal(rootDecisions, sampled.length, "the SDK decides only for the drawn calls");
+    assert.equal(exporter.getFinishedSpans().length, sampled.length);
+    for (const message of sampled) assert.match(message.trace ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it("never overrides a caller's decision: a message naming a parent follows it at any ratio", () => {
+    sampleRoots = false;
+    exporter.reset();
+    rootDecisions = 0;
+    const parent = formatTraceparent({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: 1,
+    });
+    const message = call(1);
+    message.trace = parent;
+    traceHop("route", message, "server", 0);
+    const spans = exporter.getFinishedSpans();
+    assert.equal(spans.length, 1);
+    assert.equal(spans[0]?.spanContext().traceId, "0af7651916cd43dd8448eb211c80319c");
+    assert.equal(rootDecisions, 0);
+    // Ratio 0 starts no trace of its own, and asks the SDK nothing.
+    const root = call(2);
+    traceHop("route", root, "server", 0);
+    assert.equal(root.trace, NOT_SAMPLED);
+    assert.equal(exporter.getFinishedSpans().length, 1);
+    assert.equal(rootDecisions, 0);
+  });
+
+  it("traces a 1-in-10 share of a job through all five hops, each traced call whole", async () => {
+    const cluster = await startMaster({
+      workers: 1,
+      master: { tracing: true },
+      worker: { tracing: true },
+      client: { tracing: { sampleRatio: 0.1 } },
+    });
+    try {
+      sampleRoots = true;
+      exporter.reset();
+      rootDecisions = 0;
+      const payloads = Array.from({ length: 600 }, (_, i) => Buffer.from(String(i)));
+      const seen = new Set<string>();
+      for await (const result of cluster.client.job("server.echo", payloads)) seen.add(String(result));
+      assert.equal(seen.size, 600);
+      const byTrace = new Map<string, string[]>();
+      for (const span of exporter.getFinishedSpans()) {
+        const id = span.spanContext().traceId;
+        byTrace.set(id, [...(byTrace.get(id) ?? []), span.name.split(" ")[0] as string]);
+      }
+      // 60 expected (standard deviation 7.3): the share, not every call and not none.
+      assert.ok(byTrace.size > 25 && byTrace.size < 95, `${byTrace.size} of 600 calls traced`);
+      assert.equal(rootDecisions, byTrace.size);
+      for (const hops of byTrace.values())
+        assert.deepEqual(hops.sort(), ["execute", "publish", "receive", "route", "send"]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("checks the option, naming what is wrong", async () => {
+    assert.equal(checkTracingOption(undefined), undefined);
+    assert.equal(checkTracingOption(false), undefined);
+    assert.equal(checkTracingOption(true), 1);
+    assert.equal(checkTracingOption({}), 1);
+    assert.equal(checkTracingOption({ sampleRatio: 0.01 }), 0.01);
+    const [db] = await freeEndpoints(1);
+    assert.throws(
+      () => new Client({ serverName: "s", dbAddress: db!, tracing: { sampleRatio: 2 } }),
+      /`tracing\.sampleRatio` to be a number from 0 to 1, got `2`/,
+    );
+    assert.throws(
+      () => new Worker({ name: "w", dbAddress: db!, tracing: { sampleRate: 0.1 } as never }),
+      /Unknown option `sampleRate` for `tracing`; did you mean `sampleRatio`\?/,
+    );
+    assert.throws(() => checkTracingOption("yes"), /`tracing` to be true, false or \{ sampleRatio \}/);
+    assert.throws(() => checkTracingOption({ sampleRatio: Number.NaN }), /`tracing\.sampleRatio`/);
   });
 });

@@ -14,7 +14,7 @@ import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
-import { checkTracingOption, traceHop } from "../../src/tracing/hops.js";
+import { checkTracingOption, type TracingOptions, traceHop } from "../../src/tracing/hops.js";
 import { checkInteger, checkOptionalEndpoint } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
 import { DeliveryService } from "../services/deliveryService.js";
@@ -51,8 +51,12 @@ export interface ServerCommonOptions extends ServerRuntimeOptions {
   dbAddress: string;
   /** Publish results under the server's name with stage + 1, for a next server, instead of to clients. @default false */
   pipelined?: boolean;
-  /** OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`). @default false */
-  tracing?: boolean;
+  /**
+   * OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`).
+   * `{ sampleRatio }`: of the calls that reach it with no trace (from clients without tracing), only that
+   * share starts one; calls that carry one follow their caller's decision. @default false
+   */
+  tracing?: TracingOptions;
   /** ZMQ_MAXMSGSIZE of every socket: a peer sending a larger message is disconnected. @default 67108864 (64 MiB) */
   maxMessageSize?: number;
   /** CURVE: the server's keypair and the public keys of the clients and workers it lets in. @default plain text */
@@ -175,7 +179,8 @@ export abstract class DistributingServer extends PalmServer {
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
-  readonly #tracing: boolean;
+  /** The `tracing` option: the share of the calls starting a trace here that are traced; `undefined`: off. */
+  readonly #tracing: number | undefined;
   #nextId = 0;
   #stopping: Promise<void> | undefined;
 
@@ -312,7 +317,7 @@ export abstract class DistributingServer extends PalmServer {
       noDrop: this.#streams.noDrop,
       pipelined: this.#pipelined,
       gather: (message) => {
-        if (this.#tracing) traceHop("publish", message, this.name);
+        if (this.#tracing !== undefined) traceHop("publish", message, this.name, this.#tracing);
         return this.gather(message);
       },
       handleStream: (message) => this.handleStream(message),
@@ -344,7 +349,7 @@ export abstract class DistributingServer extends PalmServer {
     const wrong = this.wrongServer(entry);
     if (wrong !== undefined) return [{ ...message, error: wrong }];
     const first = this.#ensureId(message);
-    if (this.#tracing) traceHop("route", first, this.name);
+    if (this.#tracing !== undefined) traceHop("route", first, this.name, this.#tracing);
     const out = [...this.scatter(first)];
     for (let k = 0; k < out.length; k++) {
       let item = out[k]!;
