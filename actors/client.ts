@@ -17,7 +17,7 @@ import { createMessage, type PalmMessage, splitFunction } from "../src/message.j
 import { ClientMetrics } from "../src/metrics/clientMetrics.js";
 import type { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { STREAM_CACHE_KEY } from "../src/streams/protocol.js";
-import { checkTracingOption, traceHop } from "../src/tracing/hops.js";
+import { checkTracingOption, type HeadSampler, traceHop } from "../src/tracing/hops.js";
 import { checkInteger, checkName } from "../src/validate.js";
 import { checkPayload, functionName, isSyncIterable, toRemoteError } from "./clientCalls.js";
 import { type ClientOptions, checkClientOptions } from "./clientOptions.js";
@@ -88,8 +88,8 @@ export class Client {
   readonly #codec: Codec;
   readonly #cache: CacheClient;
   readonly #maxMessageSize: number;
-  /** The `tracing` option: the share of its calls this client traces, `undefined` when off. */
-  readonly #tracing: number | undefined;
+  /** The `tracing` option: which of its calls this client traces, `undefined` when off. */
+  readonly #tracing: HeadSampler | undefined;
   readonly #metrics: ClientMetrics | undefined;
   readonly #waiters = new Map<string, Waiter>();
   /** Greetings awaited, by topic. */

@@ -31,7 +31,8 @@ export interface ClientOptions {
   /**
    * OpenTelemetry spans for each message sent and each result received (`send`, `receive`). A client
    * starts its calls' traces: `{ sampleRatio: 0.01 }` traces 1 % of them (drawn at random, each call
-   * traced through every hop or not at all), and the other 99 % never ask the tracer for a span.
+   * traced through every hop or not at all), and the other 99 % never ask the tracer for a span;
+   * `sampleRun: 16` draws them in runs of 16 calls in a row, which costs a busy process much less.
    * `true` traces every call (what the SDK's own sampler then keeps is the SDK's decision). @default false
    */
   tracing?: TracingOptions;

@@ -62,8 +62,9 @@ Options:
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
   --metrics           also run palm with Prometheus metrics on (master, workers, client), alternating
   --tracing           also run palm with OpenTelemetry tracing on, alternating: with no SDK (the
-                      no-op tracer); with the SDK and palm sampling 1 % of calls (tracing:
-                      { sampleRatio: 0.01 }, as the operations guide recommends); and, for
+                      no-op tracer); with the SDK and palm sampling 1 % of calls in runs of 16
+                      (tracing: { sampleRatio: 0.01, sampleRun: 16 }, as the operations guide
+                      recommends for a busy process); and, for
                       comparison, with the SDK's own ratio sampler deciding every call; the SDK
                       variants use a BatchSpanProcessor and the OTLP/HTTP exporter, posting to a
                       collector stand-in that counts the spans; CPU per message is held to its cost

@@ -46,7 +46,7 @@ const mean = (list: readonly number[]) => list.reduce((sum, x) => sum + x, 0) / 
 function hops(variant: Observe): (observed: boolean) => void {
   if (variant === "tracing-1%" || variant === "tracing-sdk-1%") registerSdk(variant);
   // Where palm samples, only the client's hop draws (the others follow the message), as in a cluster.
-  const ratio = variant === "metrics" ? 1 : (checkTracingOption(tracingOption(variant)) ?? 1);
+  const sampler = checkTracingOption(variant === "metrics" ? true : tracingOption(variant));
   const codec = getCodec("msgpack");
   const payload = Buffer.alloc(64, 1);
   const client = new ClientMetrics(
@@ -60,7 +60,7 @@ function hops(variant: Observe): (observed: boolean) => void {
   const observedRun =
     variant === "metrics"
       ? meterRuns(plainRun, new PalmMetrics({ port: 0, host: "127.0.0.1" }), "w1")
-      : traceRuns(plainRun, ratio, "w1");
+      : traceRuns(plainRun, sampler, "w1");
   let next = 0;
   return (observed) => {
     const metered = observed && variant === "metrics";
@@ -76,7 +76,7 @@ function hops(variant: Observe): (observed: boolean) => void {
         payload,
         id,
       });
-      if (tracing) traceHop("send", message, "server", ratio);
+      if (tracing) traceHop("send", message, "server", sampler);
       if (metered) client.sent(message);
       out.push(message);
     }

@@ -15,7 +15,7 @@ import { getCodec } from "../src/codec/index.js";
 import { createMessage } from "../src/message.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { startMaster } from "../src/testing/startMaster.js";
-import { checkTracingOption, NOT_SAMPLED, traceHop } from "../src/tracing/hops.js";
+import { checkTracingOption, HeadSampler, NOT_SAMPLED, traceHop } from "../src/tracing/hops.js";
 import { formatTraceparent } from "../src/tracing/traceContext.js";
 
 // One provider for this process: a root sampler the test switches, servers and workers follow the call.
@@ -93,7 +93,7 @@ describe("a call its first hop did not sample", () => {
   });
 });
 
-describe("palm's own head sampling (tracing: { sampleRatio })", () => {
+describe("palm's own head sampling (tracing: { sampleRatio, sampleRun })", () => {
   const call = (n: number) =>
     createMessage({ pipeline: "c", client: "c", function: "server.echo", id: `c:${n}` });
 
@@ -102,13 +102,41 @@ describe("palm's own head sampling (tracing: { sampleRatio })", () => {
     exporter.reset();
     rootDecisions = 0;
     const calls = Array.from({ length: 4000 }, (_, n) => call(n));
-    for (const message of calls) traceHop("send", message, "server", 0.25);
+    const sampler = new HeadSampler(0.25);
+    for (const message of calls) traceHop("send", message, "server", sampler);
     const sampled = calls.filter((m) => m.trace !== NOT_SAMPLED);
     // 1,000 expected; a binomial's standard deviation here is 27, so the bounds are 7 of them.
     assert.ok(sampled.length > 810 && sampled.length < 1190, `${sampled.length} of 4000 sampled`);
     assert.equal(rootDecisions, sampled.length, "the SDK decides only for the drawn calls");
     assert.equal(exporter.getFinishedSpans().length, sampled.length);
     for (const message of sampled) assert.match(message.trace ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it("with sampleRun, traces the same share in runs of that many calls in a row", () => {
+    sampleRoots = true;
+    exporter.reset();
+    const sampler = checkTracingOption({ sampleRatio: 0.25, sampleRun: 4 });
+    assert.ok(sampler instanceof HeadSampler);
+    const calls = Array.from({ length: 8000 }, (_, n) => call(n));
+    for (const message of calls) traceHop("send", message, "server", sampler);
+    const traced = calls.map((m) => m.trace !== NOT_SAMPLED);
+    const share = traced.filter(Boolean).length;
+    // 2,000 expected; about 500 runs drawn, each of 4 calls: a standard deviation near 75 calls.
+    assert.ok(share > 1450 && share < 2550, `${share} of 8000 traced`);
+    // Every stretch of traced calls is whole runs (runs may follow one another), but the last one, which
+    // the end of the calls may cut short.
+    const stretches: number[] = [];
+    let length = 0;
+    for (const on of traced) {
+      if (on) length++;
+      else if (length > 0) {
+        stretches.push(length);
+        length = 0;
+      }
+    }
+    assert.ok(stretches.length > 100, `${stretches.length} stretches`);
+    for (const n of stretches) assert.equal(n % 4, 0, `a stretch of ${n} traced calls`);
+    assert.equal(exporter.getFinishedSpans().length, share);
   });
 
   it("never overrides a caller's decision: a message naming a parent follows it at any ratio", () => {
@@ -122,14 +150,15 @@ describe("palm's own head sampling (tracing: { sampleRatio })", () => {
     });
     const message = call(1);
     message.trace = parent;
-    traceHop("route", message, "server", 0);
+    const never = new HeadSampler(0);
+    traceHop("route", message, "server", never);
     const spans = exporter.getFinishedSpans();
     assert.equal(spans.length, 1);
     assert.equal(spans[0]?.spanContext().traceId, "0af7651916cd43dd8448eb211c80319c");
     assert.equal(rootDecisions, 0);
     // Ratio 0 starts no trace of its own, and asks the SDK nothing.
     const root = call(2);
-    traceHop("route", root, "server", 0);
+    traceHop("route", root, "server", never);
     assert.equal(root.trace, NOT_SAMPLED);
     assert.equal(exporter.getFinishedSpans().length, 1);
     assert.equal(rootDecisions, 0);
@@ -168,9 +197,20 @@ describe("palm's own head sampling (tracing: { sampleRatio })", () => {
   it("checks the option, naming what is wrong", async () => {
     assert.equal(checkTracingOption(undefined), undefined);
     assert.equal(checkTracingOption(false), undefined);
-    assert.equal(checkTracingOption(true), 1);
-    assert.equal(checkTracingOption({}), 1);
-    assert.equal(checkTracingOption({ sampleRatio: 0.01 }), 0.01);
+    assert.equal(checkTracingOption(true)?.ratio, 1);
+    assert.equal(checkTracingOption({})?.ratio, 1);
+    assert.deepEqual(
+      [checkTracingOption({ sampleRatio: 0.01 })].map((s) => [s?.ratio, s?.run]),
+      [[0.01, 1]],
+    );
+    assert.deepEqual(
+      [checkTracingOption({ sampleRatio: 0.01, sampleRun: 16 })].map((s) => [s?.ratio, s?.run]),
+      [[0.01, 16]],
+    );
+    assert.throws(
+      () => checkTracingOption({ sampleRatio: 0.01, sampleRun: 0 }),
+      /`tracing\.sampleRun` to be a whole number from 1 to 10000, got `0`/,
+    );
     const [db] = await freeEndpoints(1);
     assert.throws(
       () => new Client({ serverName: "s", dbAddress: db!, tracing: { sampleRatio: 2 } }),
@@ -180,7 +220,10 @@ describe("palm's own head sampling (tracing: { sampleRatio })", () => {
       () => new Worker({ name: "w", dbAddress: db!, tracing: { sampleRate: 0.1 } as never }),
       /Unknown option `sampleRate` for `tracing`; did you mean `sampleRatio`\?/,
     );
-    assert.throws(() => checkTracingOption("yes"), /`tracing` to be true, false or \{ sampleRatio \}/);
+    assert.throws(
+      () => checkTracingOption("yes"),
+      /`tracing` to be true, false or \{ sampleRatio, sampleRun \}/,
+    );
     assert.throws(() => checkTracingOption({ sampleRatio: Number.NaN }), /`tracing\.sampleRatio`/);
   });
 });

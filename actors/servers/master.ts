@@ -14,7 +14,12 @@ import type { StreamItem } from "../../src/part.js";
 import type { CurveServerOptions } from "../../src/security/curveKeys.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
 import type { SupervisionOptions } from "../../src/supervisionOptions.js";
-import { checkTracingOption, type TracingOptions, traceHop } from "../../src/tracing/hops.js";
+import {
+  checkTracingOption,
+  type HeadSampler,
+  type TracingOptions,
+  traceHop,
+} from "../../src/tracing/hops.js";
 import { checkInteger, checkOptionalEndpoint } from "../../src/validate.js";
 import { CacheService } from "../services/cacheService.js";
 import { DeliveryService } from "../services/deliveryService.js";
@@ -179,8 +184,8 @@ export abstract class DistributingServer extends PalmServer {
   /** The outbound part results (and errors answered at once) go to: "Pub", or a gateway's "GatewayDealer". */
   readonly #results: string;
   readonly #idPrefix: string;
-  /** The `tracing` option: the share of the calls starting a trace here that are traced; `undefined`: off. */
-  readonly #tracing: number | undefined;
+  /** The `tracing` option: which of the calls starting a trace here are traced; `undefined`: off. */
+  readonly #tracing: HeadSampler | undefined;
   #nextId = 0;
   #stopping: Promise<void> | undefined;
 

@@ -9,7 +9,8 @@ import {
 } from "@opentelemetry/api";
 import { invalidOption } from "../errors.js";
 import { currentFunction, NOT_SAMPLED, type PalmMessage } from "../message.js";
-import { checkNumber, checkOptionKeys, checkOptionsObject } from "../validate.js";
+import { checkInteger, checkNumber, checkOptionKeys, checkOptionsObject } from "../validate.js";
+import { HeadSampler } from "./headSampler.js";
 import { contextOf, formatTraceparent } from "./traceContext.js";
 
 /** The instrumentation scope palm's spans are created under. */
@@ -32,7 +33,7 @@ const tracer = trace.getTracer(TRACER_NAME);
 /** What a hop of an unsampled call gets: a span that records nothing. */
 const UNSAMPLED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
-export { NOT_SAMPLED };
+export { HeadSampler, NOT_SAMPLED };
 
 /**
  * Whether a message carries a trace context whose sampled flag is off (`NOT_SAMPLED`, or a `traceparent`
@@ -47,42 +48,47 @@ function notSampled(traceparent: string | undefined): boolean {
 
 /**
  * The `tracing` option of a client, a distributing server or a worker: `true` for a span per hop of every
- * call, or an object to say which share of the calls this process starts traces for.
+ * call, or an object to say which share of the calls whose trace starts in this process get one, and
+ * whether they are drawn alone or in runs (see `HeadSampler`).
  */
-export type TracingOptions = boolean | { sampleRatio?: number };
+export type TracingOptions = boolean | { sampleRatio?: number; sampleRun?: number };
+
+/** What `tracing: true` samples: every call (the SDK's own sampler, if any, then decides). */
+const EVERY_CALL = new HeadSampler(1);
 
 /**
- * Checks a `tracing` option; throws naming it. What it gives is the share of the calls whose trace starts
- * here that get a span (1 with `true`), or `undefined` when tracing is off.
+ * Checks a `tracing` option; throws naming it. It gives the sampler of the calls whose trace starts here
+ * (every call with `true`), or `undefined` when tracing is off. Each call makes a new sampler: the runs
+ * it draws belong to the part that checked it.
  */
-export function checkTracingOption(value: unknown): number | undefined {
+export function checkTracingOption(value: unknown): HeadSampler | undefined {
   if (value === undefined || value === false) return undefined;
-  if (value === true) return 1;
+  if (value === true) return EVERY_CALL;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalidOption("tracing", "true, false or { sampleRatio }", value);
+    throw invalidOption("tracing", "true, false or { sampleRatio, sampleRun }", value);
   }
   const options = checkOptionsObject("tracing", value);
-  checkOptionKeys("`tracing`", options, { sampleRatio: true });
-  return options["sampleRatio"] === undefined
-    ? 1
-    : checkNumber("tracing.sampleRatio", options["sampleRatio"], 0, 1);
+  checkOptionKeys("`tracing`", options, { sampleRatio: true, sampleRun: true });
+  const { sampleRatio, sampleRun } = options;
+  const ratio = sampleRatio === undefined ? 1 : checkNumber("tracing.sampleRatio", sampleRatio, 0, 1);
+  const run = sampleRun === undefined ? 1 : checkInteger("tracing.sampleRun", sampleRun, 1, 10_000);
+  return ratio === 1 ? EVERY_CALL : new HeadSampler(ratio, run);
 }
 
 /**
  * Starts the span of one hop of `message`, child of the span its `trace` names, and makes the message
  * carry the new span's context onward. The caller ends the span.
  *
- * A message that names no parent starts a trace here: only a `sampleRatio` share of those asks the
- * tracer for a span (a draw of `Math.random`); the others carry `NOT_SAMPLED` on at once. That is palm's
- * own head sampling, a few nanoseconds against the 1-3 µs of an SDK's root decision (new random trace
- * and span ids, its sampler, its span counters) on every call a client starts.
+ * A message that names no parent starts a trace here, if `sampler` draws it; the others carry
+ * `NOT_SAMPLED` on at once. That is palm's own head sampling: a `Math.random` draw, against the 1-3 µs of
+ * an SDK's root decision (new random trace and span ids, its sampler, its span counters) on every call.
  */
-export function startHop(hop: Hop, message: PalmMessage, peer: string, sampleRatio = 1): Span {
+export function startHop(hop: Hop, message: PalmMessage, peer: string, sampler = EVERY_CALL): Span {
   // The caller's sampling decision holds for the whole call (as OpenTelemetry's parent-based samplers
   // decide): a message whose trace is not sampled passes on unchanged, at the cost of this check.
   if (notSampled(message.trace)) return UNSAMPLED;
   const parent = contextOf(message.trace);
-  if (parent === ROOT_CONTEXT && sampleRatio < 1 && !(Math.random() < sampleRatio)) {
+  if (parent === ROOT_CONTEXT && sampler.ratio < 1 && !sampler.draw()) {
     message.trace = NOT_SAMPLED;
     return UNSAMPLED;
   }
@@ -106,10 +112,10 @@ export function startHop(hop: Hop, message: PalmMessage, peer: string, sampleRat
 }
 
 /** Traces one instantaneous hop (send, route, publish, receive): the span starts and ends here. */
-export function traceHop(hop: Hop, message: PalmMessage, peer: string, sampleRatio = 1): void {
+export function traceHop(hop: Hop, message: PalmMessage, peer: string, sampler = EVERY_CALL): void {
   // A call not sampled: nothing to start or end (the common case with an SDK sampling a few calls).
   if (notSampled(message.trace)) return;
-  const span = startHop(hop, message, peer, sampleRatio);
+  const span = startHop(hop, message, peer, sampler);
   if (message.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: message.error });
   span.end();
 }
@@ -121,17 +127,17 @@ export function traceHop(hop: Hop, message: PalmMessage, peer: string, sampleRat
 export type MessageRunner<C> = (message: PalmMessage, context?: C) => PalmMessage[] | Promise<PalmMessage[]>;
 
 /**
- * Wraps a worker's function runner so each call is an `execute` span its results carry onward; `sampleRatio`
+ * Wraps a worker's function runner so each call is an `execute` span its results carry onward; `sampler`
  * is the `tracing` option as `checkTracingOption` gives it (`undefined`: tracing off, `run` unwrapped).
  */
 export function traceRuns<C>(
   run: MessageRunner<C>,
-  sampleRatio: number | undefined,
+  sampler: HeadSampler | undefined,
   worker: string,
 ): MessageRunner<C> {
-  if (sampleRatio === undefined) return run;
+  if (sampler === undefined) return run;
   return (message, context) => {
-    const span = startHop("execute", message, worker, sampleRatio);
+    const span = startHop("execute", message, worker, sampler);
     const trace = message.trace;
     const results = run(message, context);
     // A call that returns at once (most do) costs no closure.
