@@ -64,12 +64,12 @@ Options:
   --tracing           also run palm with OpenTelemetry tracing on, alternating: with no SDK (the
                       no-op tracer); with the SDK and palm sampling 1 % of calls in runs of 16
                       (tracing: { sampleRatio: 0.01, sampleRun: 16 }, as the operations guide
-                      recommends for a busy process); and, for
-                      comparison, with the SDK's own ratio sampler deciding every call; the SDK
-                      variants use a BatchSpanProcessor and the OTLP/HTTP exporter, posting to a
-                      collector stand-in that counts the spans; CPU per message is held to its cost
-                      target (metrics +3 %, tracing +10 % of plain palm's; the SDK's own sampler
-                      is reported, not held to one)
+                      recommends for a busy process); and, for comparison, palm sampling 1 % with
+                      each call drawn alone, and the SDK's own ratio sampler deciding every call;
+                      the SDK variants use a BatchSpanProcessor and the OTLP/HTTP exporter,
+                      posting to a collector stand-in that counts the spans; CPU per message is
+                      held to its cost target (metrics +3 %, tracing +10 % of plain palm's; the
+                      two comparisons are reported, not held to one)
   --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
                       generation of 12 MB instead of up to 48), alternating: the master's peak RSS
                       and throughput with the documented last resort for a small master

@@ -24,7 +24,7 @@ import { LatencyHistogram } from "../src/metrics/latency.js";
 import { PalmMetrics } from "../src/metrics/palmMetrics.js";
 import { meterRuns } from "../src/metrics/workerMetrics.js";
 import { checkTracingOption, type MessageRunner, traceHop, traceRuns } from "../src/tracing/hops.js";
-import { OBSERVE_VARIANTS, type Observe, registerSdk, tracingOption } from "./observe.js";
+import { OBSERVE_VARIANTS, type Observe, registerSdk, SDK_VARIANTS, tracingOption } from "./observe.js";
 import { median } from "./stats.js";
 
 const BATCH = 64;
@@ -44,7 +44,7 @@ const mean = (list: readonly number[]) => list.reduce((sum, x) => sum + x, 0) / 
 
 /** The hops of a batch of calls, with the variant's work (`observed`) or without it. */
 function hops(variant: Observe): (observed: boolean) => void {
-  if (variant === "tracing-1%" || variant === "tracing-sdk-1%") registerSdk(variant);
+  if (SDK_VARIANTS.has(variant)) registerSdk(variant);
   // Where palm samples, only the client's hop draws (the others follow the message), as in a cluster.
   const sampler = checkTracingOption(variant === "metrics" ? true : tracingOption(variant));
   const codec = getCodec("msgpack");

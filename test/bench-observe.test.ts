@@ -95,6 +95,7 @@ describe("palm bench --metrics --tracing", () => {
       "metrics",
       "tracing-noop",
       "tracing-1%",
+      "tracing-1%-alone",
       "tracing-sdk-1%",
     ]);
     for (const [variant, o] of Object.entries(report.observed)) {
@@ -105,7 +106,7 @@ describe("palm bench --metrics --tracing", () => {
     // Sampling 1 % (palm's draw, or the SDK's own sampler), the SDK exported real sampled spans over
     // OTLP/HTTP, all five hops of each sampled call (none of the 16,000 calls sampled: 1 chance in 25,000
     // for runs of 16, far less for the SDK's sampler).
-    for (const variant of ["tracing-1%", "tracing-sdk-1%"]) {
+    for (const variant of ["tracing-1%", "tracing-1%-alone", "tracing-sdk-1%"]) {
       const spans = report.observed[variant]?.spansExported ?? {};
       assert.deepEqual(
         Object.keys(spans).sort(),
