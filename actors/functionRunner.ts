@@ -1,3 +1,4 @@
+import { describeError } from "../src/errors.js";
 import type { Logger } from "../src/logger.js";
 import { currentFunction, failedMessage, isBytes, type PalmMessage, splitFunction } from "../src/message.js";
 import { type CallContext, DeadlineContext } from "../src/worker/callContext.js";
@@ -17,11 +18,6 @@ export type FunctionRunner = (
 
 /** Finds the user function a message names (`server.fn` at its stage), or undefined. */
 export type FunctionLookup = (fn: string) => UserFunction | undefined;
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -102,7 +98,7 @@ export function createFunctionRunner(
   const errors = new UserErrorLog(logger);
   const fail = (message: PalmMessage, fn: string, error: unknown): PalmMessage[] => {
     errors.failed(fn, error);
-    return [failedMessage(message, describe(error))];
+    return [failedMessage(message, describeError(error))];
   };
   // Messages in a batch almost always name the same function: it is resolved once per run of them.
   let lastEntry: string | undefined;

@@ -87,6 +87,12 @@ export function remoteErrorText(code: ErrorCode, text: string): string {
   return `${code}: ${text}`;
 }
 
+/** What a thrown value says in an error result: `Error: boom` (its name and message), or the value as text. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
 /** Narrows an unknown error to a `PalmError`, optionally of one code. */
 export function isPalmError(error: unknown, code?: ErrorCode): error is PalmError {
   return error instanceof PalmError && (code === undefined || error.code === code);

@@ -4,9 +4,11 @@ import { Client } from "../actors/client.js";
 import { CacheService } from "../actors/services/cacheService.js";
 import { PubService } from "../actors/services/pubService.js";
 import { PullService } from "../actors/services/pullService.js";
+import { RemoteError } from "../src/errors.js";
 import type { PalmMessage } from "../src/message.js";
 import { ServerTemplate } from "../src/serverTemplate.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { startMaster } from "../src/testing/startMaster.js";
 
 // A user's scatter hook that returns something other than messages fails its own part with an error that
 // says what it returned. Before, the non-messages were routed on: the next part failed on them, and again
@@ -74,5 +76,63 @@ describe("a scatter hook returning the wrong shape", () => {
     const pub_ = server.parts().find((part) => part.name === "Pub")!;
     assert.equal(pub_.restarts, 0, "nothing wrong reached the publisher");
     assert.equal(escalated, false);
+  });
+});
+
+describe("a scatter hook that throws on one message of a batch", () => {
+  const payloads = ["a", "b", "bad", "c", "d"].map((p) => Buffer.from(p));
+  const scatter = (message: PalmMessage): Iterable<PalmMessage> => {
+    if (Buffer.from(message.payload).toString() === "bad") throw new Error("no bad payloads");
+    return [message];
+  };
+
+  it("loses only that message: the rest of the batch goes on, then its part fails and restarts", async () => {
+    const [pull, pub, db] = await freeEndpoints(3);
+    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
+    server.registerInbound(PullService, "Pull", pull!, { route: "Pub", scatter });
+    server.registerOutbound(PubService, "Pub", pub!);
+    server.registerBypass(CacheService, "Cache", db!);
+    server.presetCache({ name: "server", db_address: db!, pull_address: pull!, pub_address: pub! });
+    const failures: string[] = [];
+    server.on("part.failed", (event) => failures.push(`${event.part}: ${String(event.error)}`));
+    await server.start();
+    stoppers.push(() => server.stop());
+    const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent", timeoutMs: 1500 });
+    await client.start();
+    stoppers.push(() => client.stop());
+    // The five go out as one frame, one batch for the Pull part: before, all five were lost with it.
+    const results: string[] = [];
+    await assert.rejects(async () => {
+      for await (const result of client.job("server.x", payloads))
+        results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
+    }, { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ });
+    assert.deepEqual(results.sort(), ["a", "b", "c", "d"]);
+    assert.deepEqual(failures, ["Pull: PalmError: The scatter hook threw"]);
+    assert.equal(server.parts().find((part) => part.name === "Pull")?.restarts, 1);
+  });
+
+  it("in a Master, answers that message with PALM_ERR_PART_HOOK and routes the rest", async () => {
+    const cluster = await startMaster({ workers: 1, master: { scatter } });
+    try {
+      const results: string[] = [];
+      for await (const result of cluster.client.job("server.echo", payloads)) {
+        results.push(
+          result instanceof RemoteError
+            ? `${result.code} ${result.remoteCause}`
+            : Buffer.from(result).toString(),
+        );
+      }
+      assert.deepEqual(results.sort(), [
+        "PALM_ERR_PART_HOOK PALM_ERR_PART_HOOK: scatter threw Error: no bad payloads",
+        "a",
+        "b",
+        "c",
+        "d",
+      ]);
+      const restarts = cluster.master.template.parts().reduce((sum, part) => sum + part.restarts, 0);
+      assert.equal(restarts, 0, "no part of the master failed");
+    } finally {
+      await cluster.stop();
+    }
   });
 });

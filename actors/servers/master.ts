@@ -4,10 +4,11 @@ import type { WorkerInfo } from "../../machines/deliveryTypes.js";
 import { siblingDispatchAddress } from "../../src/bridges/dispatchServiceBridge.js";
 import type { CodecName } from "../../src/codec/index.js";
 import { DISPATCH_CACHE_KEY, DISPATCH_PENDING } from "../../src/dispatch/protocol.js";
+import { describeError, remoteErrorText } from "../../src/errors.js";
 import type { InspectOptions } from "../../src/inspection.js";
 import { isHeartbeat } from "../../src/liveness/heartbeat.js";
 import type { Logger, LogLevel } from "../../src/logger.js";
-import { currentFunction, type PalmMessage } from "../../src/message.js";
+import { currentFunction, failedMessage, type PalmMessage } from "../../src/message.js";
 import { meterDelivery } from "../../src/metrics/deliveryMetrics.js";
 import type { MetricsOptions } from "../../src/metrics/metricsOptions.js";
 import type { StreamItem } from "../../src/part.js";
@@ -355,7 +356,15 @@ export abstract class DistributingServer extends PalmServer {
     if (wrong !== undefined) return [{ ...message, error: wrong }];
     const first = this.#ensureId(message);
     if (this.#tracing !== undefined) traceHop("route", first, this.name, this.#tracing);
-    const out = [...this.scatter(first)];
+    let out: PalmMessage[];
+    try {
+      out = [...this.scatter(first)];
+    } catch (error) {
+      // The caller hears why at once, as from a function that throws; the part and the batch go on.
+      return [
+        failedMessage(first, remoteErrorText("PALM_ERR_PART_HOOK", `scatter threw ${describeError(error)}`)),
+      ];
+    }
     for (let k = 0; k < out.length; k++) {
       let item = out[k]!;
       if (out.length > 1 && item.id === first.id) item = { ...item, id: `${first.id}/${k}` };

@@ -131,3 +131,71 @@ async function finishAsync(
   }
   return out;
 }
+
+/** What a hook made of a batch: the messages of every message it took, and its first failure, if any. */
+export interface HookedBatch {
+  readonly messages: PalmMessage[];
+  readonly failure?: PalmError;
+}
+
+/**
+ * Applies a hook (which may answer with a promise) to each message of a batch read from a socket. A
+ * message the hook throws on, or answers with something that is not messages, costs only itself: what
+ * the hook made of the others still goes on, in order, and `failure` says why it failed (the first
+ * failure), for the part to fail with.
+ */
+export function applyBatchHook(
+  messages: PalmMessage[],
+  hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
+  name: string,
+): HookedBatch | Promise<HookedBatch> {
+  const out: PalmMessage[] = [];
+  let failure: PalmError | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    let result: Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>;
+    try {
+      result = hook(messages[i]!);
+    } catch (error) {
+      failure ??= hookError(name, error);
+      continue;
+    }
+    if (isPromise<Iterable<PalmMessage>>(result)) {
+      return finishBatchAsync(messages, i, result, out, failure, hook, name);
+    }
+    const failed = takeMessages(name, result, out);
+    failure ??= failed;
+  }
+  return failure === undefined ? { messages: out } : { messages: out, failure };
+}
+
+async function finishBatchAsync(
+  messages: PalmMessage[],
+  from: number,
+  first: Promise<Iterable<PalmMessage>>,
+  out: PalmMessage[],
+  failure: PalmError | undefined,
+  hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
+  name: string,
+): Promise<HookedBatch> {
+  for (let i = from; i < messages.length; i++) {
+    try {
+      const failed = takeMessages(name, await (i === from ? first : hook(messages[i]!)), out);
+      failure ??= failed;
+    } catch (error) {
+      failure ??= hookError(name, error);
+    }
+  }
+  return failure === undefined ? { messages: out } : { messages: out, failure };
+}
+
+/** Appends what a hook returned for one message to `out` if it is all messages; else why not. */
+function takeMessages(name: string, result: unknown, out: PalmMessage[]): PalmError | undefined {
+  const mark = out.length;
+  try {
+    pushMessages(name, result, out);
+    return undefined;
+  } catch (error) {
+    out.length = mark;
+    return hookError(name, error);
+  }
+}
