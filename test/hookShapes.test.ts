@@ -102,10 +102,13 @@ describe("a scatter hook that throws on one message of a batch", () => {
     stoppers.push(() => client.stop());
     // The five go out as one frame, one batch for the Pull part: before, all five were lost with it.
     const results: string[] = [];
-    await assert.rejects(async () => {
-      for await (const result of client.job("server.x", payloads))
-        results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
-    }, { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ });
+    await assert.rejects(
+      async () => {
+        for await (const result of client.job("server.x", payloads))
+          results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
+      },
+      { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ },
+    );
     assert.deepEqual(results.sort(), ["a", "b", "c", "d"]);
     assert.deepEqual(failures, ["Pull: PalmError: The scatter hook threw"]);
     assert.equal(server.parts().find((part) => part.name === "Pull")?.restarts, 1);
