@@ -58,8 +58,8 @@ const EVERY_CALL = new HeadSampler(1);
 
 /**
  * Checks a `tracing` option; throws naming it. It gives the sampler of the calls whose trace starts here
- * (every call with `true`), or `undefined` when tracing is off. Each call makes a new sampler: the runs
- * it draws belong to the part that checked it.
+ * (every call with `true`), or `undefined` when tracing is off. A ratio under 1 makes a new sampler at
+ * each check: the runs it draws belong to the part that checked it.
  */
 export function checkTracingOption(value: unknown): HeadSampler | undefined {
   if (value === undefined || value === false) return undefined;
