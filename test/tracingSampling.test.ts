@@ -10,6 +10,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { Client } from "../actors/client.js";
+import { Server } from "../actors/servers/server.js";
 import { Worker } from "../actors/worker.js";
 import { getCodec } from "../src/codec/index.js";
 import { createMessage } from "../src/message.js";
@@ -225,5 +226,57 @@ describe("palm's own head sampling (tracing: { sampleRatio, sampleRun })", () =>
       /`tracing` to be true, false or \{ sampleRatio, sampleRun \}/,
     );
     assert.throws(() => checkTracingOption({ sampleRatio: Number.NaN }), /`tracing\.sampleRatio`/);
+  });
+});
+
+describe("a Server, which runs calls itself, with tracing", () => {
+  it("makes one execute span per call, between the client's send and receive, in one trace", async () => {
+    const [pullAddress, pubAddress, dbAddress] = await freeEndpoints(3);
+    const server = new Server({
+      name: "inproc",
+      pullAddress: pullAddress!,
+      pubAddress: pubAddress!,
+      dbAddress: dbAddress!,
+      logLevel: "silent",
+      tracing: true,
+    });
+    await server.start();
+    const client = new Client({
+      serverName: "inproc",
+      dbAddress: dbAddress!,
+      logLevel: "silent",
+      tracing: true,
+    });
+    try {
+      await client.start();
+      sampleRoots = true;
+      exporter.reset();
+      assert.equal(String(Buffer.from(await client.eval("inproc.echo", Buffer.from("z")))), "z");
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((s) => s.name),
+        ["send inproc.echo", "execute inproc.echo", "receive inproc.echo"],
+      );
+      assert.equal(new Set(spans.map((s) => s.spanContext().traceId)).size, 1);
+      assert.equal(spans[1]?.attributes["palm.peer"], "inproc");
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  });
+
+  it("refuses a tracing option of the wrong shape, naming it", async () => {
+    const [pullAddress, pubAddress, dbAddress] = await freeEndpoints(3);
+    assert.throws(
+      () =>
+        new Server({
+          name: "s",
+          pullAddress: pullAddress!,
+          pubAddress: pubAddress!,
+          dbAddress: dbAddress!,
+          tracing: "yes" as never,
+        }),
+      /`tracing` to be true, false or/,
+    );
   });
 });

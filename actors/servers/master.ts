@@ -58,7 +58,8 @@ export interface ServerCommonOptions extends ServerRuntimeOptions {
   /** Publish results under the server's name with stage + 1, for a next server, instead of to clients. @default false */
   pipelined?: boolean;
   /**
-   * OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`).
+   * OpenTelemetry spans for the calls it routes and the results it publishes (`route`, `publish`); a
+   * Server, Pipeline or Sink makes one `execute` span per call it runs.
    * `{ sampleRatio }`: of the calls that reach it with no trace (from clients without tracing), only that
    * share starts one; calls that carry one follow their caller's decision. @default false
    */

@@ -2,6 +2,7 @@ import { invalidOption, remoteErrorText } from "../../src/errors.js";
 import { currentFunction, failedMessage, type PalmMessage } from "../../src/message.js";
 import type { PartOptions, StreamItem } from "../../src/part.js";
 import { ServerTemplate } from "../../src/serverTemplate.js";
+import { checkTracingOption, traceRuns } from "../../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -108,9 +109,11 @@ export abstract class InProcessServer extends PalmServer {
     this.#pipelined = settings.pipelined;
     this.template = new ServerTemplate(templateOptions(options));
     this.template.registerBypass(CacheService, "Cache", options.dbAddress);
-    this.#run = createFunctionRunner(this.#lookup(settings.base, functions), this.template.logger, {
+    const run = createFunctionRunner(this.#lookup(settings.base, functions), this.template.logger, {
       dropEmpty: settings.dropEmpty,
     });
+    // With `tracing`, each call it runs is an `execute` span, child of the caller's span.
+    this.#run = traceRuns(run, checkTracingOption(options.tracing), this.template.name) as typeof run;
   }
 
   #lookup(base: object, functions: Record<string, UserFunction> | undefined): FunctionLookup {
