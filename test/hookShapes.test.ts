@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { Client } from "../actors/client.js";
+import { Server } from "../actors/servers/server.js";
 import { CacheService } from "../actors/services/cacheService.js";
 import { PubService } from "../actors/services/pubService.js";
 import { PullService } from "../actors/services/pullService.js";
 import { RemoteError } from "../src/errors.js";
 import type { PalmMessage } from "../src/message.js";
+import type { StreamItem } from "../src/part.js";
 import { ServerTemplate } from "../src/serverTemplate.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 import { startMaster } from "../src/testing/startMaster.js";
@@ -137,5 +139,59 @@ describe("a scatter hook that throws on one message of a batch", () => {
     } finally {
       await cluster.stop();
     }
+  });
+});
+
+describe("a handleStream hook that throws or answers wrongly for one result", () => {
+  const payloads = ["a", "b", "bad", "c", "d"].map((p) => Buffer.from(p));
+  const bad = (message: PalmMessage) => Buffer.from(message.payload).toString() === "bad";
+
+  it("in a Master, fails that result with PALM_ERR_PART_HOOK; the publisher goes on", async () => {
+    const handleStream = (message: PalmMessage) => {
+      if (bad(message)) throw new Error("no topic for this one");
+      return { topic: message.client, message };
+    };
+    const cluster = await startMaster({ workers: 1, master: { handleStream } });
+    try {
+      const results: string[] = [];
+      for await (const result of cluster.client.job("server.echo", payloads)) {
+        results.push(result instanceof RemoteError ? result.remoteCause : Buffer.from(result).toString());
+      }
+      assert.deepEqual(results.sort(), [
+        "PALM_ERR_PART_HOOK: handleStream threw Error: no topic for this one",
+        "a",
+        "b",
+        "c",
+        "d",
+      ]);
+      const restarts = cluster.master.template.parts().reduce((sum, part) => sum + part.restarts, 0);
+      assert.equal(restarts, 0, "no part of the master failed");
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("in a Server, answers with PALM_ERR_PART_HOOK naming what came back, and serves the next call", async () => {
+    const [pullAddress, pubAddress, dbAddress] = await freeEndpoints(3);
+    const server = new Server({
+      name: "server",
+      pullAddress: pullAddress!,
+      pubAddress: pubAddress!,
+      dbAddress: dbAddress!,
+      logLevel: "silent",
+      handleStream: (message) =>
+        (bad(message) ? 42 : { topic: message.client, message }) as unknown as StreamItem,
+    });
+    await server.start();
+    stoppers.push(() => server.stop());
+    const client = new Client({ serverName: "server", dbAddress: dbAddress!, logLevel: "silent" });
+    await client.start();
+    stoppers.push(() => client.stop());
+    await assert.rejects(client.eval("server.echo", Buffer.from("bad")), {
+      code: "PALM_ERR_PART_HOOK",
+      message: /handleStream returned `42` \(number\): it must return \{ topic, message \}/,
+    });
+    assert.equal(Buffer.from(await client.eval("server.echo", Buffer.from("ok"))).toString(), "ok");
+    assert.equal(server.parts().find((part) => part.name === "Pub")?.restarts, 0);
   });
 });

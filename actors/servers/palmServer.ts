@@ -1,7 +1,7 @@
-import type { PalmError } from "../../src/errors.js";
+import { describeError, describeValue, type PalmError, remoteErrorText } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
 import type { PalmMessage } from "../../src/message.js";
-import { splitFunction } from "../../src/message.js";
+import { failedMessage, isBytes, splitFunction } from "../../src/message.js";
 import type { StreamItem } from "../../src/part.js";
 import type {
   PartInfo,
@@ -107,6 +107,34 @@ export abstract class PalmServer {
     return this.#defaultStream(message);
   }
 
+  /**
+   * Where a result is published, by the server's `handleStream` (`handle`). A hook that throws, or answers
+   * with no `{ topic, message }`, fails that one result instead of its publisher, which would fail again
+   * on every redelivery of it until the server escalated: the caller gets `PALM_ERR_PART_HOOK` where the
+   * result would have gone by default.
+   */
+  protected publishedStream(
+    message: PalmMessage,
+    pipelined: boolean,
+    handle: (message: PalmMessage) => StreamItem,
+  ): StreamItem {
+    let item: unknown;
+    try {
+      item = handle(message);
+    } catch (error) {
+      return this.#failedStream(message, pipelined, `handleStream threw ${describeError(error)}`);
+    }
+    if (isStreamItem(item)) return item;
+    const text = `handleStream returned ${describeValue(item)}: it must return { topic, message }`;
+    return this.#failedStream(message, pipelined, text);
+  }
+
+  #failedStream(message: PalmMessage, pipelined: boolean, text: string): StreamItem {
+    const failed = failedMessage(message, remoteErrorText("PALM_ERR_PART_HOOK", text));
+    // Pipelined, an error result keeps its stage, so the client's RemoteError names the function.
+    return pipelined ? { topic: this.name, message: failed } : this.defaultStream(failed, false);
+  }
+
   /** Starts every part; resolves once all are ready. */
   start(): Promise<void> {
     return this.template.start();
@@ -146,4 +174,17 @@ export abstract class PalmServer {
   on<K extends keyof ServerEventMap>(type: K, listener: (event: ServerEventMap[K]) => void): () => void {
     return this.template.on(type, listener);
   }
+}
+
+/** Whether a `handleStream` answer is a topic and a message (a `function` name and `payload` bytes). */
+function isStreamItem(value: unknown): value is StreamItem {
+  if (typeof value !== "object" || value === null) return false;
+  const { topic, message } = value as Partial<StreamItem>;
+  return (
+    typeof topic === "string" &&
+    typeof message === "object" &&
+    message !== null &&
+    typeof message.function === "string" &&
+    isBytes(message.payload)
+  );
 }
