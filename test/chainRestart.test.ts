@@ -17,9 +17,21 @@ import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
 const quiet = { logLevel: "silent" } as const;
 const TOTAL = 3000;
 
+/** Log lines of this process's parts in a test, printed when it fails (the restart leaves no other trace). */
+const logged: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const text of chunk.toString().split("\n")) if (text) logged.push(text);
+    done();
+  },
+});
+/** A logger for one part of the test (`info` and above, kept in `logged`). */
+const keptLogs = (part: string) => ({ logger: pino({ level: "info", base: { part } }, sink) });
+
 const processes: FixtureProcess[] = [];
 const stoppers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
+  logged.length = 0;
   for (const stop of stoppers.splice(0).reverse()) await stop();
   await Promise.all(processes.splice(0).map((p) => p.kill()));
 });
@@ -114,17 +126,32 @@ interface Chain {
 /** A client's job through `chain` gets every result once across a kill -9 and restart of its first stage. */
 async function survivesRestart(t: { diagnostic(message: string): void }, chain: Chain): Promise<void> {
   const { serverName, dbAddress, subAddress, functions } = chain;
-  const client = new Client({ serverName, dbAddress, subAddress, timeoutMs: 60_000, window: 200, ...quiet });
+  const client = new Client({
+    serverName,
+    dbAddress,
+    subAddress,
+    timeoutMs: 60_000,
+    window: 200,
+    ...keptLogs("client"),
+  });
   stoppers.push(() => client.stop());
   await client.start();
   await untilFlowing(client, functions);
+  let again: FixtureProcess | undefined;
   const outcome = await jobAcrossRestart(client, functions, async () => {
     await chain.first.kill("SIGKILL");
-    await started(startFixture(chain.file, chain.config, { name: `${chain.first.name} again` }));
+    again = await started(startFixture(chain.file, chain.config, { name: `${chain.first.name} again` }));
   });
   t.diagnostic(
     `received ${outcome.received}, lost ${outcome.lost}, duplicated ${outcome.duplicated}; resent by the client: ${client.resentMessages}, duplicates it dropped: ${client.unexpectedResults}`,
   );
+  if (outcome.received !== TOTAL || outcome.error !== undefined) {
+    // What the parts said, to tell where the restart was not seen.
+    t.diagnostic(`this process's parts:\n${logged.slice(-60).join("\n")}`);
+    t.diagnostic(
+      `${chain.first.name} again: ${JSON.stringify(again?.lines.slice(-30))}\n${again?.stderr().slice(-3000)}`,
+    );
+  }
   assert.equal(outcome.error, undefined, String(outcome.error));
   assert.equal(outcome.errors, 0);
   assert.equal(outcome.received, TOTAL);
@@ -151,7 +178,7 @@ describe("a chain whose first stage restarts", () => {
       previous: "first",
       // Liveness is not this test's subject: a loaded machine must not have workers declared lost.
       workerTimeoutMs: 10_000,
-      ...quiet,
+      ...keptLogs("hub"),
     });
     stoppers.push(() => hub.stop());
     await hub.start();
@@ -180,6 +207,8 @@ describe("a chain whose first stage restarts", () => {
       workerPushAddress: workerPush!,
       pipelined: true,
       workerTimeoutMs: 10_000,
+      // Its log lines are kept with its fixture lines, for the diagnostics of a failure.
+      logLevel: "info",
     };
     const master = await started(startFixture("masterProcess.ts", masterConfig, { name: "master" }));
     await startWorkers(db!, ["w1", "w2"]);
@@ -190,7 +219,7 @@ describe("a chain whose first stage restarts", () => {
       pubAddress: pubP!,
       previous: "server",
       functions: { echo: (payload) => payload },
-      ...quiet,
+      ...keptLogs("pipe"),
     });
     stoppers.push(() => pipeline.stop());
     await pipeline.start();

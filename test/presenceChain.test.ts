@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
+import { Pipeline } from "../actors/servers/pipeline.js";
 import { Server } from "../actors/servers/server.js";
 import {
   MAX_UPSTREAM,
@@ -11,6 +12,7 @@ import {
   parsePresence,
   presenceFrame,
 } from "../src/bridges/presence.js";
+import { HELLO_PREFIX } from "../src/bridges/writerBridge.js";
 import { isPalmError } from "../src/errors.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 
@@ -172,5 +174,87 @@ describe("a client reading a later stage", () => {
     await step(alive("H2", ["M3", "S2"]), true); // M2 gone
     // Greetings come in order: the last one awaited came after every other.
     assert.deepEqual(stage.greetings, expected);
+  });
+});
+
+/**
+ * A palm publisher that never says it is alive on its own (no heartbeat): it only answers greetings, with
+ * its presence for a presence greeting and with nothing for the others (it has no `Streams` part).
+ */
+class SilentPublisher {
+  readonly xpub = new zmq.XPublisher({ linger: 0 });
+  readonly #presence: Presence;
+
+  constructor(instance: string) {
+    this.#presence = alive(instance);
+  }
+
+  async bind(address: string): Promise<void> {
+    await this.xpub.bind(address);
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for await (const [frame] of this.xpub) {
+        if (frame?.[0] !== 1) continue;
+        const topic = frame.subarray(1).toString();
+        if (!topic.startsWith(HELLO_PREFIX)) continue;
+        const payload = topic.startsWith(PRESENCE_HELLO_PREFIX) ? presenceFrame(this.#presence) : "";
+        await this.xpub.send([topic, payload]);
+      }
+    } catch {
+      // Closed.
+    }
+  }
+}
+
+/** The chain a palm server's presence names now, asked with a greeting of its own on its PUB. */
+async function namedChain(pubAddress: string, n: number): Promise<readonly string[]> {
+  const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 5000 });
+  try {
+    sub.connect(pubAddress);
+    sub.subscribe(`${PRESENCE_HELLO_PREFIX}probe/${n}`);
+    const [, frame] = await sub.receive();
+    return parsePresence(frame)?.upstream ?? [];
+  } finally {
+    sub.close();
+  }
+}
+
+/** Asks until the server names `chain`, for at most `waitMs`; the chain it named last. */
+async function waitForChain(pubAddress: string, chain: string[], waitMs: number): Promise<readonly string[]> {
+  const until = Date.now() + waitMs;
+  for (let n = 1; ; n++) {
+    const named = await namedChain(pubAddress, n);
+    if (named.join() === chain.join() || Date.now() > until) return named;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("a following server", () => {
+  it("names its publisher's instance as it follows it, and a restarted one as it reconnects, with no heartbeat heard", async () => {
+    const [db, pub, stagePub] = await freeEndpoints(3);
+    let publisher = new SilentPublisher("S1");
+    stoppers.push(() => publisher.xpub.close());
+    await publisher.bind(pub!);
+    const pipeline = new Pipeline({
+      name: "pipe",
+      dbAddress: db!,
+      subAddress: pub!,
+      pubAddress: stagePub!,
+      previous: "first",
+      functions: { echo: (payload) => payload },
+      ...quiet,
+    });
+    stoppers.push(() => pipeline.stop());
+    await pipeline.start();
+    // A publisher that restarts before its first heartbeat is seen only so: a client of this server
+    // would never know the instance it sent to is gone.
+    assert.deepEqual(await waitForChain(stagePub!, ["S1"], 10_000), ["S1"]);
+    publisher.xpub.close();
+    publisher = new SilentPublisher("S2");
+    await publisher.bind(pub!);
+    assert.deepEqual(await waitForChain(stagePub!, ["S2"], 10_000), ["S2"]);
   });
 });

@@ -10,7 +10,7 @@ import { createBatchForwarder } from "./batchForwarder.js";
 import { bridgeActor, readyGate } from "./bridgeActor.js";
 import { type FollowedUpstream, UpstreamWatch } from "./followPresence.js";
 import { type GreetWait, startGreetWait } from "./greetWait.js";
-import { PRESENCE_TOPIC, settleWithin } from "./presence.js";
+import { PRESENCE_HELLO_PREFIX, PRESENCE_TOPIC, settleWithin } from "./presence.js";
 import { socketPlan } from "./socketPlans.js";
 import { HELLO_PREFIX } from "./writerBridge.js";
 
@@ -73,6 +73,10 @@ export function createFollowBridge() {
     const streamName = `${name}~stream`;
     const sub = keeper.acquire(name, subPlan(environment));
     const askTopic = Buffer.from(state.askTopic);
+    // Asks the publisher for its presence at every connection (a SUB subscribes again when it reconnects,
+    // and a palm publisher answers each time): the instance it follows is named from the start and a
+    // restarted one is heard at once, not at its first heartbeat, which a short-lived instance may never send.
+    const presenceAsk = Buffer.from(`${PRESENCE_HELLO_PREFIX}${state.id}`);
     let plainGreet = state.plainGreet === undefined ? undefined : Buffer.from(state.plainGreet);
     let dealer: KeptSocket | undefined;
     let open = true;
@@ -200,7 +204,7 @@ export function createFollowBridge() {
         const topic = frames[0]!;
         if (frames.length !== 2 || topic[0] !== PALM_TOPIC) data.push(frames);
         else if (askTopic.equals(topic)) answered(frames[1]!);
-        else if (presenceTopic.equals(topic)) watch.heard(frames[1]!);
+        else if (presenceTopic.equals(topic) || presenceAsk.equals(topic)) watch.heard(frames[1]!);
         else if (plainGreet?.equals(topic)) {
           sub.greeted = true;
           becomeReady();
@@ -212,6 +216,7 @@ export function createFollowBridge() {
       if (!open) return;
       sub.resume();
       sub.attach(onSubBatch, fail, onBad);
+      (sub.socket as unknown as zmq.Subscriber).subscribe(presenceAsk);
       if (state.mode === "stream" && state.address !== undefined) openStream(state.address);
       else if (state.mode === "sub" && (plainGreet === undefined || sub.greeted)) becomeReady();
       else if (state.mode === "asking") {

@@ -95,7 +95,29 @@ export function setUpstream(keeper: SocketKeeper, part: string, chain: readonly 
     byPart = new Map();
     upstreams.set(keeper, byPart);
   }
+  const before = byPart.get(part);
   byPart.set(part, chain);
+  if (before && before.length === chain.length && before.every((instance, i) => instance === chain[i]))
+    return;
+  for (const listener of upstreamListeners.get(keeper) ?? []) listener();
+}
+
+/** What a server's publishers do when a chain their presence names changes: say so at once. */
+const upstreamListeners = new WeakMap<SocketKeeper, Set<() => void>>();
+
+/**
+ * Calls `listener` whenever a following part of the server names a new chain, so its clients learn the
+ * chain before its next heartbeat (a restart right after a job started must not go unseen). Returns the
+ * function that stops the calls.
+ */
+export function onUpstreamChange(keeper: SocketKeeper, listener: () => void): () => void {
+  let listeners = upstreamListeners.get(keeper);
+  if (!listeners) {
+    listeners = new Set();
+    upstreamListeners.set(keeper, listeners);
+  }
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 /** The upstream instances a server's presence names: every following part's chain (at most `MAX_UPSTREAM`). */

@@ -12,6 +12,7 @@ import { frameChunks } from "./frameChunks.js";
 import { applyHook } from "./frames.js";
 import {
   DEFAULT_HEARTBEAT_MS,
+  onUpstreamChange,
   PRESENCE_HELLO_PREFIX,
   PRESENCE_TOPIC,
   presenceFrame,
@@ -265,8 +266,11 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
       else if (command.type === "bridge.heartbeat") beat();
     });
+    // A chain of servers before this one named anew is said at once (see `onUpstreamChange`).
+    const unwatch = kept.presence ? onUpstreamChange(keeper, beat) : undefined;
     return () => {
       open = false;
+      unwatch?.();
       kept.onPeers = undefined;
     };
   });
