@@ -22,7 +22,7 @@ import {
 } from "../src/serverTemplate.js";
 import type { CurveSocketOptions } from "../src/sockets/socketPlan.js";
 import type { SupervisionOptions } from "../src/supervisionOptions.js";
-import { checkTracingOption, type TracingOptions, traceRuns } from "../src/tracing/hops.js";
+import { checkTracingOption, type HeadSampler, type TracingOptions, traceRuns } from "../src/tracing/hops.js";
 import {
   checkEndpoint,
   checkInteger,
@@ -125,6 +125,8 @@ export class Worker {
   readonly id: string;
   readonly #options: WorkerOptions;
   readonly #cache: CacheClient;
+  /** The `tracing` option: which calls that arrive with no trace start one here; `undefined`: off. */
+  readonly #tracing: HeadSampler | undefined;
   #template: ServerTemplate | undefined;
   #heartbeat: HeartbeatSender | undefined;
   #beatThread: HeartbeatThread | undefined;
@@ -153,7 +155,7 @@ export class Worker {
     }
     if (checked.inspect !== undefined) checkInspectOptions(checked.inspect);
     if (checked.metrics !== undefined) checkMetricsOptions(checked.metrics);
-    checkTracingOption(checked.tracing);
+    this.#tracing = checkTracingOption(checked.tracing);
     checkOptionalEndpoint("pushAddress", checked.pushAddress);
     checkOptionalEndpoint("pullAddress", checked.pullAddress);
     if (checked.functions !== undefined) {
@@ -231,11 +233,7 @@ export class Worker {
     }
     const lookup = methodLookup(this, Worker.prototype, options.functions);
     const run = meterRuns(
-      traceRuns(
-        createFunctionRunner(lookup, template.logger, this.mux),
-        checkTracingOption(options.tracing),
-        this.name,
-      ),
+      traceRuns(createFunctionRunner(lookup, template.logger, this.mux), this.#tracing, this.name),
       template.metrics,
       this.name,
     );

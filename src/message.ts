@@ -74,3 +74,13 @@ export function splitFunction(entry: string): { server: string; fn: string } {
 export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
+
+/** Whether a value (a user hook's answer) has the shape of a message: a `function` name and `payload` bytes. */
+export function isMessage(value: unknown): value is PalmMessage {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PalmMessage).function === "string" &&
+    isBytes((value as PalmMessage).payload)
+  );
+}

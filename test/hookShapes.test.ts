@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { Client } from "../actors/client.js";
+import type { MasterOptions } from "../actors/servers/master.js";
 import { Server } from "../actors/servers/server.js";
 import { CacheService } from "../actors/services/cacheService.js";
 import { PubService } from "../actors/services/pubService.js";
@@ -81,10 +82,35 @@ describe("a scatter hook returning the wrong shape", () => {
   });
 });
 
+/** Five payloads, the third of which the hooks below refuse. */
+const MIXED = ["a", "b", "bad", "c", "d"].map((p) => Buffer.from(p));
+const isBad = (message: PalmMessage) => Buffer.from(message.payload).toString() === "bad";
+
+/**
+ * Runs a job of `MIXED` through a Master with `master`'s hooks and one echo worker: each result as text
+ * (an error as its code and cause), sorted, and the restarts of the Master's parts.
+ */
+async function masterJob(master: Partial<MasterOptions>): Promise<{ results: string[]; restarts: number }> {
+  const cluster = await startMaster({ workers: 1, master });
+  try {
+    const results: string[] = [];
+    for await (const result of cluster.client.job("server.echo", MIXED)) {
+      results.push(
+        result instanceof RemoteError
+          ? `${result.code} ${result.remoteCause}`
+          : Buffer.from(result).toString(),
+      );
+    }
+    const restarts = cluster.master.template.parts().reduce((sum, part) => sum + part.restarts, 0);
+    return { results: results.sort(), restarts };
+  } finally {
+    await cluster.stop();
+  }
+}
+
 describe("a scatter hook that throws on one message of a batch", () => {
-  const payloads = ["a", "b", "bad", "c", "d"].map((p) => Buffer.from(p));
   const scatter = (message: PalmMessage): Iterable<PalmMessage> => {
-    if (Buffer.from(message.payload).toString() === "bad") throw new Error("no bad payloads");
+    if (isBad(message)) throw new Error("no bad payloads");
     return [message];
   };
 
@@ -106,7 +132,7 @@ describe("a scatter hook that throws on one message of a batch", () => {
     const results: string[] = [];
     await assert.rejects(
       async () => {
-        for await (const result of client.job("server.x", payloads))
+        for await (const result of client.job("server.x", MIXED))
           results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
       },
       { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ },
@@ -117,58 +143,33 @@ describe("a scatter hook that throws on one message of a batch", () => {
   });
 
   it("in a Master, answers that message with PALM_ERR_PART_HOOK and routes the rest", async () => {
-    const cluster = await startMaster({ workers: 1, master: { scatter } });
-    try {
-      const results: string[] = [];
-      for await (const result of cluster.client.job("server.echo", payloads)) {
-        results.push(
-          result instanceof RemoteError
-            ? `${result.code} ${result.remoteCause}`
-            : Buffer.from(result).toString(),
-        );
-      }
-      assert.deepEqual(results.sort(), [
-        "PALM_ERR_PART_HOOK PALM_ERR_PART_HOOK: scatter threw Error: no bad payloads",
-        "a",
-        "b",
-        "c",
-        "d",
-      ]);
-      const restarts = cluster.master.template.parts().reduce((sum, part) => sum + part.restarts, 0);
-      assert.equal(restarts, 0, "no part of the master failed");
-    } finally {
-      await cluster.stop();
-    }
+    const { results, restarts } = await masterJob({ scatter });
+    assert.deepEqual(results, [
+      "PALM_ERR_PART_HOOK PALM_ERR_PART_HOOK: scatter threw Error: no bad payloads",
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
+    assert.equal(restarts, 0, "no part of the master failed");
   });
 });
 
 describe("a handleStream hook that throws or answers wrongly for one result", () => {
-  const payloads = ["a", "b", "bad", "c", "d"].map((p) => Buffer.from(p));
-  const bad = (message: PalmMessage) => Buffer.from(message.payload).toString() === "bad";
-
   it("in a Master, fails that result with PALM_ERR_PART_HOOK; the publisher goes on", async () => {
     const handleStream = (message: PalmMessage) => {
-      if (bad(message)) throw new Error("no topic for this one");
+      if (isBad(message)) throw new Error("no topic for this one");
       return { topic: message.client, message };
     };
-    const cluster = await startMaster({ workers: 1, master: { handleStream } });
-    try {
-      const results: string[] = [];
-      for await (const result of cluster.client.job("server.echo", payloads)) {
-        results.push(result instanceof RemoteError ? result.remoteCause : Buffer.from(result).toString());
-      }
-      assert.deepEqual(results.sort(), [
-        "PALM_ERR_PART_HOOK: handleStream threw Error: no topic for this one",
-        "a",
-        "b",
-        "c",
-        "d",
-      ]);
-      const restarts = cluster.master.template.parts().reduce((sum, part) => sum + part.restarts, 0);
-      assert.equal(restarts, 0, "no part of the master failed");
-    } finally {
-      await cluster.stop();
-    }
+    const { results, restarts } = await masterJob({ handleStream });
+    assert.deepEqual(results, [
+      "PALM_ERR_PART_HOOK PALM_ERR_PART_HOOK: handleStream threw Error: no topic for this one",
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
+    assert.equal(restarts, 0, "no part of the master failed");
   });
 
   it("in a Server, answers with PALM_ERR_PART_HOOK naming what came back, and serves the next call", async () => {
@@ -180,7 +181,7 @@ describe("a handleStream hook that throws or answers wrongly for one result", ()
       dbAddress: dbAddress!,
       logLevel: "silent",
       handleStream: (message) =>
-        (bad(message) ? 42 : { topic: message.client, message }) as unknown as StreamItem,
+        (isBad(message) ? 42 : { topic: message.client, message }) as unknown as StreamItem,
     });
     await server.start();
     stoppers.push(() => server.stop());

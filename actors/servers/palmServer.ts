@@ -1,7 +1,7 @@
 import { describeError, describeValue, type PalmError, remoteErrorText } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
 import type { PalmMessage } from "../../src/message.js";
-import { failedMessage, isBytes, splitFunction } from "../../src/message.js";
+import { failedMessage, isMessage, splitFunction } from "../../src/message.js";
 import type { StreamItem } from "../../src/part.js";
 import type {
   PartInfo,
@@ -180,11 +180,5 @@ export abstract class PalmServer {
 function isStreamItem(value: unknown): value is StreamItem {
   if (typeof value !== "object" || value === null) return false;
   const { topic, message } = value as Partial<StreamItem>;
-  return (
-    typeof topic === "string" &&
-    typeof message === "object" &&
-    message !== null &&
-    typeof message.function === "string" &&
-    isBytes(message.payload)
-  );
+  return typeof topic === "string" && isMessage(message);
 }

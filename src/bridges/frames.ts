@@ -1,5 +1,5 @@
 import { describeValue, PalmError } from "../errors.js";
-import type { PalmMessage } from "../message.js";
+import { isMessage, type PalmMessage } from "../message.js";
 import type { PartEnvironment } from "../part.js";
 import type { FrameBatch } from "../sockets/keptSocket.js";
 
@@ -63,16 +63,6 @@ function pushMessages(name: string, result: unknown, out: PalmMessage[]): void {
   }
 }
 
-/** Whether a value has the shape of a message: a `function` name and `payload` bytes. */
-function isMessage(value: unknown): value is PalmMessage {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as PalmMessage).function === "string" &&
-    (value as PalmMessage).payload instanceof Uint8Array
-  );
-}
-
 /** Applies a one-to-many hook to every message; a throwing hook becomes a `PALM_ERR_PART_HOOK`. */
 export function applyHook(
   messages: PalmMessage[],
@@ -95,41 +85,21 @@ function isPromise<T>(value: unknown): value is Promise<T> {
 
 /**
  * Applies a hook that may answer synchronously or with a promise: synchronous answers stay synchronous
- * (no promise on the hot path), and the messages keep their order either way.
+ * (no promise on the hot path), and the messages keep their order either way. The first message the hook
+ * throws on (or answers with something that is not messages) throws its `PALM_ERR_PART_HOOK`.
  */
 export function applyMaybeAsyncHook(
   messages: PalmMessage[],
   hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
   name: string,
 ): PalmMessage[] | Promise<PalmMessage[]> {
-  const out: PalmMessage[] = [];
-  for (let i = 0; i < messages.length; i++) {
-    try {
-      const result = hook(messages[i]!);
-      if (isPromise<Iterable<PalmMessage>>(result)) return finishAsync(messages, i, result, out, hook, name);
-      pushMessages(name, result, out);
-    } catch (error) {
-      throw hookError(name, error);
-    }
-  }
-  return out;
+  const hooked = hookEach(messages, hook, name, false);
+  return hooked instanceof Promise ? hooked.then(messagesOrThrow) : messagesOrThrow(hooked);
 }
 
-async function finishAsync(
-  messages: PalmMessage[],
-  from: number,
-  first: Promise<Iterable<PalmMessage>>,
-  out: PalmMessage[],
-  hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
-  name: string,
-): Promise<PalmMessage[]> {
-  try {
-    pushMessages(name, await first, out);
-    for (let i = from + 1; i < messages.length; i++) pushMessages(name, await hook(messages[i]!), out);
-  } catch (error) {
-    throw hookError(name, error);
-  }
-  return out;
+function messagesOrThrow(hooked: HookedBatch): PalmMessage[] {
+  if (hooked.failure !== undefined) throw hooked.failure;
+  return hooked.messages;
 }
 
 /** What a hook made of a batch: the messages of every message it took, and its first failure, if any. */
@@ -149,41 +119,60 @@ export function applyBatchHook(
   hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
   name: string,
 ): HookedBatch | Promise<HookedBatch> {
+  return hookEach(messages, hook, name, true);
+}
+
+type MaybeAsyncHook = (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>;
+
+/**
+ * Runs `hook` on each message in order, synchronously until it first answers with a promise. A failure
+ * (a throw, or an answer that is not messages) is kept as the first failure; with `keepGoing` the other
+ * messages still run, without it the loop stops there.
+ */
+function hookEach(
+  messages: PalmMessage[],
+  hook: MaybeAsyncHook,
+  name: string,
+  keepGoing: boolean,
+): HookedBatch | Promise<HookedBatch> {
   const out: PalmMessage[] = [];
   let failure: PalmError | undefined;
   for (let i = 0; i < messages.length; i++) {
-    let result: Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>;
+    let failed: PalmError | undefined;
     try {
-      result = hook(messages[i]!);
+      const result = hook(messages[i]!);
+      if (isPromise<Iterable<PalmMessage>>(result)) {
+        return finishAsync(messages, i, result, out, failure, hook, name, keepGoing);
+      }
+      failed = takeMessages(name, result, out);
     } catch (error) {
-      failure ??= hookError(name, error);
-      continue;
+      failed = hookError(name, error);
     }
-    if (isPromise<Iterable<PalmMessage>>(result)) {
-      return finishBatchAsync(messages, i, result, out, failure, hook, name);
-    }
-    const failed = takeMessages(name, result, out);
     failure ??= failed;
+    if (failure !== undefined && !keepGoing) break;
   }
   return failure === undefined ? { messages: out } : { messages: out, failure };
 }
 
-async function finishBatchAsync(
+async function finishAsync(
   messages: PalmMessage[],
   from: number,
   first: Promise<Iterable<PalmMessage>>,
   out: PalmMessage[],
   failure: PalmError | undefined,
-  hook: (message: PalmMessage) => Iterable<PalmMessage> | Promise<Iterable<PalmMessage>>,
+  hook: MaybeAsyncHook,
   name: string,
+  keepGoing: boolean,
 ): Promise<HookedBatch> {
   for (let i = from; i < messages.length; i++) {
+    let failed: PalmError | undefined;
     try {
-      const failed = takeMessages(name, await (i === from ? first : hook(messages[i]!)), out);
-      failure ??= failed;
+      failed = takeMessages(name, await (i === from ? first : hook(messages[i]!)), out);
     } catch (error) {
-      failure ??= hookError(name, error);
+      failed = hookError(name, error);
     }
+    failure ??= failed;
+    if (failure !== undefined && !keepGoing) break;
   }
   return failure === undefined ? { messages: out } : { messages: out, failure };
 }
