@@ -64,12 +64,18 @@ Options:
   --tracing           also run palm with OpenTelemetry tracing on, alternating: with no SDK (the
                       no-op tracer); with the SDK and palm sampling 1 % of calls in runs of 16
                       (tracing: { sampleRatio: 0.01, sampleRun: 16 }, as the operations guide
-                      recommends for a busy process); and, for comparison, palm sampling 1 % with
+                      recommends for a busy process), exporting over OTLP/HTTP or keeping the
+                      spans in memory; and, for comparison, palm sampling 1 % with
                       each call drawn alone, and the SDK's own ratio sampler deciding every call;
                       the SDK variants use a BatchSpanProcessor and the OTLP/HTTP exporter,
-                      posting to a collector stand-in that counts the spans; CPU per message is
+                      posting to a collector stand-in that counts the spans (the in-memory one
+                      posts what it kept as its process stops); CPU per message is
                       held to its cost target (metrics +3 %, tracing +10 % of plain palm's; the
                       two comparisons are reported, not held to one)
+  --observe LIST      also run palm with only the variants named, comma-separated, alternating (fewer
+                      variants, more runs in the same time): metrics, tracing-noop, tracing-1%,
+                      tracing-1%-memory (the SDK as in tracing-1%, its spans kept in memory, as
+                      an in-memory exporter in a test keeps them), tracing-1%-alone, tracing-sdk-1%
   --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
                       generation of 12 MB instead of up to 48), alternating: the master's peak RSS
                       and throughput with the documented last resort for a small master
@@ -131,6 +137,7 @@ function parse(argv: string[]): BenchArgs | "help" {
       inspect: { type: "boolean" },
       metrics: { type: "boolean" },
       tracing: { type: "boolean" },
+      observe: { type: "string" },
       "small-heap": { type: "boolean" },
       "cpu-prof": { type: "string" },
       latency: { type: "boolean" },
@@ -144,6 +151,19 @@ function parse(argv: string[]): BenchArgs | "help" {
   if (values.help) return "help";
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
   const messages = integer("messages", values.messages, 100_000, 1);
+  const observedVariants = (flags: { metrics?: boolean; tracing?: boolean; observe?: string }) => {
+    const named = flags.observe?.split(",").map((name) => name.trim()) ?? [];
+    for (const name of named) {
+      if (!OBSERVE_VARIANTS.includes(name as Observe)) {
+        throw new UsageError(
+          `Expected --observe to name variants of ${OBSERVE_VARIANTS.join(", ")}, got "${name}"`,
+        );
+      }
+    }
+    return OBSERVE_VARIANTS.filter(
+      (v) => named.includes(v) || (v === "metrics" ? flags.metrics : flags.tracing) === true,
+    );
+  };
   const baseline = values.baseline ?? "plain";
   if (baseline !== "plain" && baseline !== "batched" && baseline !== "both") {
     throw new UsageError(`Expected --baseline to be plain, batched or both, got "${baseline}"`);
@@ -164,7 +184,7 @@ function parse(argv: string[]): BenchArgs | "help" {
     durationS: integer("duration", values.duration, 0, 0),
     json: values.json === true,
     inspect: values.inspect === true,
-    observe: OBSERVE_VARIANTS.filter((v) => (v === "metrics" ? values.metrics : values.tracing) === true),
+    observe: observedVariants(values),
     smallHeap: values["small-heap"] === true,
     cpuProf: values["cpu-prof"],
     moleculer: values["no-moleculer"] !== true,

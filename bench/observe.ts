@@ -3,8 +3,8 @@
  * tools cost: Prometheus metrics on the master, the workers and the client, or OpenTelemetry tracing on every palm
  * process, with no SDK (the API's no-op tracer) or with the SDK set up as the operations guide recommends
  * (palm sampling 1 % of calls, in runs of 16, with `tracing: { sampleRatio: 0.01, sampleRun: 16 }`, a
- * `BatchSpanProcessor`, the OTLP/HTTP exporter), and, for comparison, the SDK sampling 1 % itself (every
- * call asks its ratio sampler).
+ * `BatchSpanProcessor`, the OTLP/HTTP exporter, or the same keeping its spans in memory), and, for
+ * comparison, the SDK sampling 1 % itself (every call asks its ratio sampler).
  */
 import { trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -14,6 +14,7 @@ import {
   BatchSpanProcessor,
   InMemorySpanExporter,
   ParentBasedSampler,
+  type ReadableSpan,
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
@@ -23,13 +24,20 @@ import type { BenchTarget } from "./report.js";
 import { median } from "./stats.js";
 
 /** One observed variant of the palm run. */
-export type Observe = "metrics" | "tracing-noop" | "tracing-1%" | "tracing-1%-alone" | "tracing-sdk-1%";
+export type Observe =
+  | "metrics"
+  | "tracing-noop"
+  | "tracing-1%"
+  | "tracing-1%-memory"
+  | "tracing-1%-alone"
+  | "tracing-sdk-1%";
 
 /** Every variant, in the order the bench runs them. */
 export const OBSERVE_VARIANTS: readonly Observe[] = [
   "metrics",
   "tracing-noop",
   "tracing-1%",
+  "tracing-1%-memory",
   "tracing-1%-alone",
   "tracing-sdk-1%",
 ];
@@ -37,6 +45,7 @@ export const OBSERVE_VARIANTS: readonly Observe[] = [
 /** The variants that register the SDK (and export spans to the runner's collector stand-in). */
 export const SDK_VARIANTS: ReadonlySet<Observe> = new Set([
   "tracing-1%",
+  "tracing-1%-memory",
   "tracing-1%-alone",
   "tracing-sdk-1%",
 ]);
@@ -46,6 +55,8 @@ export const OBSERVE_LABELS: Record<Observe, string> = {
   metrics: "metrics on (/metrics served)",
   "tracing-noop": "tracing on, no SDK (no-op tracer)",
   "tracing-1%": "tracing on, SDK, palm sampling 1 % in runs of 16 (BatchSpanProcessor, OTLP/HTTP exporter)",
+  "tracing-1%-memory":
+    "tracing on, SDK, palm sampling 1 % in runs of 16 (BatchSpanProcessor, in-memory exporter)",
   "tracing-1%-alone": "tracing on, SDK, palm sampling 1 %, each call drawn alone (sampleRun 1)",
   "tracing-sdk-1%": "tracing on, SDK sampling 1 % itself (TraceIdRatioBasedSampler; every call asks it)",
 };
@@ -81,7 +92,8 @@ export function registerSdk(variant: Observe, exporter: SpanExporter = new InMem
  * setting for a busy process, 1 % of the calls in runs of 16.
  */
 export function tracingOption(variant: Observe): TracingOptions {
-  if (variant === "tracing-1%") return { sampleRatio: 0.01, sampleRun: 16 };
+  if (variant === "tracing-1%" || variant === "tracing-1%-memory")
+    return { sampleRatio: 0.01, sampleRun: 16 };
   if (variant === "tracing-1%-alone") return { sampleRatio: 0.01 };
   return true;
 }
@@ -101,9 +113,40 @@ export function observeOptions(config: ObservedConfig): {
   if (observe === "metrics") return { metrics: { port: 0 } };
   if (observe === undefined) return {};
   if (SDK_VARIANTS.has(observe)) {
-    registerSdk(observe, otlpUrl === undefined ? undefined : new OTLPTraceExporter({ url: otlpUrl }));
+    const otlp = otlpUrl === undefined ? undefined : new OTLPTraceExporter({ url: otlpUrl });
+    registerSdk(observe, observe === "tracing-1%-memory" && otlp ? new KeptThenPosted(otlp) : otlp);
   }
   return { tracing: tracingOption(observe) };
+}
+
+/**
+ * An in-memory exporter (the spans are kept in this process) that posts what it kept to `then` as the
+ * process stops, after the job the bench measures: the runner counts the spans as for the other variants.
+ */
+type ExportDone = Parameters<SpanExporter["export"]>[1];
+
+class KeptThenPosted implements SpanExporter {
+  readonly #kept = new InMemorySpanExporter();
+  readonly #then: SpanExporter;
+
+  constructor(then: SpanExporter) {
+    this.#then = then;
+  }
+
+  export(spans: ReadableSpan[], done: ExportDone): void {
+    this.#kept.export(spans, done);
+  }
+
+  async shutdown(): Promise<void> {
+    const spans = this.#kept.getFinishedSpans();
+    if (spans.length > 0) await new Promise<unknown>((resolve) => this.#then.export(spans, resolve));
+    await this.#kept.shutdown();
+    await this.#then.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** How an observed variant compared with plain palm in the same bench. */
@@ -131,13 +174,15 @@ export interface ObservedSummary {
 
 /**
  * The most CPU per message each variant may add to plain palm's (the costs palm is held to): the SDK
- * sampling 1 % as the operations guide sets it up. Each call drawn alone and the SDK's own sampler are
+ * sampling 1 % as the operations guide sets it up, exporting over OTLP/HTTP or keeping its spans in memory
+ * (as a test's in-memory exporter keeps them). Each call drawn alone and the SDK's own sampler are
  * measured for comparison, not held to a bound: they show what `sampleRun` and `sampleRatio` spare.
  */
 export const OBSERVE_BOUNDS: Partial<Record<Observe, number>> = {
   metrics: 0.03,
   "tracing-noop": 0.1,
   "tracing-1%": 0.1,
+  "tracing-1%-memory": 0.1,
 };
 
 /** A run's CPU per message, master + workers + client, µs. */

@@ -4,7 +4,7 @@ import type { CacheStore } from "./cacheStore.js";
 import type { Codec } from "./codec/codec.js";
 import type { PeerEvent } from "./liveness/peerCount.js";
 import type { Logger } from "./logger.js";
-import type { PalmMessage } from "./message.js";
+import { isMessage, type PalmMessage } from "./message.js";
 import type { PeerGroup } from "./security/curveKeys.js";
 import type { SocketKeeper } from "./sockets/socketKeeper.js";
 import type { CurveSocketOptions } from "./sockets/socketPlan.js";
@@ -14,6 +14,13 @@ import { checkInteger, checkNumber } from "./validate.js";
 export interface StreamItem {
   readonly topic: string;
   readonly message: PalmMessage;
+}
+
+/** Whether a `handleStream` answer is a topic and a message (a `function` name and `payload` bytes). */
+export function isStreamItem(value: unknown): value is StreamItem {
+  if (typeof value !== "object" || value === null) return false;
+  const { topic, message } = value as Partial<StreamItem>;
+  return typeof topic === "string" && isMessage(message);
 }
 
 /** The hooks a part runs on the messages passing through it (pylm's part hooks). */

@@ -95,6 +95,7 @@ describe("palm bench --metrics --tracing", () => {
       "metrics",
       "tracing-noop",
       "tracing-1%",
+      "tracing-1%-memory",
       "tracing-1%-alone",
       "tracing-sdk-1%",
     ]);
@@ -103,10 +104,10 @@ describe("palm bench --metrics --tracing", () => {
       assert.ok(o.msgPerSec > 0 && Number.isFinite(o.throughputDrop), `${variant}: ${JSON.stringify(o)}`);
       assert.equal(o.lost + o.duplicated, 0, `${variant} lost or duplicated nothing`);
     }
-    // Sampling 1 % (palm's draw, or the SDK's own sampler), the SDK exported real sampled spans over
-    // OTLP/HTTP, all five hops of each sampled call (none of the 16,000 calls sampled: 1 chance in 25,000
+    // Sampling 1 % (palm's draw, or the SDK's own sampler), the SDK exported real sampled spans (over
+    // OTLP/HTTP, or kept in memory and posted as the process stopped), all five hops of each sampled call (none of the 16,000 calls sampled: 1 chance in 25,000
     // for runs of 16, far less for the SDK's sampler).
-    for (const variant of ["tracing-1%", "tracing-1%-alone", "tracing-sdk-1%"]) {
+    for (const variant of ["tracing-1%", "tracing-1%-memory", "tracing-1%-alone", "tracing-sdk-1%"]) {
       const spans = report.observed[variant]?.spansExported ?? {};
       assert.deepEqual(
         Object.keys(spans).sort(),
@@ -118,7 +119,7 @@ describe("palm bench --metrics --tracing", () => {
     }
     assert.equal(report.observed["tracing-noop"]?.spansExported, undefined);
     const costs = report.targets.filter((t) => t.unit === "%");
-    assert.equal(costs.length, 3);
+    assert.equal(costs.length, 4);
     for (const target of costs) assert.equal(typeof target.met, "boolean", target.name);
   });
 });

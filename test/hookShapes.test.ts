@@ -29,34 +29,69 @@ const WRONG: Record<string, (message: PalmMessage) => unknown> = {
   "text payload": (message) => [{ ...message, payload: "not bytes" }],
 };
 
+/**
+ * A server of the user's own (Pull → Pub, with `hooks`) and a client of it, both running: the parts'
+ * failures are noted as they come, and whether the server escalated.
+ */
+async function ownServer(
+  hooks: {
+    scatter?: (message: PalmMessage) => Iterable<PalmMessage>;
+    handleStream?: (message: PalmMessage) => StreamItem;
+  },
+  timeoutMs: number,
+) {
+  const [pull, pub, db] = await freeEndpoints(3);
+  const server = new ServerTemplate({ name: "server", logLevel: "silent" });
+  server.registerInbound(PullService, "Pull", pull!, {
+    route: "Pub",
+    ...(hooks.scatter ? { scatter: hooks.scatter } : {}),
+  });
+  server.registerOutbound(
+    PubService,
+    "Pub",
+    pub!,
+    hooks.handleStream ? { handleStream: hooks.handleStream } : {},
+  );
+  server.registerBypass(CacheService, "Cache", db!);
+  server.presetCache({ name: "server", db_address: db!, pull_address: pull!, pub_address: pub! });
+  const failures: string[] = [];
+  server.on("part.failed", (event) => failures.push(`${event.part}: ${String(event.error)}`));
+  let escalated = false;
+  void server.failed.then(() => {
+    escalated = true;
+  });
+  await server.start();
+  stoppers.push(() => server.stop());
+  const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent", timeoutMs });
+  await client.start();
+  stoppers.push(() => client.stop());
+  return { server, client, failures, escalated: () => escalated };
+}
+
+/**
+ * Runs a job of `MIXED` through `ownServer(hooks)`, which loses one of the five: the results that came
+ * (each as text, or an error's code) before the job timed out. The server and its client go on running.
+ */
+async function ownServerJob(hooks: Parameters<typeof ownServer>[0]) {
+  const own = await ownServer(hooks, 1500);
+  const results: string[] = [];
+  await assert.rejects(
+    async () => {
+      for await (const result of own.client.job("server.x", MIXED))
+        results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
+    },
+    { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ },
+  );
+  return { ...own, results };
+}
+
 describe("a scatter hook returning the wrong shape", () => {
   it("fails only its own part, naming what it returned; the server keeps serving", async () => {
-    const [pull, pub, db] = await freeEndpoints(3);
-    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
     const scatter = (message: PalmMessage) => {
       const wrong = WRONG[Buffer.from(message.payload).toString()];
       return (wrong ? wrong(message) : [message]) as Iterable<PalmMessage>;
     };
-    server.registerInbound(PullService, "Pull", pull!, { route: "Pub", scatter });
-    server.registerOutbound(PubService, "Pub", pub!);
-    server.registerBypass(CacheService, "Cache", db!);
-    server.presetCache({ name: "server", db_address: db!, pull_address: pull!, pub_address: pub! });
-    const failures: string[] = [];
-    server.on("part.failed", (event) => failures.push(`${event.part}: ${String(event.error)}`));
-    let escalated = false;
-    void server.failed.then(() => {
-      escalated = true;
-    });
-    await server.start();
-    stoppers.push(() => server.stop());
-    const client = new Client({
-      serverName: "server",
-      dbAddress: db!,
-      logLevel: "silent",
-      timeoutMs: 20_000,
-    });
-    await client.start();
-    stoppers.push(() => client.stop());
+    const { server, client, failures, escalated } = await ownServer({ scatter }, 20_000);
     // Each wrong answer loses its own message (its part fails and restarts), so its eval is not awaited;
     // once the part has failed, a good message is answered.
     for (const [i, kind] of Object.keys(WRONG).entries()) {
@@ -78,7 +113,7 @@ describe("a scatter hook returning the wrong shape", () => {
     );
     const pub_ = server.parts().find((part) => part.name === "Pub")!;
     assert.equal(pub_.restarts, 0, "nothing wrong reached the publisher");
-    assert.equal(escalated, false);
+    assert.equal(escalated(), false);
   });
 });
 
@@ -115,28 +150,8 @@ describe("a scatter hook that throws on one message of a batch", () => {
   };
 
   it("loses only that message: the rest of the batch goes on, then its part fails and restarts", async () => {
-    const [pull, pub, db] = await freeEndpoints(3);
-    const server = new ServerTemplate({ name: "server", logLevel: "silent" });
-    server.registerInbound(PullService, "Pull", pull!, { route: "Pub", scatter });
-    server.registerOutbound(PubService, "Pub", pub!);
-    server.registerBypass(CacheService, "Cache", db!);
-    server.presetCache({ name: "server", db_address: db!, pull_address: pull!, pub_address: pub! });
-    const failures: string[] = [];
-    server.on("part.failed", (event) => failures.push(`${event.part}: ${String(event.error)}`));
-    await server.start();
-    stoppers.push(() => server.stop());
-    const client = new Client({ serverName: "server", dbAddress: db!, logLevel: "silent", timeoutMs: 1500 });
-    await client.start();
-    stoppers.push(() => client.stop());
     // The five go out as one frame, one batch for the Pull part: before, all five were lost with it.
-    const results: string[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const result of client.job("server.x", MIXED))
-          results.push(result instanceof RemoteError ? result.code : Buffer.from(result).toString());
-      },
-      { code: "PALM_ERR_TIMEOUT", message: /4 of 5 received/ },
-    );
+    const { server, results, failures } = await ownServerJob({ scatter });
     assert.deepEqual(results.sort(), ["a", "b", "c", "d"]);
     assert.deepEqual(failures, ["Pull: PalmError: The scatter hook threw"]);
     assert.equal(server.parts().find((part) => part.name === "Pull")?.restarts, 1);
@@ -156,6 +171,25 @@ describe("a scatter hook that throws on one message of a batch", () => {
 });
 
 describe("a handleStream hook that throws or answers wrongly for one result", () => {
+  it("on a part of a user's own server, loses only that result, once: its part fails and restarts, the server serves on", async () => {
+    const handleStream = (message: PalmMessage) => {
+      if (isBad(message)) throw new Error("no topic for this one");
+      return { topic: message.client ?? "", message };
+    };
+    // Before, the publisher failed on the whole batch, was handed it again after each restart and failed
+    // again, until the server escalated and stopped: all five were lost, and every call after them.
+    const { server, client, results, failures, escalated } = await ownServerJob({ handleStream });
+    assert.deepEqual(results.sort(), ["a", "b", "c", "d"]);
+    assert.equal(failures.length, 1, failures.join("\n"));
+    assert.match(
+      failures[0]!,
+      /^Pub: PalmError: The handleStream hook threw Error: no topic for this one for message \S+#2 \(server\.x\); the message was not published$/,
+    );
+    assert.equal(Buffer.from(await client.eval("server.x", Buffer.from("ok"))).toString(), "ok");
+    assert.equal(server.parts().find((part) => part.name === "Pub")?.restarts, 1);
+    assert.equal(escalated(), false);
+  });
+
   it("in a Master, fails that result with PALM_ERR_PART_HOOK; the publisher goes on", async () => {
     const handleStream = (message: PalmMessage) => {
       if (isBad(message)) throw new Error("no topic for this one");

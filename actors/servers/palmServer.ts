@@ -1,8 +1,8 @@
 import { describeError, describeValue, type PalmError, remoteErrorText } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
 import type { PalmMessage } from "../../src/message.js";
-import { failedMessage, isMessage, splitFunction } from "../../src/message.js";
-import type { StreamItem } from "../../src/part.js";
+import { failedMessage, splitFunction } from "../../src/message.js";
+import { isStreamItem, type StreamItem } from "../../src/part.js";
 import type {
   PartInfo,
   ServerEventMap,
@@ -174,11 +174,4 @@ export abstract class PalmServer {
   on<K extends keyof ServerEventMap>(type: K, listener: (event: ServerEventMap[K]) => void): () => void {
     return this.template.on(type, listener);
   }
-}
-
-/** Whether a `handleStream` answer is a topic and a message (a `function` name and `payload` bytes). */
-function isStreamItem(value: unknown): value is StreamItem {
-  if (typeof value !== "object" || value === null) return false;
-  const { topic, message } = value as Partial<StreamItem>;
-  return typeof topic === "string" && isMessage(message);
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { partEvents } from "../../machines/events.js";
 import type { Delivery } from "../../machines/types.js";
+import { describeError, describeValue, PalmError } from "../errors.js";
 import type { PalmMessage } from "../message.js";
-import type { PartEnvironment } from "../part.js";
+import { isStreamItem, type PartEnvironment } from "../part.js";
 import type { KeptSocket } from "../sockets/keptSocket.js";
 import type { SocketPlan } from "../sockets/socketPlan.js";
 import { STREAM_HELLO_PREFIX } from "../streams/protocol.js";
@@ -69,7 +70,7 @@ async function sendTopics(
   messages: PalmMessage[],
   handleStream: NonNullable<PartEnvironment["options"]["handleStream"]>,
   divert: ((topic: string, messages: PalmMessage[]) => boolean) | undefined,
-): Promise<void> {
+): Promise<{ failure: PalmError; failed: number } | undefined> {
   const { codec } = environment;
   // Consecutive messages with the same topic share a frame; the topic is the first frame (pylm's shape).
   let topic: string | undefined;
@@ -91,8 +92,26 @@ async function sendTopics(
     }
     group = [];
   };
+  // A message the hook fails on costs only itself: the others are published, then the part fails.
+  let failure: PalmError | undefined;
+  let failed = 0;
   for (const message of messages) {
-    const item = handleStream(message);
+    let item: unknown;
+    try {
+      item = handleStream(message);
+    } catch (error) {
+      failed++;
+      failure ??= streamHookError(message, `threw ${describeError(error)}`, error);
+      continue;
+    }
+    if (!isStreamItem(item)) {
+      failed++;
+      failure ??= streamHookError(
+        message,
+        `returned ${describeValue(item)}: it must return { topic, message }`,
+      );
+      continue;
+    }
     if (item.topic !== topic) {
       await flush();
       topic = item.topic;
@@ -100,6 +119,13 @@ async function sendTopics(
     group.push(item.message);
   }
   await flush();
+  return failure === undefined ? undefined : { failure, failed };
+}
+
+/** A `handleStream` hook that failed on `message`: the message is not published (a `PALM_ERR_PART_HOOK`). */
+function streamHookError(message: PalmMessage, what: string, cause?: unknown): PalmError {
+  const text = `The handleStream hook ${what} for message ${message.id ?? "(no id)"} (${message.function}); the message was not published`;
+  return new PalmError("PALM_ERR_PART_HOOK", text, cause === undefined ? undefined : { cause });
 }
 
 /** The following servers with a topic prefix `topic` starts with, or undefined when none has. */
@@ -257,10 +283,13 @@ export function createWriterBridge(plan: (environment: PartEnvironment) => Socke
       const seq = deliveries[deliveries.length - 1]!.seq;
       const messages = applyHook(collect(deliveries), options.gather, "gather");
       unchecked = true;
+      let failed: Awaited<ReturnType<typeof sendTopics>>;
       if (options.handleStream)
-        await sendTopics(sendFrame, environment, messages, options.handleStream, divert);
+        failed = await sendTopics(sendFrame, environment, messages, options.handleStream, divert);
       else await sendPlain(sendFrame, environment, kept, messages);
-      if (open) send(partEvents.sent(seq, messages.length));
+      if (open) send(partEvents.sent(seq, messages.length - (failed?.failed ?? 0)));
+      // Sent (the deliveries are done with): a restart does not hand the part the failing message again.
+      if (failed) fail(failed.failure);
     };
     receive((command) => {
       if (command.type === "bridge.send") perform(command.deliveries).catch(fail);
