@@ -82,6 +82,9 @@ export function parsePresence(frame: Uint8Array | undefined): Presence | undefin
   }
 }
 
+/** What a server's publishers do when a chain their presence names changes: say so at once. */
+const upstreamListeners = new WeakMap<SocketKeeper, Set<() => void>>();
+
 /** The upstream chains a server's following parts heard, by part: kept per start of the server (its keeper). */
 const upstreams = new WeakMap<SocketKeeper, Map<string, readonly string[]>>();
 
@@ -101,9 +104,6 @@ export function setUpstream(keeper: SocketKeeper, part: string, chain: readonly 
     return;
   for (const listener of upstreamListeners.get(keeper) ?? []) listener();
 }
-
-/** What a server's publishers do when a chain their presence names changes: say so at once. */
-const upstreamListeners = new WeakMap<SocketKeeper, Set<() => void>>();
 
 /**
  * Calls `listener` whenever a following part of the server names a new chain, so its clients learn the
