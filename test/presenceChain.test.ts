@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import * as zmq from "zeromq";
 import { Client } from "../actors/client.js";
+import { SubConnection } from "../actors/connections/subConnection.js";
 import { Pipeline } from "../actors/servers/pipeline.js";
 import { Server } from "../actors/servers/server.js";
+import { CacheService } from "../actors/services/cacheService.js";
+import { PubService } from "../actors/services/pubService.js";
 import {
   MAX_UPSTREAM,
   PRESENCE_HELLO_PREFIX,
@@ -14,6 +17,8 @@ import {
 } from "../src/bridges/presence.js";
 import { HELLO_PREFIX } from "../src/bridges/writerBridge.js";
 import { isPalmError } from "../src/errors.js";
+import { ServerTemplate } from "../src/serverTemplate.js";
+import { STREAM_HELLO_PREFIX } from "../src/streams/protocol.js";
 import { freeEndpoints } from "../src/testing/ports.js";
 
 // The presence frame a following server names the instances before it in (`upstream`), read by old and
@@ -184,13 +189,25 @@ describe("a client reading a later stage", () => {
 class SilentPublisher {
   readonly xpub = new zmq.XPublisher({ linger: 0 });
   readonly #presence: Presence;
+  readonly #streamsAt: string;
 
-  constructor(instance: string) {
+  /** `streamsAt`: the `Streams` address it answers a stream greeting with (none by default). */
+  constructor(instance: string, streamsAt = "") {
     this.#presence = alive(instance);
+    this.#streamsAt = streamsAt;
   }
 
+  /** Binds `address`, waiting (up to 10 s) for a publisher closed there a moment ago to let it go. */
   async bind(address: string): Promise<void> {
-    await this.xpub.bind(address);
+    for (const until = Date.now() + 10_000; ; ) {
+      try {
+        await this.xpub.bind(address);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "EADDRINUSE" || Date.now() > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
     void this.#read();
   }
 
@@ -200,7 +217,11 @@ class SilentPublisher {
         if (frame?.[0] !== 1) continue;
         const topic = frame.subarray(1).toString();
         if (!topic.startsWith(HELLO_PREFIX)) continue;
-        const payload = topic.startsWith(PRESENCE_HELLO_PREFIX) ? presenceFrame(this.#presence) : "";
+        const payload = topic.startsWith(PRESENCE_HELLO_PREFIX)
+          ? presenceFrame(this.#presence)
+          : topic.startsWith(STREAM_HELLO_PREFIX)
+            ? this.#streamsAt
+            : "";
         await this.xpub.send([topic, payload]);
       }
     } catch {
@@ -209,25 +230,32 @@ class SilentPublisher {
   }
 }
 
-/** The chain a palm server's presence names now, asked with a greeting of its own on its PUB. */
-async function namedChain(pubAddress: string, n: number): Promise<readonly string[]> {
-  const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 5000 });
+/** The chain a palm server's presence names now, asked with a greeting of its own on its PUB (none: no answer in 2 s). */
+async function namedChain(pubAddress: string, n: number): Promise<readonly string[] | undefined> {
+  const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 2000 });
   try {
     sub.connect(pubAddress);
     sub.subscribe(`${PRESENCE_HELLO_PREFIX}probe/${n}`);
     const [, frame] = await sub.receive();
     return parsePresence(frame)?.upstream ?? [];
+  } catch (error) {
+    if ((error as { code?: string }).code === "EAGAIN") return undefined;
+    throw error;
   } finally {
     sub.close();
   }
 }
 
-/** Asks until the server names `chain`, for at most `waitMs`; the chain it named last. */
-async function waitForChain(pubAddress: string, chain: string[], waitMs: number): Promise<readonly string[]> {
+/** Asks until the server names `chain`, for at most `waitMs`; the chain it named last (none: no answer). */
+async function waitForChain(
+  pubAddress: string,
+  chain: string[],
+  waitMs: number,
+): Promise<readonly string[] | undefined> {
   const until = Date.now() + waitMs;
   for (let n = 1; ; n++) {
     const named = await namedChain(pubAddress, n);
-    if (named.join() === chain.join() || Date.now() > until) return named;
+    if (named?.join() === chain.join() || Date.now() > until) return named;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -254,6 +282,28 @@ describe("a following server", () => {
     assert.deepEqual(await waitForChain(stagePub!, ["S1"], 10_000), ["S1"]);
     publisher.xpub.close();
     publisher = new SilentPublisher("S2");
+    await publisher.bind(pub!);
+    assert.deepEqual(await waitForChain(stagePub!, ["S2"], 10_000), ["S2"]);
+  });
+  it("with `ownStream: false` (reading the PUB of a publisher that has a stream), names it and a restarted one too", async () => {
+    const [pub, stagePub, db] = await freeEndpoints(3);
+    // A stream address nothing listens at: a part that followed it there would never be welcomed.
+    const nowhere = "tcp://127.0.0.1:9";
+    let publisher = new SilentPublisher("S1", nowhere);
+    stoppers.push(() => publisher.xpub.close());
+    await publisher.bind(pub!);
+    const server = new ServerTemplate({ name: "stage", logLevel: "silent" });
+    server.registerInbound(SubConnection, "Sub", pub!, { previous: "first", ownStream: false, route: "Pub" });
+    server.registerOutbound(PubService, "Pub", stagePub!, {
+      greet: true,
+      handleStream: (message) => ({ topic: message.client, message }),
+    });
+    server.registerBypass(CacheService, "Cache", db!);
+    await server.start();
+    stoppers.push(() => server.stop());
+    assert.deepEqual(await waitForChain(stagePub!, ["S1"], 10_000), ["S1"]);
+    publisher.xpub.close();
+    publisher = new SilentPublisher("S2", nowhere);
     await publisher.bind(pub!);
     assert.deepEqual(await waitForChain(stagePub!, ["S2"], 10_000), ["S2"]);
   });

@@ -4,7 +4,6 @@ import { createFollowBridge, type FollowState } from "../../src/bridges/followBr
 import { PRESENCE_TOPIC } from "../../src/bridges/presence.js";
 import { createReaderBridge } from "../../src/bridges/readerBridge.js";
 import { socketPlan } from "../../src/bridges/socketPlans.js";
-import { HELLO_PREFIX } from "../../src/bridges/writerBridge.js";
 import { definePart } from "../../src/part.js";
 import { STREAM_HELLO_PREFIX } from "../../src/streams/protocol.js";
 import { connections } from "../partKinds.js";
@@ -35,7 +34,8 @@ const following = inboundPartMachine.provide({ actors: { bridge: createFollowBri
  * Connects a SUB socket to a publisher and subscribes to the topic named by its `previous` option (or the
  * `subscribe` list; everything when neither is given); messages go to the router (pylm's `SubConnection`).
  * A palm publisher with a `Streams` part is followed over a stream of this part's own instead (`ownStream`,
- * see `createFollowBridge`); a pylm one is read over its PUB.
+ * see `createFollowBridge`); a pylm one is read over its PUB. Greeting (the default), the part watches a
+ * palm publisher's presence, stream or not, so the server names it in its own (see `Presence.upstream`).
  */
 export const SubConnection = definePart<SubConnectionOptions>("SubConnection", connections.inbound, {
   optionKeys: ["previous", "subscribe", "greet", "greetTimeoutMs", "ownStream"],
@@ -47,23 +47,21 @@ export const SubConnection = definePart<SubConnectionOptions>("SubConnection", c
     // Greet the publisher (a palm PubService answers), so `start()` resolves only once the subscription
     // is live; a publisher that never answers (not up yet, or pylm) is waited for `greetTimeoutMs` (3 s).
     if (options.follow !== undefined) return following;
-    if (options.greet !== false && options.ownStream !== false && options.greetTopic === undefined) {
+    // Greeting, it follows the publisher (see `createFollowBridge`): over a stream of its own, or over the
+    // PUB with `ownStream: false`, watching the publisher's presence either way.
+    if (options.greet !== false && options.greetTopic === undefined) {
       const askTopic = `${STREAM_HELLO_PREFIX}${randomUUID()}`;
       const state: FollowState = {
         id: `${environment.server}/${environment.name}/${randomUUID()}`,
         topics: options.subscribe ?? [""],
         askTopic,
         mode: "asking",
+        ownStream: options.ownStream !== false,
       };
       options.follow = state;
       // The publisher's presence too: a restart of it (or of a server before it) is told on to clients.
       options.subscribe = [askTopic, PRESENCE_TOPIC];
       return following;
-    }
-    if (options.greet !== false && options.greetTopic === undefined) {
-      const greetTopic = `${HELLO_PREFIX}${randomUUID()}`;
-      options.greetTopic = greetTopic;
-      options.subscribe = [...(options.subscribe ?? [""]), greetTopic];
     }
     return provided;
   },

@@ -27,6 +27,8 @@ export interface FollowState {
   /** The greeting topic asking the publisher where its `Streams` part is (the SUB is subscribed to it). */
   readonly askTopic: string;
   mode: "asking" | "stream" | "sub";
+  /** Whether a publisher with a `Streams` part is read over a stream of this part's own (else its PUB). */
+  readonly ownStream: boolean;
   /** The publisher's `Streams` address, once it answered with one. */
   address?: string;
   /** Whether the stream was welcomed: a restarted part is ready at once. */
@@ -63,8 +65,8 @@ export function sayBye(keeper: SocketKeeper): Promise<void> {
  * there says `follow` with the part's topics and the results come over it, flow-controlled for this part
  * alone (a slow server holds back only its own stream, and loses nothing: its DEALER queues without limit
  * while the router holds the part back). A publisher that answers without an address is read over the PUB
- * (subscribed then, proven live by a second greeting); one that never answers within `greetTimeoutMs`
- * (pylm, or not up yet) too. Each reconnection of the stream says `follow` again.
+ * (subscribed then, proven live by a second greeting), as is every publisher when the part's `ownStream`
+ * is off; one that never answers within `greetTimeoutMs` (pylm, or not up yet) too. Each reconnection of the stream says `follow` again.
  */
 export function createFollowBridge() {
   return bridgeActor((environment, send, receive) => {
@@ -188,7 +190,7 @@ export function createFollowBridge() {
     const answered = (payload: Buffer) => {
       if (state.mode !== "asking") return;
       greetWait?.met();
-      if (payload.length === 0) {
+      if (payload.length === 0 || !state.ownStream) {
         subscribeTopics(true);
         // The second greeting is awaited as long as the first: past that, the subscriptions go on unproven.
         greetWait = startGreetWait(greetWaitMs, () => gate.open());
