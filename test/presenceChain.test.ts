@@ -57,19 +57,36 @@ describe("presence frames", () => {
 });
 
 /**
- * A publisher that says what a test tells it under the presence topic and answers greetings with it. It
- * records the number each greeting ends with: a client numbers its greetings and requests from one
- * counter, so a greeting's number tells which of them came before it.
+ * A publisher that says what a test tells it under the presence topic, and never on its own (no
+ * heartbeat). It answers a presence greeting with its presence, a stream greeting with `streamsAt` (no
+ * `Streams` part by default) and any other greeting with nothing. It records the number a presence
+ * greeting ends with: a client numbers its greetings and requests from one counter, so a greeting's
+ * number tells which of them came before it.
  */
 class ScriptedStage {
   readonly xpub = new zmq.XPublisher({ linger: 0 });
-  presence = alive("H");
+  presence: Presence;
+  readonly #streamsAt: string;
   readonly greetings: number[] = [];
   #sending: Promise<unknown> = Promise.resolve();
   #waiting: { number: number; resolve: () => void } | undefined;
 
+  constructor(presence = alive("H"), streamsAt = "") {
+    this.presence = presence;
+    this.#streamsAt = streamsAt;
+  }
+
+  /** Binds `address`, waiting (up to 10 s) for a publisher closed there a moment ago to let it go. */
   async bind(address: string): Promise<void> {
-    await this.xpub.bind(address);
+    for (const until = Date.now() + 10_000; ; ) {
+      try {
+        await this.xpub.bind(address);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "EADDRINUSE" || Date.now() > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
     void this.#read();
   }
 
@@ -78,9 +95,13 @@ class ScriptedStage {
       for await (const [frame] of this.xpub) {
         if (frame?.[0] !== 1) continue;
         const topic = frame.subarray(1).toString();
-        if (!topic.startsWith(PRESENCE_HELLO_PREFIX)) continue;
+        if (!topic.startsWith(HELLO_PREFIX)) continue;
+        if (!topic.startsWith(PRESENCE_HELLO_PREFIX)) {
+          this.#send([topic, topic.startsWith(STREAM_HELLO_PREFIX) ? this.#streamsAt : ""]);
+          continue;
+        }
         const number = Number(topic.slice(topic.lastIndexOf("/") + 1));
-        this.greetings.push(number);
+        if (Number.isInteger(number)) this.greetings.push(number);
         this.#send([topic, presenceFrame(this.presence)]);
         if (this.#waiting?.number === number) this.#waiting.resolve();
       }
@@ -182,54 +203,6 @@ describe("a client reading a later stage", () => {
   });
 });
 
-/**
- * A palm publisher that never says it is alive on its own (no heartbeat): it only answers greetings, with
- * its presence for a presence greeting and with nothing for the others (it has no `Streams` part).
- */
-class SilentPublisher {
-  readonly xpub = new zmq.XPublisher({ linger: 0 });
-  readonly #presence: Presence;
-  readonly #streamsAt: string;
-
-  /** `streamsAt`: the `Streams` address it answers a stream greeting with (none by default). */
-  constructor(instance: string, streamsAt = "") {
-    this.#presence = alive(instance);
-    this.#streamsAt = streamsAt;
-  }
-
-  /** Binds `address`, waiting (up to 10 s) for a publisher closed there a moment ago to let it go. */
-  async bind(address: string): Promise<void> {
-    for (const until = Date.now() + 10_000; ; ) {
-      try {
-        await this.xpub.bind(address);
-        break;
-      } catch (error) {
-        if ((error as { code?: string }).code !== "EADDRINUSE" || Date.now() > until) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    void this.#read();
-  }
-
-  async #read(): Promise<void> {
-    try {
-      for await (const [frame] of this.xpub) {
-        if (frame?.[0] !== 1) continue;
-        const topic = frame.subarray(1).toString();
-        if (!topic.startsWith(HELLO_PREFIX)) continue;
-        const payload = topic.startsWith(PRESENCE_HELLO_PREFIX)
-          ? presenceFrame(this.#presence)
-          : topic.startsWith(STREAM_HELLO_PREFIX)
-            ? this.#streamsAt
-            : "";
-        await this.xpub.send([topic, payload]);
-      }
-    } catch {
-      // Closed.
-    }
-  }
-}
-
 /** The chain a palm server's presence names now, asked with a greeting of its own on its PUB (none: no answer in 2 s). */
 async function namedChain(pubAddress: string, n: number): Promise<readonly string[] | undefined> {
   const sub = new zmq.Subscriber({ linger: 0, receiveTimeout: 2000 });
@@ -263,7 +236,7 @@ async function waitForChain(
 describe("a following server", () => {
   it("names its publisher's instance as it follows it, and a restarted one as it reconnects, with no heartbeat heard", async () => {
     const [db, pub, stagePub] = await freeEndpoints(3);
-    let publisher = new SilentPublisher("S1");
+    let publisher = new ScriptedStage(alive("S1"));
     stoppers.push(() => publisher.xpub.close());
     await publisher.bind(pub!);
     const pipeline = new Pipeline({
@@ -281,7 +254,7 @@ describe("a following server", () => {
     // would never know the instance it sent to is gone.
     assert.deepEqual(await waitForChain(stagePub!, ["S1"], 10_000), ["S1"]);
     publisher.xpub.close();
-    publisher = new SilentPublisher("S2");
+    publisher = new ScriptedStage(alive("S2"));
     await publisher.bind(pub!);
     assert.deepEqual(await waitForChain(stagePub!, ["S2"], 10_000), ["S2"]);
   });
@@ -289,7 +262,7 @@ describe("a following server", () => {
     const [pub, stagePub, db] = await freeEndpoints(3);
     // A stream address nothing listens at: a part that followed it there would never be welcomed.
     const nowhere = "tcp://127.0.0.1:9";
-    let publisher = new SilentPublisher("S1", nowhere);
+    let publisher = new ScriptedStage(alive("S1"), nowhere);
     stoppers.push(() => publisher.xpub.close());
     await publisher.bind(pub!);
     const server = new ServerTemplate({ name: "stage", logLevel: "silent" });
@@ -303,7 +276,7 @@ describe("a following server", () => {
     stoppers.push(() => server.stop());
     assert.deepEqual(await waitForChain(stagePub!, ["S1"], 10_000), ["S1"]);
     publisher.xpub.close();
-    publisher = new SilentPublisher("S2", nowhere);
+    publisher = new ScriptedStage(alive("S2"), nowhere);
     await publisher.bind(pub!);
     assert.deepEqual(await waitForChain(stagePub!, ["S2"], 10_000), ["S2"]);
   });

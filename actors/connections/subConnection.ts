@@ -49,7 +49,7 @@ export const SubConnection = definePart<SubConnectionOptions>("SubConnection", c
     if (options.follow !== undefined) return following;
     // Greeting, it follows the publisher (see `createFollowBridge`): over a stream of its own, or over the
     // PUB with `ownStream: false`, watching the publisher's presence either way.
-    if (options.greet !== false && options.greetTopic === undefined) {
+    if (options.greet !== false) {
       const askTopic = `${STREAM_HELLO_PREFIX}${randomUUID()}`;
       const state: FollowState = {
         id: `${environment.server}/${environment.name}/${randomUUID()}`,

@@ -327,7 +327,7 @@ export abstract class DistributingServer extends PalmServer {
         if (this.#tracing !== undefined) traceHop("publish", message, this.name, this.#tracing);
         return this.gather(message);
       },
-      handleStream: (message) => this.publishedStream(message, this.#pipelined, this.#handleStream),
+      handleStream: (message) => this.publishedStream(message, this.#pipelined),
     });
   }
 
@@ -390,9 +390,6 @@ export abstract class DistributingServer extends PalmServer {
     if (this.#hooks.handleStream) return this.#hooks.handleStream(message);
     return this.defaultStream(message, this.#pipelined);
   }
-
-  /** `handleStream`, bound once (a subclass may override it). */
-  readonly #handleStream = (message: PalmMessage): StreamItem => this.handleStream(message);
 }
 
 /** The addresses a Master checks and publishes in its cache. */

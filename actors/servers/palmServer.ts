@@ -108,19 +108,21 @@ export abstract class PalmServer {
   }
 
   /**
-   * Where a result is published, by the server's `handleStream` (`handle`). A hook that throws, or answers
-   * with no `{ topic, message }`, fails that one result instead of its publisher, which would fail again
-   * on every redelivery of it until the server escalated: the caller gets `PALM_ERR_PART_HOOK` where the
-   * result would have gone by default.
+   * The topic a result is published under (and the result itself, maybe changed): the method, or the
+   * `handleStream` option. Override to choose.
    */
-  protected publishedStream(
-    message: PalmMessage,
-    pipelined: boolean,
-    handle: (message: PalmMessage) => StreamItem,
-  ): StreamItem {
+  abstract handleStream(message: PalmMessage): StreamItem;
+
+  /**
+   * Where a result is published, by the server's `handleStream`. A hook that throws, or answers with no
+   * `{ topic, message }`, fails that one result instead of its publisher, which would fail again on every
+   * redelivery of it until the server escalated: the caller gets `PALM_ERR_PART_HOOK` where the result
+   * would have gone by default.
+   */
+  protected publishedStream(message: PalmMessage, pipelined: boolean): StreamItem {
     let item: unknown;
     try {
-      item = handle(message);
+      item = this.handleStream(message);
     } catch (error) {
       return this.#failedStream(message, pipelined, `handleStream threw ${describeError(error)}`);
     }

@@ -137,7 +137,7 @@ export abstract class InProcessServer extends PalmServer {
       highWaterMark,
       noDrop: pubNoDrop === true,
       pipelined: this.#pipelined,
-      handleStream: (message) => this.publishedStream(message, this.#pipelined, this.#handleStream),
+      handleStream: (message) => this.publishedStream(message, this.#pipelined),
     });
   }
 
@@ -182,9 +182,6 @@ export abstract class InProcessServer extends PalmServer {
       );
     });
   }
-
-  /** `handleStream`, bound once (a subclass may override it). */
-  readonly #handleStream = (message: PalmMessage): StreamItem => this.handleStream(message);
 
   /**
    * The topic a result is published under: the client's id, or (pipelined) the server's name with the

@@ -66,7 +66,8 @@ export function sayBye(keeper: SocketKeeper): Promise<void> {
  * alone (a slow server holds back only its own stream, and loses nothing: its DEALER queues without limit
  * while the router holds the part back). A publisher that answers without an address is read over the PUB
  * (subscribed then, proven live by a second greeting), as is every publisher when the part's `ownStream`
- * is off; one that never answers within `greetTimeoutMs` (pylm, or not up yet) too. Each reconnection of the stream says `follow` again.
+ * is off; one that never answers within `greetTimeoutMs` (pylm, or not up yet) too. Each reconnection of
+ * the stream says `follow` again.
  */
 export function createFollowBridge() {
   return bridgeActor((environment, send, receive) => {
