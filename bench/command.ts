@@ -16,6 +16,7 @@ import { machineInfo } from "./machine-info.js";
 import { type MoleculerResult, runMoleculer } from "./moleculer.js";
 import {
   OBSERVE_LABELS,
+  OBSERVE_ONLY,
   OBSERVE_VARIANTS,
   type Observe,
   observedSummary,
@@ -70,12 +71,15 @@ Options:
                       the SDK variants use a BatchSpanProcessor and the OTLP/HTTP exporter,
                       posting to a collector stand-in that counts the spans (the in-memory one
                       posts what it kept as its process stops); CPU per message is
-                      held to its cost target (metrics +3 %, tracing +10 % of plain palm's; the
-                      two comparisons are reported, not held to one)
+                      held to its cost target (metrics +3 %, tracing +10 % of plain palm's, with
+                      no SDK and with the spans kept in memory); the OTLP/HTTP export and the two
+                      comparisons are reported, not held to one
   --observe LIST      also run palm with only the variants named, comma-separated, alternating (fewer
                       variants, more runs in the same time): metrics, tracing-noop, tracing-1%,
                       tracing-1%-memory (the SDK as in tracing-1%, its spans kept in memory, as
-                      an in-memory exporter in a test keeps them), tracing-1%-alone, tracing-sdk-1%
+                      an in-memory exporter in a test keeps them), tracing-1%-alone, tracing-sdk-1%,
+                      tracing-0% (the SDK registered, palm tracing no call: what the calls not
+                      traced pay; only with --observe)
   --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
                       generation of 12 MB instead of up to 48), alternating: the master's peak RSS
                       and throughput with the documented last resort for a small master
@@ -161,7 +165,9 @@ function parse(argv: string[]): BenchArgs | "help" {
       }
     }
     return OBSERVE_VARIANTS.filter(
-      (v) => named.includes(v) || (v === "metrics" ? flags.metrics : flags.tracing) === true,
+      (v) =>
+        named.includes(v) ||
+        (v === "metrics" ? flags.metrics === true : flags.tracing === true && !OBSERVE_ONLY.has(v)),
     );
   };
   const baseline = values.baseline ?? "plain";

@@ -27,7 +27,9 @@ describe("palm bench --metrics --tracing", () => {
         // Median CPU 51 µs against 50: +2 %; median msg/s 29,000 against 30,000: 1/30 lower.
         ["metrics", [run(51, 29_000), run(48, 33_000), run(62, 19_000)]],
         // Median 56 µs: +12 %.
-        ["tracing-1%", [run(56, 24_000), run(48, 31_000), run(67.2, 17_000, 2)]],
+        ["tracing-1%-memory", [run(56, 24_000), run(48, 31_000), run(67.2, 17_000, 2)]],
+        // The same exporting over OTLP/HTTP: reported, held to no bound.
+        ["tracing-1%", [run(58, 23_000), run(55, 25_000), run(60, 21_000)]],
         // The SDK's own sampler: reported, held to no bound.
         ["tracing-sdk-1%", [run(70, 20_000), run(65, 22_000), run(75, 18_000)]],
       ]),
@@ -43,7 +45,7 @@ describe("palm bench --metrics --tracing", () => {
     assert.deepEqual(metrics.cpuRuns, [51, 48, 62]);
     assert.deepEqual(metrics.plainCpuRuns, [50, 40, 60]);
     assert.deepEqual(metrics.byProcess, { master: 25.5, workers: 12.75, client: 12.75 });
-    const sampled = observed["tracing-1%"] as ObservedSummary;
+    const sampled = observed["tracing-1%-memory"] as ObservedSummary;
     assert.ok(Math.abs(sampled.cpuIncrease - 0.12) < 1e-9, `cpuIncrease ${sampled.cpuIncrease}`);
     assert.equal(sampled.lost, 2);
     assert.equal(observed["tracing-noop"], undefined);
@@ -55,7 +57,7 @@ describe("palm bench --metrics --tracing", () => {
       [
         ["metrics on (/metrics served)", 2, 3, "%", true],
         [
-          "tracing on, SDK, palm sampling 1 % in runs of 16 (BatchSpanProcessor, OTLP/HTTP exporter)",
+          "tracing on, SDK, palm sampling 1 % in runs of 16 (BatchSpanProcessor, in-memory exporter)",
           12,
           10,
           "%",
@@ -78,6 +80,8 @@ describe("palm bench --metrics --tracing", () => {
       "1",
     ];
     args.push("--round-trips", "100", "--no-moleculer", "--metrics", "--tracing", "--json");
+    // Only named: the SDK registered and palm tracing no call.
+    args.push("--observe", "tracing-0%");
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
@@ -98,6 +102,7 @@ describe("palm bench --metrics --tracing", () => {
       "tracing-1%-memory",
       "tracing-1%-alone",
       "tracing-sdk-1%",
+      "tracing-0%",
     ]);
     for (const [variant, o] of Object.entries(report.observed)) {
       assert.ok(o.cpuUsPerMsg > 0 && Number.isFinite(o.cpuIncrease), `${variant}: ${JSON.stringify(o)}`);
@@ -118,8 +123,18 @@ describe("palm bench --metrics --tracing", () => {
       for (const n of Object.values(spans)) assert.equal(n, spans["send"], JSON.stringify(spans));
     }
     assert.equal(report.observed["tracing-noop"]?.spansExported, undefined);
+    // Sampling none, the SDK exported nothing: no hop of any call reached it.
+    assert.deepEqual(report.observed["tracing-0%"]?.spansExported, {});
     const costs = report.targets.filter((t) => t.unit === "%");
-    assert.equal(costs.length, 4);
+    // Held: metrics, no SDK, the SDK into memory; OTLP/HTTP and the two comparisons are reported only.
+    assert.deepEqual(
+      costs.map((t) => t.name.replace(/: CPU per message.*/, "")),
+      [
+        "metrics on (/metrics served)",
+        "tracing on, no SDK (no-op tracer)",
+        "tracing on, SDK, palm sampling 1 % in runs of 16 (BatchSpanProcessor, in-memory exporter)",
+      ],
+    );
     for (const target of costs) assert.equal(typeof target.met, "boolean", target.name);
   });
 });
