@@ -79,7 +79,8 @@ Options:
                       tracing-1%-memory (the SDK as in tracing-1%, its spans kept in memory, as
                       an in-memory exporter in a test keeps them), tracing-1%-alone, tracing-sdk-1%,
                       tracing-0% (the SDK registered, palm tracing no call: what the calls not
-                      traced pay; only with --observe)
+                      traced pay; only with --observe; beside it, each variant that traces calls
+                      reports the CPU one traced call adds)
   --small-heap        also run palm with its master under node --max-semi-space-size=4 (a young
                       generation of 12 MB instead of up to 48), alternating: the master's peak RSS
                       and throughput with the documented last resort for a small master

@@ -178,6 +178,12 @@ export interface ObservedSummary {
   readonly plainCpuRuns: number[];
   /** With the SDK: the spans its runs exported, by hop (`send`, `route`, `execute`, `publish`, `receive`). */
   readonly spansExported?: Record<string, number>;
+  /**
+   * With `tracing-0%` in the same bench: the CPU one traced call adds across the cluster, µs. Its median
+   * CPU per message less `tracing-0%`'s (the SDK registered, no call traced), over the share of calls it
+   * traced (its `send` spans per call): what sizing `sampleRatio` needs.
+   */
+  readonly tracedCallCpuUs?: number;
 }
 
 /**
@@ -231,6 +237,14 @@ export function observedSummary(
       plainCpuRuns: plainCpu,
       ...exportedSpans(results),
     };
+  }
+  const floor = out["tracing-0%"];
+  if (floor === undefined) return out;
+  for (const [variant, o] of Object.entries(out) as [Observe, ObservedSummary][]) {
+    const traced = o.spansExported?.["send"] ?? 0;
+    if (traced === 0) continue;
+    const share = traced / (messages * (runs.get(variant)?.length ?? 1));
+    out[variant] = { ...o, tracedCallCpuUs: (o.cpuUsPerMsg - floor.cpuUsPerMsg) / share };
   }
   return out;
 }

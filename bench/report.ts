@@ -351,7 +351,12 @@ export function formatReport(report: BenchReportJson): string {
       `${OBSERVE_LABELS[variant]}: ${int.format(o.msgPerSec)} msg/s (${pct(-o.throughputDrop)}), ` +
         `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs), ` +
         `lost ${o.lost}, dup ${o.duplicated}` +
-        (o.spansExported ? `; spans exported ${formatCounts(o.spansExported)}` : ""),
+        (o.spansExported
+          ? `; spans exported ${Object.keys(o.spansExported).length > 0 ? formatCounts(o.spansExported) : "none"}`
+          : "") +
+        (o.tracedCallCpuUs === undefined
+          ? ""
+          : `; a traced call adds ${int.format(o.tracedCallCpuUs)} µs of CPU (against the SDK at 0 %)`),
     );
   }
   if (report.soak) {

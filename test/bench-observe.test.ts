@@ -5,8 +5,11 @@ import { describe, it } from "node:test";
 import { type Observe, type ObservedSummary, observedSummary, observedTargets } from "../bench/observe.js";
 import type { PalmRunResult } from "../bench/palm.js";
 
-/** A palm run of 1000 messages that used `cpuUs` of CPU per message in all and moved `msgPerSec`. */
-function run(cpuUs: number, msgPerSec: number, lost = 0): PalmRunResult {
+/**
+ * A palm run of 1000 messages that used `cpuUs` of CPU per message in all and moved `msgPerSec`; `traced`
+ * calls exported their five spans.
+ */
+function run(cpuUs: number, msgPerSec: number, lost = 0, traced?: number): PalmRunResult {
   // The master, the workers and the client share it 2 : 1 : 1 (µs per message × 1000 messages = ms).
   const ms = cpuUs;
   return {
@@ -14,6 +17,11 @@ function run(cpuUs: number, msgPerSec: number, lost = 0): PalmRunResult {
     lost,
     duplicated: 0,
     jobCpuMs: { master: ms / 2, workers: ms / 4, client: ms / 4 },
+    ...(traced === undefined
+      ? {}
+      : {
+          spansExported: { send: traced, route: traced, execute: traced, publish: traced, receive: traced },
+        }),
   } as unknown as PalmRunResult;
 }
 
@@ -65,6 +73,32 @@ describe("palm bench --metrics --tracing", () => {
         ],
       ],
     );
+  });
+
+  it("gives the CPU a traced call adds, against the SDK at 0 % in the same bench", () => {
+    const plain = [run(20, 50_000), run(21, 48_000)];
+    const observed = observedSummary(
+      new Map<Observe, PalmRunResult[]>([
+        // The SDK registered, no call traced: median 21 µs per message.
+        ["tracing-0%", [run(20.5, 49_000, 0, 0), run(21.5, 47_000, 0, 0)]],
+        // 10 of each run's 1000 calls traced (1 %), median 23 µs: each traced call adds (23 - 21) / 0.01.
+        ["tracing-1%-memory", [run(22.5, 45_000, 0, 10), run(23.5, 44_000, 0, 10)]],
+        // No SDK: no spans, no figure.
+        ["tracing-noop", [run(21, 48_000), run(22, 47_000)]],
+      ]),
+      plain,
+      1000,
+    );
+    assert.ok(Math.abs((observed["tracing-1%-memory"]?.tracedCallCpuUs ?? 0) - 200) < 1e-6);
+    assert.equal(observed["tracing-0%"]?.tracedCallCpuUs, undefined);
+    assert.equal(observed["tracing-noop"]?.tracedCallCpuUs, undefined);
+    // Without the floor in the bench, no figure either.
+    const alone = observedSummary(
+      new Map<Observe, PalmRunResult[]>([["tracing-1%", [run(23, 45_000, 0, 10)]]]),
+      plain,
+      1000,
+    );
+    assert.equal(alone["tracing-1%"]?.tracedCallCpuUs, undefined);
   });
 
   it("runs with every variant at small sizes and reports each one's figures and cost target", async () => {
@@ -125,6 +159,11 @@ describe("palm bench --metrics --tracing", () => {
     assert.equal(report.observed["tracing-noop"]?.spansExported, undefined);
     // Sampling none, the SDK exported nothing: no hop of any call reached it.
     assert.deepEqual(report.observed["tracing-0%"]?.spansExported, {});
+    // Beside it, each variant that traced calls gives what one traced call costs.
+    for (const variant of ["tracing-1%", "tracing-1%-memory", "tracing-1%-alone", "tracing-sdk-1%"]) {
+      const cost = report.observed[variant]?.tracedCallCpuUs;
+      assert.ok(typeof cost === "number" && Number.isFinite(cost), `${variant}: ${cost}`);
+    }
     const costs = report.targets.filter((t) => t.unit === "%");
     // Held: metrics, no SDK, the SDK into memory; OTLP/HTTP and the two comparisons are reported only.
     assert.deepEqual(
