@@ -216,10 +216,14 @@ export function observedSummary(
   messages: number,
 ): Partial<Record<Observe, ObservedSummary>> {
   const plainCpu = plain.map((r) => cpuPerMessage(r, messages));
+  const floorRuns = runs.get("tracing-0%");
+  const floorCpu = floorRuns && median(floorRuns.map((r) => cpuPerMessage(r, messages)));
   const out: Partial<Record<Observe, ObservedSummary>> = {};
   for (const [variant, results] of runs) {
     const cpu = results.map((r) => cpuPerMessage(r, messages));
     const msgPerSec = median(results.map((r) => r.msgPerSec));
+    const spans = exportedSpans(results);
+    const traced = spans.spansExported?.["send"] ?? 0;
     out[variant] = {
       msgPerSec,
       cpuUsPerMsg: median(cpu),
@@ -235,16 +239,12 @@ export function observedSummary(
       },
       cpuRuns: cpu,
       plainCpuRuns: plainCpu,
-      ...exportedSpans(results),
+      ...spans,
+      // Over the share of calls traced: each traced call sent one `send` span.
+      ...(floorCpu === undefined || traced === 0
+        ? {}
+        : { tracedCallCpuUs: ((median(cpu) - floorCpu) * messages * results.length) / traced }),
     };
-  }
-  const floor = out["tracing-0%"];
-  if (floor === undefined) return out;
-  for (const [variant, o] of Object.entries(out) as [Observe, ObservedSummary][]) {
-    const traced = o.spansExported?.["send"] ?? 0;
-    if (traced === 0) continue;
-    const share = traced / (messages * (runs.get(variant)?.length ?? 1));
-    out[variant] = { ...o, tracedCallCpuUs: (o.cpuUsPerMsg - floor.cpuUsPerMsg) / share };
   }
   return out;
 }
@@ -261,8 +261,9 @@ function exportedSpans(runs: readonly PalmRunResult[]): { spansExported?: Record
 
 /**
  * The cost targets: CPU per message with metrics at most 3 % above plain palm's, with tracing (no SDK, or
- * the SDK sampling 1 % into an in-memory exporter) at most 10 %. CPU per message is what throughput follows on a machine whose cores
- * the cluster keeps busy, and it varies much less from run to run than throughput does.
+ * the SDK sampling 1 % into an in-memory exporter) at most 10 %. CPU per message is what throughput
+ * follows on a machine whose cores the cluster keeps busy, and it varies much less from run to run than
+ * throughput does.
  */
 export function observedTargets(observed: Partial<Record<Observe, ObservedSummary>>): BenchTarget[] {
   return OBSERVE_VARIANTS.flatMap((variant) => {

@@ -351,9 +351,7 @@ export function formatReport(report: BenchReportJson): string {
       `${OBSERVE_LABELS[variant]}: ${int.format(o.msgPerSec)} msg/s (${pct(-o.throughputDrop)}), ` +
         `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs), ` +
         `lost ${o.lost}, dup ${o.duplicated}` +
-        (o.spansExported
-          ? `; spans exported ${Object.keys(o.spansExported).length > 0 ? formatCounts(o.spansExported) : "none"}`
-          : "") +
+        (o.spansExported ? `; spans exported ${formatCounts(o.spansExported)}` : "") +
         (o.tracedCallCpuUs === undefined
           ? ""
           : `; a traced call adds ${int.format(o.tracedCallCpuUs)} µs of CPU (against the SDK at 0 %)`),
@@ -385,6 +383,7 @@ export function formatReport(report: BenchReportJson): string {
 
 /** `send 512, route 510, …`: counts by name, in the order first seen. */
 function formatCounts(counts: Readonly<Record<string, number>>): string {
+  if (Object.keys(counts).length === 0) return "none";
   return Object.entries(counts)
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
