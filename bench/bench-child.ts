@@ -97,9 +97,10 @@ export function onStopRequest(stop: () => void): () => void {
 
 /**
  * Answers the runner's marks: a line `mark <name>` on stdin is answered with a `{"type":"mark","name",
- * "cpuMs"}` report, so the runner can tell the CPU a process used during one phase of a run.
+ * "cpuMs"}` report, so the runner can tell the CPU a process used during one phase of a run. `onMark`, if
+ * given, runs first, with the mark's name and the time the line gives after it (`mark <name> <atMs>`).
  */
-export function answerMarks(): void {
+export function answerMarks(onMark?: (name: string, atMs: number | undefined) => void): void {
   let pending = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk: string) => {
@@ -107,7 +108,10 @@ export function answerMarks(): void {
     for (let cut = pending.indexOf("\n"); cut !== -1; cut = pending.indexOf("\n")) {
       const line = pending.slice(0, cut).trim();
       pending = pending.slice(cut + 1);
-      if (line.startsWith("mark ")) report({ type: "mark", name: line.slice(5), cpuMs: cpuMs() });
+      if (!line.startsWith("mark ")) continue;
+      const [name = "", at] = line.slice(5).split(" ");
+      onMark?.(name, at === undefined ? undefined : Number(at));
+      report({ type: "mark", name, cpuMs: cpuMs() });
     }
   });
 }

@@ -146,11 +146,12 @@ export class BenchProcess {
   }
 
   /**
-   * Asks the process for its CPU time now (a `mark <name>` line on its stdin, see `answerMarks`); resolves
-   * with it, or NaN if no answer comes within `timeoutMs`.
+   * Asks the process for its CPU time now (a `mark <name>` line on its stdin, with `atMs` after the name
+   * if given: when the phase began, epoch ms; see `answerMarks`); resolves with it, or NaN if no answer
+   * comes within `timeoutMs`.
    */
-  async mark(name: string, timeoutMs = 5000): Promise<number> {
-    this.#child.stdin?.write(`mark ${name}\n`);
+  async mark(name: string, atMs?: number, timeoutMs = 5000): Promise<number> {
+    this.#child.stdin?.write(`mark ${name}${atMs === undefined ? "" : ` ${atMs}`}\n`);
     const started = Date.now();
     for (;;) {
       const found = this.#reports.find((r) => r.type === "mark" && r["name"] === name);

@@ -58,6 +58,12 @@ Options:
                       frame) or both (default plain)
   --window N          messages a palm Client job keeps in flight (default 1000, the Client's)
   --round-trips N     sequential eval round trips per run (default 2000, or messages/10 if fewer)
+  --warmup N          messages every client (palm's, the baseline's, Moleculer's) sends through its
+                      cluster before each measured job, not counted (default 5000, or messages/10
+                      if fewer; with --metrics, --tracing or --observe, 500000, or 5 × messages if
+                      fewer: their costs are judged in processes that have run for a while, and
+                      the SDK's code, run only for the 1 % of calls traced, takes some 5000 traced
+                      calls to be compiled, a cost paid once)
   --duration S        also soak palm for S seconds and report the RSS slope (default: no soak)
   --json              print the report as JSON on stdout (progress stays off unless stderr is a tty)
   --inspect           also run palm with the master's live inspector on (a page connected), alternating
@@ -137,6 +143,7 @@ function parse(argv: string[]): BenchArgs | "help" {
       baseline: { type: "string" },
       window: { type: "string" },
       "round-trips": { type: "string" },
+      warmup: { type: "string" },
       duration: { type: "string" },
       json: { type: "boolean" },
       inspect: { type: "boolean" },
@@ -171,6 +178,7 @@ function parse(argv: string[]): BenchArgs | "help" {
         (v === "metrics" ? flags.metrics === true : flags.tracing === true && !OBSERVE_ONLY.has(v)),
     );
   };
+  const observe = observedVariants(values);
   const baseline = values.baseline ?? "plain";
   if (baseline !== "plain" && baseline !== "batched" && baseline !== "both") {
     throw new UsageError(`Expected --baseline to be plain, batched or both, got "${baseline}"`);
@@ -188,10 +196,11 @@ function parse(argv: string[]): BenchArgs | "help" {
       Math.min(2000, Math.max(100, Math.floor(messages / 10))),
       1,
     ),
+    warmup: integer("warmup", values.warmup, defaultWarmup(messages, observe), 0),
     durationS: integer("duration", values.duration, 0, 0),
     json: values.json === true,
     inspect: values.inspect === true,
-    observe: observedVariants(values),
+    observe,
     smallHeap: values["small-heap"] === true,
     cpuProf: values["cpu-prof"],
     moleculer: values["no-moleculer"] !== true,
@@ -200,6 +209,19 @@ function parse(argv: string[]): BenchArgs | "help" {
     out: values.out ?? "bench-results",
     hops: values.hops === undefined ? undefined : resolve(values.hops),
   };
+}
+
+/**
+ * The messages sent before each measured job when `--warmup` does not say: 5000 (a tenth of the job if
+ * less), enough for palm's code and the sockets; with metrics or tracing variants, 500,000 (five jobs if
+ * less), so that their costs are those of processes that have run for a while. The OpenTelemetry SDK's
+ * code runs only for the calls traced, 1 % of them: in a bench process it takes some 5000 traced calls
+ * to be compiled, CPU spent once, which a shorter warm-up counts as a cost per message; and plain palm's
+ * own CPU per message, what each cost is a share of, is still falling after 5000.
+ */
+export function defaultWarmup(messages: number, observe: readonly Observe[]): number {
+  if (observe.length > 0) return Math.min(500_000, 5 * messages);
+  return Math.min(5000, Math.ceil(messages / 10));
 }
 
 /** The growth of a series of memory samples after its first fifth (the warm-up), MB per minute. */
@@ -231,7 +253,7 @@ async function bench(
 ): Promise<{ report: BenchReportJson; latency: LatencySeries[]; hops: Record<string, HopSummary> }> {
   const machine = machineInfo();
   const modes: BaselineMode[] = args.baseline === "both" ? ["plain", "batched"] : [args.baseline];
-  const warmup = Math.min(5000, Math.ceil(args.messages / 10));
+  const warmup = args.warmup;
   const roundTripWarmup = Math.min(500, Math.ceil(args.roundTrips / 4));
   const common = {
     messages: args.messages,

@@ -77,6 +77,8 @@ export interface ObservedConfig {
 }
 
 let provider: BasicTracerProvider | undefined;
+/** With `tracing-1%-memory`: where this process keeps its spans. */
+let keptInMemory: KeptThenPosted | undefined;
 
 /**
  * Registers the SDK as this process's tracer provider, spans exported through a `BatchSpanProcessor` to
@@ -106,6 +108,15 @@ export function tracingOption(variant: Observe): TracingOptions {
   return true;
 }
 
+/**
+ * From now on this process keeps in memory (`tracing-1%-memory`) only the spans that started at `fromMs`
+ * (epoch ms) or later: the measured job's, as a test's in-memory exporter keeps those of one test; it
+ * drops the warm-up's, kept so far or still waiting in the `BatchSpanProcessor`.
+ */
+export function dropWarmupSpans(fromMs: number): void {
+  keptInMemory?.keepFrom(fromMs);
+}
+
 /** Exports the spans still batched and stops the tracer provider, if this process registered one. */
 export async function stopTracing(): Promise<void> {
   await provider?.shutdown();
@@ -122,7 +133,8 @@ export function observeOptions(config: ObservedConfig): {
   if (observe === undefined) return {};
   if (SDK_VARIANTS.has(observe)) {
     const otlp = otlpUrl === undefined ? undefined : new OTLPTraceExporter({ url: otlpUrl });
-    registerSdk(observe, observe === "tracing-1%-memory" && otlp ? new KeptThenPosted(otlp) : otlp);
+    if (observe === "tracing-1%-memory" && otlp) keptInMemory = new KeptThenPosted(otlp);
+    registerSdk(observe, keptInMemory ?? otlp);
   }
   return { tracing: tracingOption(observe) };
 }
@@ -141,8 +153,27 @@ class KeptThenPosted implements SpanExporter {
     this.#then = then;
   }
 
+  /** Spans that started before this (epoch ms) are not kept. */
+  #fromMs = Number.NEGATIVE_INFINITY;
+
+  /** Drops the spans kept that started before `fromMs`, and keeps none such from now on. */
+  keepFrom(fromMs: number): void {
+    this.#fromMs = fromMs;
+    const kept = this.#kept.getFinishedSpans().filter((span) => this.#keeps(span));
+    this.#kept.reset();
+    this.#kept.export(kept, () => {});
+  }
+
+  #keeps(span: ReadableSpan): boolean {
+    const [seconds, nanos] = span.startTime;
+    return seconds * 1000 + nanos / 1e6 >= this.#fromMs;
+  }
+
   export(spans: ReadableSpan[], done: ExportDone): void {
-    this.#kept.export(spans, done);
+    this.#kept.export(
+      spans.filter((span) => this.#keeps(span)),
+      done,
+    );
   }
 
   async shutdown(): Promise<void> {

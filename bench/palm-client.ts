@@ -17,7 +17,7 @@ import {
   runBenchMain,
 } from "./bench-child.js";
 import { type ClientFigures, clientFigures, timeRoundTrips } from "./client-figures.js";
-import { observeOptions, stopTracing } from "./observe.js";
+import { dropWarmupSpans, observeOptions, stopTracing } from "./observe.js";
 import { BENCH_FUNCTION, BENCH_SERVER, type PalmClientConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -36,6 +36,17 @@ function* payloads(count: number, size: number): Generator<Buffer> {
     payload.writeUInt32LE(i, 0);
     yield payload;
   }
+}
+
+/**
+ * Waits for the wall clock's next millisecond and returns it: every span started so far started before it
+ * (a span's start time is read from the same clock), and every span started from now on at or after it.
+ */
+function nextMillisecond(): number {
+  const now = Date.now();
+  let next = Date.now();
+  while (next === now) next = Date.now();
+  return next;
 }
 
 interface JobCount {
@@ -103,8 +114,11 @@ async function main(): Promise<void> {
   await client.start();
 
   if (warmup > 0) await runJob(client, warmup, payload);
-  // The runner asks the master and the workers for their CPU time at these two reports.
-  report({ type: "phase", name: "job-start" });
+  // The runner asks the master and the workers for their CPU time at these two reports, and counts the
+  // spans that started between them; the spans this process kept in memory are the job's from here on.
+  const jobFromMs = nextMillisecond();
+  dropWarmupSpans(jobFromMs);
+  report({ type: "phase", name: "job-start", atMs: jobFromMs });
   const jobCpuFrom = cpuMs();
   let sent = 0;
   let jobs = 0;
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
   } while (durationMs > 0 && performance.now() < soakUntil);
 
   const jobCpuMs = cpuMs() - jobCpuFrom;
-  report({ type: "phase", name: "job-end" });
+  report({ type: "phase", name: "job-end", atMs: nextMillisecond() });
   // Sequential round trips: one `eval` at a time, timed from the call to its result.
   const one = Buffer.alloc(payload, 0x61);
   const sorted = await timeRoundTrips(roundTripWarmup, roundTrips, () => client.eval(BENCH_FUNCTION, one));

@@ -13,7 +13,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
-import { observeOptions, stopTracing } from "./observe.js";
+import { dropWarmupSpans, observeOptions, stopTracing } from "./observe.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -43,7 +43,10 @@ async function main(): Promise<void> {
     ...observeOptions(config),
   });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
-  answerMarks();
+  // The spans kept in memory are the measured job's, from its start on (see palm-client).
+  answerMarks((mark, atMs) => {
+    if (mark === "job-start" && atMs !== undefined) dropWarmupSpans(atMs);
+  });
   await worker.start();
   report({ type: "ready", pid: process.pid, cpuMs: cpuMs() });
   await stopped;

@@ -113,7 +113,7 @@ export async function runPalm(options: PalmRunOptions): Promise<PalmRunResult> {
     options.observe !== undefined && SDK_VARIANTS.has(options.observe) ? await startOtlpSink() : undefined;
   const observed = { observe: options.observe, otlpUrl: sink?.url };
   try {
-    const result = await runCluster(options, settings, endpoints, observed);
+    const result = await runCluster(options, settings, endpoints, observed, sink);
     return sink ? { ...result, spansExported: sink.spans() } : result;
   } finally {
     await sink?.close();
@@ -125,6 +125,7 @@ async function runCluster(
   settings: ClusterRunSettings,
   endpoints: PalmEndpoints,
   observed: ObservedConfig,
+  sink: OtlpSink | undefined,
 ): Promise<PalmRunResult> {
   const { messages, workers, payload } = options;
   const window = options.window ?? 1000;
@@ -168,12 +169,18 @@ async function runCluster(
       ...observed,
     } satisfies PalmClientConfig);
 
-    // CPU marks of the master and the workers when the client starts and ends its measured job.
+    // CPU marks of the master and the workers when the client starts and ends its measured job; the
+    // spans the sink counts are the ones that started between the two (the client's clock, this machine's).
     const marks = new Map<string, Promise<number[]>>();
+    let jobFromMs = Number.NaN;
     client.onReport((r) => {
       if (r.type === "phase" && typeof r["name"] === "string") {
         const name = r["name"];
-        marks.set(name, Promise.all(servers.map((server) => server.mark(name))));
+        const atMs = typeof r["atMs"] === "number" ? r["atMs"] : undefined;
+        marks.set(name, Promise.all(servers.map((server) => server.mark(name, atMs))));
+        if (atMs === undefined) return;
+        if (name === "job-start") jobFromMs = atMs;
+        sink?.countWindow(name === "job-start" ? { fromMs: atMs } : { fromMs: jobFromMs, toMs: atMs });
       }
     });
     let jobStart: number[] | undefined;

@@ -101,6 +101,8 @@ export interface BenchSettings {
   readonly runs: number;
   readonly window: number;
   readonly roundTrips: number;
+  /** Messages each client sent through its cluster before every measured job, not counted. */
+  readonly warmup: number;
   readonly baseline: "plain" | "batched" | "both";
   readonly durationS: number;
   /** Whether Moleculer ran beside palm and the baseline. */
@@ -312,7 +314,8 @@ export function formatReport(report: BenchReportJson): string {
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const out = [
     `palm bench: ${s.workers} workers, ${s.payload}-byte payloads, ${int.format(s.messages)} messages per run, ` +
-      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians), job window ${int.format(s.window)}` +
+      `${s.runs} run${s.runs === 1 ? "" : "s"} of each (medians) after ${int.format(s.warmup)} not counted, ` +
+      `job window ${int.format(s.window)}` +
       (s.moleculer ? ` (Moleculer: ${int.format(s.moleculerWindow)} calls in flight)` : ""),
     "",
     ...lines.map((l) => row(l, widths)),

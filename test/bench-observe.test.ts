@@ -2,8 +2,26 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { defaultWarmup } from "../bench/command.js";
 import { type Observe, type ObservedSummary, observedSummary, observedTargets } from "../bench/observe.js";
+import { countSpans, spanStarts, startOtlpSink } from "../bench/otlp-sink.js";
 import type { PalmRunResult } from "../bench/palm.js";
+
+/** An OTLP/JSON export request of spans named `<hop> bench.echo`, each started at the epoch ms given. */
+function otlpBody(spans: readonly [hop: string, startMs: number][]): string {
+  const toNanos = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
+  return JSON.stringify({
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: spans.map(([hop, ms]) => ({ name: `${hop} bench.echo`, startTimeUnixNano: toNanos(ms) })),
+          },
+        ],
+      },
+    ],
+  });
+}
 
 /**
  * A palm run of 1000 messages that used `cpuUs` of CPU per message in all and moved `msgPerSec`; `traced`
@@ -101,6 +119,80 @@ describe("palm bench --metrics --tracing", () => {
     assert.equal(alone["tracing-1%"]?.tracedCallCpuUs, undefined);
   });
 
+  it("counts the spans of the measured job only: those that started inside its window", async () => {
+    const t = 1_780_000_000_000;
+    const spans = spanStarts(
+      otlpBody([
+        ["send", t - 1],
+        ["receive", t - 1],
+        ["send", t],
+        ["route", t + 5],
+        ["receive", t + 9],
+        ["send", t + 10],
+      ]),
+    );
+    assert.deepEqual(spans[2], { hop: "send", startMs: t });
+    assert.deepEqual(countSpans(spans), { send: 3, receive: 2, route: 1 });
+    // From the job's start (inclusive) to its end (exclusive): the warm-up's before, the round trips' after.
+    assert.deepEqual(countSpans(spans, { fromMs: t }), { send: 2, route: 1, receive: 1 });
+    assert.deepEqual(countSpans(spans, { fromMs: t, toMs: t + 10 }), { send: 1, route: 1, receive: 1 });
+
+    // The sink itself, over HTTP: a window set after the spans came applies to them too.
+    const sink = await startOtlpSink();
+    try {
+      const post = (body: string) =>
+        fetch(sink.url, { method: "POST", body, headers: { "content-type": "application/json" } });
+      assert.equal((await post(otlpBody([["send", t - 1]]))).status, 200);
+      assert.equal(
+        (
+          await post(
+            otlpBody([
+              ["send", t + 1],
+              ["execute", t + 2],
+            ]),
+          )
+        ).status,
+        200,
+      );
+      assert.equal((await post("not json")).status, 400);
+      assert.deepEqual(sink.spans(), { send: 2, execute: 1 });
+      sink.countWindow({ fromMs: t });
+      assert.deepEqual(sink.spans(), { send: 1, execute: 1 });
+      sink.countWindow({ fromMs: t, toMs: t + 2 });
+      assert.deepEqual(sink.spans(), { send: 1 });
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it("warms up for long when it measures metrics or tracing", () => {
+    assert.equal(defaultWarmup(100_000, []), 5000);
+    assert.equal(defaultWarmup(16_000, []), 1600);
+    // 1 % of 500,000 calls traced: some 5000, what the SDK's code takes to be compiled.
+    assert.equal(defaultWarmup(100_000, ["tracing-noop", "tracing-1%-memory"]), 500_000);
+    assert.equal(defaultWarmup(100_000, ["metrics"]), 500_000);
+    assert.equal(defaultWarmup(16_000, ["tracing-0%"]), 80_000);
+    assert.equal(defaultWarmup(1_000_000, ["tracing-1%"]), 500_000);
+  });
+
+  it("measures the SDK's warm-up in one process, at small sizes", async () => {
+    const root = join(import.meta.dirname, "..");
+    const script = join(root, "bench", "sdk-warmup.ts");
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", script, "--calls", "64000", "--rounds", "1"],
+        { cwd: root, timeout: 120_000 },
+        (error, out, err) =>
+          error ? reject(new Error(`sdk-warmup failed: ${error.message}\n${err}`)) : resolve(out),
+      );
+    });
+    const checkpoints = [...stdout.matchAll(/by call ([\d,]+): (-?\d+) ms/g)].map((m) => m[1]);
+    assert.deepEqual(checkpoints, ["2,133", "10,667", "42,667", "64,000"], stdout);
+    // 1 % of the 21,333 calls between the last two checkpoints, in runs of 16: traced calls to divide by.
+    assert.match(stdout, /a traced call between call 42,667 and 64,000: -?\d+\.\d µs/, stdout);
+  });
+
   it("runs with every variant at small sizes and reports each one's figures and cost target", async () => {
     const root = join(import.meta.dirname, "..");
     const args = [
@@ -112,6 +204,9 @@ describe("palm bench --metrics --tracing", () => {
       "16000",
       "--runs",
       "1",
+      // Short: the bench's default with the SDK (five jobs) is for figures, not for this check.
+      "--warmup",
+      "1600",
     ];
     args.push("--round-trips", "100", "--no-moleculer", "--metrics", "--tracing", "--json");
     // Only named: the SDK registered and palm tracing no call.
@@ -128,7 +223,9 @@ describe("palm bench --metrics --tracing", () => {
     const report = JSON.parse(stdout) as {
       observed: Record<string, ObservedSummary>;
       targets: { name: string; unit: string; met: boolean }[];
+      settings: { warmup: number };
     };
+    assert.equal(report.settings.warmup, 1600);
     assert.deepEqual(Object.keys(report.observed), [
       "metrics",
       "tracing-noop",
