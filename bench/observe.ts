@@ -117,6 +117,14 @@ export function dropWarmupSpans(fromMs: number): void {
   keptInMemory?.keepFrom(fromMs);
 }
 
+/**
+ * A master's or a worker's answer to the runner's marks (`answerMarks`): at `job-start`, given when the
+ * client began its job, it drops the warm-up's spans as the client did (see palm-client).
+ */
+export function dropWarmupSpansAtJobStart(mark: string, atMs: number | undefined): void {
+  if (mark === "job-start" && atMs !== undefined) dropWarmupSpans(atMs);
+}
+
 /** Exports the spans still batched and stops the tracer provider, if this process registered one. */
 export async function stopTracing(): Promise<void> {
   await provider?.shutdown();

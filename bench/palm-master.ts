@@ -15,7 +15,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
-import { dropWarmupSpans, observeOptions, stopTracing } from "./observe.js";
+import { dropWarmupSpansAtJobStart, observeOptions, stopTracing } from "./observe.js";
 import { BENCH_SERVER, type PalmMasterConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -39,10 +39,7 @@ async function main(): Promise<void> {
   });
   const stopSampling = sampleRss(rssSampleMs);
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
-  // The spans kept in memory are the measured job's, from its start on (see palm-client).
-  answerMarks((mark, atMs) => {
-    if (mark === "job-start" && atMs !== undefined) dropWarmupSpans(atMs);
-  });
+  answerMarks(dropWarmupSpansAtJobStart);
   const startedAt = performance.now();
   await master.start();
   report({

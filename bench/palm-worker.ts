@@ -13,7 +13,7 @@ import {
   report,
   runBenchMain,
 } from "./bench-child.js";
-import { dropWarmupSpans, observeOptions, stopTracing } from "./observe.js";
+import { dropWarmupSpansAtJobStart, observeOptions, stopTracing } from "./observe.js";
 import type { PalmWorkerConfig } from "./palm-config.js";
 import { sampleRss } from "./rss-sampler.js";
 
@@ -43,10 +43,7 @@ async function main(): Promise<void> {
     ...observeOptions(config),
   });
   const stopped = new Promise<void>((resolve) => onStopRequest(resolve));
-  // The spans kept in memory are the measured job's, from its start on (see palm-client).
-  answerMarks((mark, atMs) => {
-    if (mark === "job-start" && atMs !== undefined) dropWarmupSpans(atMs);
-  });
+  answerMarks(dropWarmupSpansAtJobStart);
   await worker.start();
   report({ type: "ready", pid: process.pid, cpuMs: cpuMs() });
   await stopped;

@@ -97,13 +97,14 @@ if (values.ratio !== undefined) {
     const a = child(self, first ? 0.01 : 0);
     const b = child(self, first ? 0 : 0.01);
     const [on, off] = first ? [a, b] : [b, a];
-    for (let i = 0; i < CHECKPOINTS.length; i++) added[i]?.push((on.cpuMs[i] ?? 0) - (off.cpuMs[i] ?? 0));
+    const roundAdded = CHECKPOINTS.map((_, i) => (on.cpuMs[i] ?? 0) - (off.cpuMs[i] ?? 0));
+    roundAdded.forEach((ms, i) => {
+      added[i]?.push(ms);
+    });
     const tracedBetween = (on.traced[last] ?? 0) - (on.traced[last - 1] ?? 0);
-    const addedBetween = (added[last]?.at(-1) ?? 0) - (added[last - 1]?.at(-1) ?? 0);
+    const addedBetween = (roundAdded[last] ?? 0) - (roundAdded[last - 1] ?? 0);
     if (tracedBetween > 0) perCall.push((addedBetween * 1000) / tracedBetween);
-    process.stderr.write(
-      `round ${round + 1}: ${added.map((list) => list.at(-1)?.toFixed(0)).join(", ")} ms\n`,
-    );
+    process.stderr.write(`round ${round + 1}: ${roundAdded.map((ms) => ms.toFixed(0)).join(", ")} ms\n`);
   }
   console.log(
     "CPU the traced calls added (1 % in runs of 16, SDK in memory, against sampleRatio 0), medians:",
