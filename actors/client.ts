@@ -343,6 +343,7 @@ export class Client {
 
   /** A frame of results, from the PUB or this client's stream. */
   #takeFrame(frame: Buffer): void {
+    this.#metrics?.batch();
     let messages: PalmMessage[];
     try {
       messages = this.#codec.decode(frame);
@@ -448,7 +449,6 @@ export class Client {
 
   #dispatch(message: PalmMessage): void {
     if (this.#tracing !== undefined) traceHop("receive", message, this.serverName, this.#tracing);
-    this.#metrics?.received(message);
     // Ids are `<client>:<request>`, `#<index>` for a job's messages, `@<n>` for a message sent again after
     // a server restart, `/<k>` for what a scatter made.
     const id = message.id ?? "";
@@ -549,33 +549,39 @@ export class Client {
     const oversized = this.#oversized(message);
     if (oversized) return Promise.reject(new PalmError("PALM_ERR_CODEC_OVERSIZED", `${name}: ${oversized}`));
     const timeoutMs = this.#options.timeoutMs ?? 30_000;
+    const metrics = this.#metrics;
     return new Promise<Uint8Array>((resolve, reject) => {
+      let sentAt = 0;
       const end = () => {
         clearTimeout(timer);
         this.#waiters.delete(id);
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(id);
-        this.#metrics?.timedOut([message]);
+        metrics?.unanswered(1, true);
         reject(this.#noAnswer(`No result for ${name} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#waiters.set(id, {
         fn: name,
         take: (result) => {
           end();
+          metrics?.answered(result, sentAt);
           if (result.error !== undefined) reject(toRemoteError(result, name));
           else resolve(result.payload);
         },
         fail: (error) => {
           end();
-          this.#metrics?.ended([message]);
+          metrics?.unanswered(1, false);
           reject(error);
         },
         unanswered: () => [message],
       });
       try {
         this.#send(message);
-        this.#metrics?.sent(message);
+        if (metrics) {
+          metrics.batch();
+          sentAt = metrics.sent();
+        }
       } catch (error) {
         end();
         reject(error);
@@ -608,7 +614,7 @@ export class Client {
       w?.();
     };
     const jobId = `${this.id}:${++this.#next}`;
-    const ledger = new JobLedger(`${jobId}#`);
+    const ledger = new JobLedger(`${jobId}#`, { timer: this.#metrics, window });
     const { server: firstServer, fn: firstFn } = splitFunction(name.split(" ")[0]!);
     let received = 0;
     let sent = 0;
@@ -616,6 +622,7 @@ export class Client {
     // Boxed: a source may throw `undefined` or another falsy value, which must end the job all the same.
     let sourceError: { thrown: unknown } | undefined;
     let failure: PalmError | undefined;
+    let timedOut = false;
     /** The feeder waiting for room in the window, if it is. */
     let feeder: (() => void) | undefined;
     const release = () => {
@@ -626,7 +633,7 @@ export class Client {
     this.#waiters.set(jobId, {
       fn: name,
       take: (message) => {
-        if (!ledger.take(message.id)) {
+        if (!ledger.take(message)) {
           this.unexpectedResults++;
           return;
         }
@@ -656,7 +663,6 @@ export class Client {
         return undefined;
       }
       ledger.sent(index, message);
-      this.#metrics?.sent(message);
       return message;
     };
     const expected = () => options.messages ?? (sourceDone ? sent : Number.POSITIVE_INFINITY);
@@ -682,6 +688,8 @@ export class Client {
       try {
         if (isSyncIterable(payloads)) {
           let queued: PalmMessage[] = [];
+          // What is sent in one go shares one reading of the metrics' clock.
+          this.#metrics?.batch();
           try {
             for (const payload of payloads) {
               checkPayload(payload, "job");
@@ -689,6 +697,7 @@ export class Client {
                 this.#sendAll(queued);
                 queued = [];
                 await room();
+                this.#metrics?.batch();
               }
               if (!wanted()) break;
               const message = next(payload);
@@ -702,6 +711,7 @@ export class Client {
             checkPayload(payload, "job");
             await room();
             if (!wanted()) break;
+            this.#metrics?.batch();
             const message = next(payload);
             if (message) this.#send(message);
           }
@@ -727,7 +737,7 @@ export class Client {
             };
           });
           if (!arrived && results.length === 0) {
-            this.#metrics?.timedOut(ledger.unanswered());
+            timedOut = true;
             throw this.#noAnswer(
               `Job on ${name}: no result for ${timeoutMs} ms (${received} of ${Number.isFinite(expected()) ? expected() : "?"} received)`,
             );
@@ -745,7 +755,7 @@ export class Client {
       }
       if (sourceError) throw sourceError.thrown;
     } finally {
-      this.#metrics?.ended(ledger.unanswered());
+      this.#metrics?.unanswered(ledger.pending, timedOut);
       this.#waiters.delete(jobId);
       sourceDone = true;
       ended = true;

@@ -95,6 +95,10 @@ export function onStopRequest(stop: () => void): () => void {
   return () => void release();
 }
 
+/** The phases a bench client reports, and the runner marks in the other processes: its measured job. */
+export const JOB_START = "job-start";
+export const JOB_END = "job-end";
+
 /**
  * Answers the runner's marks: a line `mark <name>` on stdin is answered with a `{"type":"mark","name",
  * "cpuMs"}` report, so the runner can tell the CPU a process used during one phase of a run. `onMark`, if

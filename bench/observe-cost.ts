@@ -1,8 +1,9 @@
 /**
  * What metrics and tracing add to one call, measured alone, in-process: a call's messages go through
  * every hop's observability work (client send, master route, worker execute, master publish, client
- * receive) and through the codec at each socket crossing (4 encodes, 4 decodes), in batches of 64 as a
- * loaded socket reads them, without sockets or routing.
+ * receive), through the codec at each socket crossing (4 encodes, 4 decodes) and through the client's
+ * job ledger (which times the calls with metrics on), in batches of 64 as a loaded socket reads them,
+ * without sockets or routing.
  *
  * Each variant runs in a process of its own (the tracer provider is global and set once), and inside it
  * blocks of calls with the variant's work alternate with blocks of the same calls without it (plain):
@@ -17,6 +18,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { JobLedger } from "../actors/jobLedger.js";
 import { getCodec } from "../src/codec/index.js";
 import { createMessage, type PalmMessage } from "../src/message.js";
 import { ClientMetrics } from "../src/metrics/clientMetrics.js";
@@ -53,7 +55,12 @@ function hops(variant: Observe): (observed: boolean) => void {
     { port: 0 },
     { serverName: "server", unexpectedResults: 0, resentMessages: 0 },
   );
-  const masterLatency = new LatencyHistogram();
+  // The client's job ledger keeps every call until its result, metrics or not; with metrics it times them.
+  const ledgers = {
+    plain: new JobLedger(`${CLIENT}:1#`),
+    metered: new JobLedger(`${CLIENT}:1#`, { timer: client }),
+  };
+  const masterLatency = new LatencyHistogram(true);
   // The master's delivery ledger notes when it took each call in, metrics or not.
   const takenAt = new Map<string, number>();
   const plainRun: MessageRunner<unknown> = (message) => [message];
@@ -66,9 +73,12 @@ function hops(variant: Observe): (observed: boolean) => void {
     const metered = observed && variant === "metrics";
     const tracing = observed && variant !== "metrics";
     const run = observed ? observedRun : plainRun;
+    const ledger = metered ? ledgers.metered : ledgers.plain;
     const out: PalmMessage[] = [];
+    if (metered) client.batch();
     for (let i = 0; i < BATCH; i++) {
-      const id = `${CLIENT}:1#${next++}`;
+      const index = next++;
+      const id = `${CLIENT}:1#${index}`;
       const message = createMessage({
         pipeline: CLIENT,
         client: CLIENT,
@@ -77,7 +87,7 @@ function hops(variant: Observe): (observed: boolean) => void {
         id,
       });
       if (tracing) traceHop("send", message, "server", sampler);
-      if (metered) client.sent(message);
+      ledger.sent(index, message);
       out.push(message);
     }
     // The master takes the calls in and routes them to a worker.
@@ -101,11 +111,12 @@ function hops(variant: Observe): (observed: boolean) => void {
       if (metered) masterLatency.record(message.function, (answered - (takenAt.get(id) ?? 0)) / 1000);
       takenAt.delete(id);
     }
-    // The client receives them.
+    // The client receives them (its metrics read the clock once per batch, as for its sends).
+    if (metered) client.batch();
     for (const frame of codec.encode(inbound)) {
       for (const message of codec.decode(frame)) {
         if (tracing) traceHop("receive", message, "server");
-        if (metered) client.received(message);
+        ledger.take(message);
       }
     }
   };

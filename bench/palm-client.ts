@@ -10,6 +10,8 @@ import { isPalmError } from "../src/errors.js";
 import {
   cpuMs,
   failBenchProcess,
+  JOB_END,
+  JOB_START,
   onStopRequest,
   peakRssKb,
   readChildConfig,
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   // spans that started between them; the spans this process kept in memory are the job's from here on.
   const jobFromMs = nextMillisecond();
   dropWarmupSpans(jobFromMs);
-  report({ type: "phase", name: "job-start", atMs: jobFromMs });
+  report({ type: "phase", name: JOB_START, atMs: jobFromMs });
   const jobCpuFrom = cpuMs();
   let sent = 0;
   let jobs = 0;
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
   } while (durationMs > 0 && performance.now() < soakUntil);
 
   const jobCpuMs = cpuMs() - jobCpuFrom;
-  report({ type: "phase", name: "job-end", atMs: nextMillisecond() });
+  report({ type: "phase", name: JOB_END, atMs: nextMillisecond() });
   // Sequential round trips: one `eval` at a time, timed from the call to its result.
   const one = Buffer.alloc(payload, 0x61);
   const sorted = await timeRoundTrips(roundTripWarmup, roundTrips, () => client.eval(BENCH_FUNCTION, one));

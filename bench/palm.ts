@@ -3,7 +3,7 @@
  * process, on free loopback ports; the same topology as the hand-written baseline (`runBaseline`).
  */
 import { freeEndpoints } from "../src/testing/ports.js";
-import type { BenchReport, HeapSpacesMb } from "./bench-child.js";
+import { type BenchReport, type HeapSpacesMb, JOB_END, JOB_START } from "./bench-child.js";
 import type { BenchProcess } from "./bench-process.js";
 import {
   type ClusterRunOptions,
@@ -179,8 +179,8 @@ async function runCluster(
         const atMs = typeof r["atMs"] === "number" ? r["atMs"] : undefined;
         marks.set(name, Promise.all(servers.map((server) => server.mark(name, atMs))));
         if (atMs === undefined) return;
-        if (name === "job-start") jobFromMs = atMs;
-        sink?.countWindow(name === "job-start" ? { fromMs: atMs } : { fromMs: jobFromMs, toMs: atMs });
+        if (name === JOB_START) jobFromMs = atMs;
+        sink?.countWindow(name === JOB_START ? { fromMs: atMs } : { fromMs: jobFromMs, toMs: atMs });
       }
     });
     let jobStart: number[] | undefined;
@@ -190,7 +190,7 @@ async function runCluster(
       client,
       timeoutMs,
       async () => {
-        [jobStart, jobEnd] = await Promise.all([marks.get("job-start"), marks.get("job-end")]);
+        [jobStart, jobEnd] = await Promise.all([marks.get(JOB_START), marks.get(JOB_END)]);
       },
     );
     const jobCpu = (i: number) => (jobEnd?.[i] ?? Number.NaN) - (jobStart?.[i] ?? Number.NaN);

@@ -74,6 +74,8 @@ export interface BenchTarget {
   readonly met: boolean;
   /** Why it is not met, with the same invocation's figures (see `why.ts`), when the bench can tell. */
   readonly why?: string;
+  /** Where the figure may lie given its runs' noise (a 90 % bootstrap interval), in `unit`, if known. */
+  readonly interval?: readonly [number, number];
 }
 
 /** The soak's figures. */
@@ -352,7 +354,8 @@ export function formatReport(report: BenchReportJson): string {
     const pct = (x: number) => `${figure(x * 100, "%")} %`;
     out.push(
       `${OBSERVE_LABELS[variant]}: ${int.format(o.msgPerSec)} msg/s (${pct(-o.throughputDrop)}), ` +
-        `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs), ` +
+        `CPU per message ${one.format(o.cpuUsPerMsg)} µs (${pct(o.cpuIncrease)} against plain's ${one.format(o.plainCpuUsPerMsg)} µs; ` +
+        `90 % interval ${pct(o.cpuIncreaseInterval[0])} to ${pct(o.cpuIncreaseInterval[1])}), ` +
         `lost ${o.lost}, dup ${o.duplicated}` +
         (o.spansExported ? `; spans exported ${formatCounts(o.spansExported)}` : "") +
         (o.tracedCallCpuUs === undefined
@@ -373,7 +376,10 @@ export function formatReport(report: BenchReportJson): string {
     "targets:",
     ...report.targets.flatMap((x) => [
       `  ${x.met ? "met    " : "NOT met"}  ${x.name}: ${figure(x.value, x.unit)} ${x.unit}` +
-        ` (bound ${figure(x.bound, x.unit)} ${x.unit})`,
+        ` (bound ${figure(x.bound, x.unit)} ${x.unit}` +
+        (x.interval === undefined
+          ? ")"
+          : `; 90 % interval ${figure(x.interval[0], x.unit)} to ${figure(x.interval[1], x.unit)} ${x.unit})`),
       ...(x.why === undefined ? [] : [`           why: ${x.why}`]),
     ]),
     "",

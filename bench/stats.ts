@@ -1,3 +1,5 @@
+import { seededRandom } from "../src/testing/seededRandom.js";
+
 /**
  * The `p`-th percentile (0–100, nearest-rank method) of values already sorted in ascending order.
  * Returns `NaN` for an empty array.
@@ -24,6 +26,28 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = n >> 1;
   return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * A bootstrap interval of `median(b) / median(a) - 1`: each list is resampled with replacement `rounds`
+ * times, and the interval holds the middle `level` % of the ratios so drawn. Seeded, so the same runs
+ * give the same interval. How far the noise of runs this many leaves the ratio of their medians.
+ *
+ * @example
+ * medianRatioInterval([10, 10, 10], [11, 11, 11]); // [0.1, 0.1] (no spread: no doubt)
+ */
+export function medianRatioInterval(
+  a: readonly number[],
+  b: readonly number[],
+  level = 90,
+  rounds = 2000,
+  seed = 1,
+): [number, number] {
+  if (a.length === 0 || b.length === 0) return [Number.NaN, Number.NaN];
+  const random = seededRandom(seed);
+  const draw = (list: readonly number[]) => list.map(() => list[Math.floor(random() * list.length)]!);
+  const ratios = sortedAscending(Array.from({ length: rounds }, () => median(draw(b)) / median(draw(a)) - 1));
+  return [percentile(ratios, (100 - level) / 2), percentile(ratios, (100 + level) / 2)];
 }
 
 /** `values` copied and sorted ascending, ready for {@link percentile}. */

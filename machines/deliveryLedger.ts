@@ -1,5 +1,13 @@
 import { DeliveryQueue } from "./deliveryQueue.js";
-import { coded, type Entry, functionOf, info, newEntry, type Worker } from "./deliveryRecords.js";
+import {
+  coded,
+  type Entry,
+  functionOf,
+  info,
+  newEntry,
+  stageFunction,
+  type Worker,
+} from "./deliveryRecords.js";
 import { heard, Roster } from "./deliveryRoster.js";
 import { Suspects } from "./deliverySuspects.js";
 import {
@@ -61,7 +69,10 @@ export class DeliveryLedger {
   deadlines = 0;
   failed = 0;
   revoked = 0;
-  /** Told of every call answered by a worker's result: its function and ms from intake (metrics). */
+  /**
+   * Told of every call answered by a worker's result: its function as the message names it (`server.fn`,
+   * nothing allocated) and ms from intake (metrics).
+   */
   onAnswered: ((fn: string, ms: number) => void) | undefined = undefined;
 
   constructor(parts: DeliveryParts, options: Partial<DeliveryOptions> = {}, now: () => number = Date.now) {
@@ -126,7 +137,7 @@ export class DeliveryLedger {
       this.#settled.add(id);
       if (entry) {
         this.#entries.delete(key);
-        if (this.onAnswered) this.onAnswered(functionOf(entry.message), now - entry.takenAt);
+        if (this.onAnswered) this.onAnswered(stageFunction(entry.message), now - entry.takenAt);
       }
       // Settled with no result to pass on (a mux call that yielded nothing).
       if (id.endsWith(NO_RESULT_SUFFIX)) continue;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type BaselineResult, runBaseline } from "../bench/baseline.js";
 import type { BaselineMode } from "../bench/baseline-config.js";
-import { median, percentile } from "../bench/stats.js";
+import { median, medianRatioInterval, percentile } from "../bench/stats.js";
+import { seededRandom } from "../src/testing/seededRandom.js";
 
 const MESSAGES = 2000;
 
@@ -113,5 +114,25 @@ describe("bench statistics", () => {
     assert.deepEqual(values, [5, 1, 4, 2]);
     assert.equal(median([3, 1, 2]), 2);
     assert.ok(Number.isNaN(median([])));
+  });
+
+  it("bounds a ratio of medians by bootstrap: the same runs, the same interval; more runs, a narrower one", () => {
+    assert.deepEqual(
+      medianRatioInterval([10, 10, 10], [11, 11, 11]),
+      [11 / 10 - 1, 11 / 10 - 1],
+      "no spread",
+    );
+    assert.ok(medianRatioInterval([], [1]).every(Number.isNaN));
+    // Runs of 100 ± 5 %, and of 102 ± 5 % (a 2 % cost), drawn from a seeded generator.
+    const random = seededRandom(7);
+    const runs = (centre: number, n: number) =>
+      Array.from({ length: n }, () => centre * (0.95 + random() * 0.1));
+    const [plainFew, costlyFew] = [runs(100, 6), runs(102, 6)];
+    const few = medianRatioInterval(plainFew, costlyFew);
+    const many = medianRatioInterval(runs(100, 120), runs(102, 120));
+    assert.deepEqual(medianRatioInterval(plainFew, costlyFew), few, "its own draws are seeded");
+    assert.ok(few[0] < few[1] && many[0] < many[1]);
+    assert.ok(many[0] > 0 && many[1] < 0.04, `120 runs each pin a 2 % cost between 0 and 4 %: ${many}`);
+    assert.ok(many[1] - many[0] < (few[1] - few[0]) / 2, `narrower: ${many} against ${few}`);
   });
 });

@@ -71,6 +71,9 @@ describe("palm bench --metrics --tracing", () => {
     assert.deepEqual(metrics.cpuRuns, [51, 48, 62]);
     assert.deepEqual(metrics.plainCpuRuns, [50, 40, 60]);
     assert.deepEqual(metrics.byProcess, { master: 25.5, workers: 12.75, client: 12.75 });
+    // Three runs a side leave the 2 % wide open: between the extreme ratios, 48 / 60 and 62 / 40.
+    const [low, high] = metrics.cpuIncreaseInterval;
+    assert.ok(low >= 48 / 60 - 1 && low < 0 && high > 0.02 && high <= 62 / 40 - 1, `${low} to ${high}`);
     const sampled = observed["tracing-1%-memory"] as ObservedSummary;
     assert.ok(Math.abs(sampled.cpuIncrease - 0.12) < 1e-9, `cpuIncrease ${sampled.cpuIncrease}`);
     assert.equal(sampled.lost, 2);

@@ -359,23 +359,78 @@ describe("Client: bounded memory", () => {
 });
 
 describe("JobLedger", () => {
+  const result = (id: string | undefined, fn = "s.f") => createMessage({ id, function: fn });
+
   it("keeps only what waits for a result, and drops duplicates under any id a message was sent with", () => {
-    const ledger = new JobLedger("c:1#", 2);
+    const ledger = new JobLedger("c:1#", { splitLimit: 2 });
     for (let i = 0; i < 4; i++) ledger.sent(i, createMessage({ id: `c:1#${i}` }));
-    assert.equal(ledger.take("c:1#0"), true);
-    assert.equal(ledger.take("c:1#0"), false, "a duplicate");
-    assert.equal(ledger.take("c:1#1@1"), true, "the result of a message sent again after a restart");
-    assert.equal(ledger.take("c:1#1"), false, "the first copy's result came too");
+    assert.equal(ledger.take(result("c:1#0")), true);
+    assert.equal(ledger.take(result("c:1#0")), false, "a duplicate");
+    assert.equal(ledger.take(result("c:1#1@1")), true, "the result of a message sent again after a restart");
+    assert.equal(ledger.take(result("c:1#1")), false, "the first copy's result came too");
     assert.deepEqual(
       [...ledger.unanswered()].map((m) => m.id),
       ["c:1#2", "c:1#3"],
     );
     // Split results (`/k`) are told apart by index and k, whatever copy they came from, in a bounded ring.
-    assert.equal(ledger.take("c:1#2/0"), true);
-    assert.equal(ledger.take("c:1#2@1/0"), false);
-    assert.equal(ledger.take("c:1#2/1"), true);
-    assert.equal(ledger.take("c:1#3/0"), true);
-    assert.equal(ledger.take("c:1#2/0"), true, "forgotten: the ring holds the last 2");
+    assert.equal(ledger.take(result("c:1#2/0")), true);
+    assert.equal(ledger.take(result("c:1#2@1/0")), false);
+    assert.equal(ledger.take(result("c:1#2/1")), true);
+    assert.equal(ledger.take(result("c:1#3/0")), true);
+    assert.equal(ledger.take(result("c:1#2/0")), true, "forgotten: the ring holds the last 2");
     assert.equal(ledger.pending, 0);
+  });
+
+  it("times each message's first result with its timer, under any id it came back with", () => {
+    let clock = 100;
+    const timed: string[] = [];
+    const ledger = new JobLedger("c:1#", {
+      splitLimit: 8,
+      timer: {
+        sent: () => clock++,
+        answered: (message, sentAt) => timed.push(`${message.id ?? "-"}=${sentAt}`),
+      },
+    });
+    for (let i = 0; i < 5; i++) ledger.sent(i, createMessage({ id: `c:1#${i}` }));
+    assert.equal(ledger.take(result("c:1#1")), true);
+    assert.equal(ledger.take(result("c:1#1")), false, "a duplicate");
+    assert.equal(ledger.take(result("c:1#0@1")), true, "sent again after a restart");
+    assert.equal(ledger.take(result("c:1#2/0")), true);
+    assert.equal(ledger.take(result("c:1#2/1")), true, "a second split result: passed on, not timed");
+    assert.equal(ledger.take(result(undefined)), true, "no id (pylm): the oldest pending is answered");
+    assert.equal(ledger.take(result("other:1#4")), true, "not this job's: passed on, not timed");
+    assert.deepEqual(timed, ["c:1#1=101", "c:1#0@1=100", "c:1#2/0=102", "-=103"]);
+    assert.deepEqual(
+      [...ledger.unanswered()].map((m) => m.id),
+      ["c:1#4"],
+    );
+  });
+
+  it("keeps every pending message's send time across many turns of its ring, stragglers too", () => {
+    const timed = new Map<string, number>();
+    let now = 0;
+    // A window of 4: a ring of 64 send times, stragglers copied out every 32 messages.
+    const ledger = new JobLedger("c:1#", {
+      window: 4,
+      timer: { sent: () => now, answered: (message, sentAt) => timed.set(message.id as string, sentAt) },
+    });
+    const late = new Set([5, 40, 41, 300]);
+    // Indices 600 to 619 are never sent (too large to send); 608, where a copy falls due, among them.
+    const skipped = (index: number) => index >= 600 && index < 620;
+    // Message i is sent at 1000 + i and answered four messages later, but for the stragglers.
+    for (let index = 0; index < 1000; index++) {
+      if (!skipped(index)) {
+        now = 1000 + index;
+        ledger.sent(index, createMessage({ id: `c:1#${index}` }));
+      }
+      const answer = index - 4;
+      if (answer >= 0 && !late.has(answer) && !skipped(answer)) ledger.take(result(`c:1#${answer}`));
+    }
+    for (const index of late) ledger.take(result(`c:1#${index}`));
+    for (let index = 996; index < 1000; index++) ledger.take(result(`c:1#${index}`));
+    assert.equal(ledger.pending, 0);
+    assert.equal(timed.size, 980);
+    const wrong = [...timed].filter(([id, sentAt]) => sentAt !== 1000 + Number(id.slice(4)));
+    assert.deepEqual(wrong, [], "each result timed from its own message's send");
   });
 });

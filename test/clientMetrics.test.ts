@@ -32,6 +32,10 @@ describe("client metrics", () => {
         fail: () => {
           throw new Error("refused");
         },
+        slow: async (payload) => {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          return payload;
+        },
         hang: async (payload) => {
           await hung;
           return payload;
@@ -61,11 +65,21 @@ describe("client metrics", () => {
           isPalmError(error, "PALM_ERR_REMOTE"),
         );
       }
+      // Calls that take 60 ms, as one job (one batch) and one eval: each timed from its own send to its
+      // own result, however the client batches its readings of the clock.
+      for await (const result of cluster.client.job("server.slow", [Buffer.from("a"), Buffer.from("b")])) {
+        assert.ok(!(result instanceof Error));
+      }
+      await cluster.client.eval("server.slow", Buffer.from("c"));
       const url = cluster.client.metrics!.url!;
       const text = await scrape(url);
       const labels = { server: "server" };
-      assert.equal(sample(text, "palm_client_calls_sent_total", labels), total + 3);
-      assert.equal(sample(text, "palm_client_results_total", labels), total);
+      assert.equal(sample(text, "palm_client_calls_sent_total", labels), total + 6);
+      assert.equal(sample(text, "palm_client_results_total", labels), total + 3);
+      const slow = (le: string) =>
+        sample(text, "palm_client_call_duration_seconds_bucket", { ...labels, function: "slow", le });
+      assert.equal(slow("0.05"), 0, "none under 50 ms");
+      assert.equal(slow("5"), 3, "all three under 5 s");
       assert.equal(sample(text, "palm_client_errors_total", { ...labels, code: "PALM_ERR_REMOTE" }), 3);
       assert.equal(sample(text, "palm_client_timeouts_total", labels), 0);
       assert.equal(sample(text, "palm_client_in_flight_messages", labels), 0);
@@ -89,6 +103,18 @@ describe("client metrics", () => {
       assert.equal(sample(late, "palm_client_results_total", labels), 0);
       assert.equal(sample(late, "palm_client_in_flight_messages", labels), 0);
       assert.equal(sample(late, "palm_client_call_duration_seconds_count", { function: "hang" }), undefined);
+      // A job that times out counts each of its calls without a result once, and none stays in flight.
+      const stalled = impatient.job("server.hang", [Buffer.from("a"), Buffer.from("b")]);
+      await assert.rejects(
+        (async () => {
+          for await (const _ of stalled);
+        })(),
+        (error) => isPalmError(error, "PALM_ERR_TIMEOUT"),
+      );
+      const after = await scrape(impatient.metrics!.url!);
+      assert.equal(sample(after, "palm_client_calls_sent_total", labels), 3);
+      assert.equal(sample(after, "palm_client_timeouts_total", labels), 3);
+      assert.equal(sample(after, "palm_client_in_flight_messages", labels), 0);
     } finally {
       release?.();
       await impatient.stop();

@@ -39,18 +39,6 @@ const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
 const MAX_MESSAGE_SIZE = 256 * 1024;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with PALM_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Makes bad (and a few good-looking) frames: garbage, truncated, wrong codec, wrong shapes, oversized. */
 function frameMaker(random: () => number) {
   const int = (n: number) => Math.floor(random() * n);
@@ -180,7 +168,7 @@ describe("bad input never crashes or blocks a server", () => {
     await client.start();
     closers.push(() => client.stop());
 
-    const make = frameMaker(prng(SEED));
+    const make = frameMaker(seeded(SEED));
     const port = (address: string) => Number(address.split(":").pop());
     const sockets: zmq.Socket[] = [];
     closers.push(() => {

@@ -114,7 +114,7 @@ export function meterDelivery(metrics: PalmMetrics, server: string, ledger: Deli
       return Object.entries(count).map(([state, value]): Sample => ({ labels: { ...labels, state }, value }));
     }),
   );
-  const latency = new LatencyHistogram();
+  const latency = new LatencyHistogram(true);
   ledger.onAnswered = (fn, ms) => latency.record(fn, ms / 1000);
   metrics.add(
     latency.metric(

@@ -2,18 +2,7 @@ import type { AnyActorLogic, AnyEventObject, AnyStateMachine } from "xstate";
 import { stateName } from "../serverTemplate.js";
 import { modelEvents } from "./modelEvents.js";
 import { type ModelPath, replay, snapshotAfter } from "./partModel.js";
-
-/** A small seeded generator (mulberry32): the same seed gives the same paths. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from "./seededRandom.js";
 
 /**
  * `count` random walks of up to `maxSteps` events through a part machine, each event one the machine
@@ -29,7 +18,7 @@ export function randomPaths(
   maxSteps = 8,
   eventsOf: (snapshot: { value: unknown; context: any }) => AnyEventObject[] = modelEvents,
 ): ModelPath[] {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const logic = machine as AnyActorLogic;
   const paths: ModelPath[] = [];
   for (let n = 0; n < count; n++) {

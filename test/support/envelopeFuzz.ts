@@ -2,18 +2,10 @@ import net from "node:net";
 import * as zmq from "zeromq";
 import { msgpackCodec } from "../../src/codec/index.js";
 import { createMessage } from "../../src/message.js";
+import { seededRandom } from "../../src/testing/seededRandom.js";
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /** The kinds of hostile peer the envelope fuzzer plays. */
 export type FuzzPeer = "dealer" | "router" | "req" | "push" | "xsub" | "raw";
