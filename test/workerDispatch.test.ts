@@ -359,7 +359,11 @@ describe("Worker with a palm master (dispatch protocol, raw ROUTER as the master
     await master.work(worker.id, 0, [call("slow", "s1")]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await worker.stop();
-    const fromWorker = master.received.filter((r) => r.from === worker.id).map((r) => r.tag);
+    // A 300 ms call may also make the worker ask for less credit (how much it holds follows its calls'
+    // time), depending on whether its stop began first: that message is beside the point here.
+    const fromWorker = master.received
+      .filter((r) => r.from === worker.id && r.tag !== "credit")
+      .map((r) => r.tag);
     assert.deepEqual(fromWorker, ["hello", "results", "bye"]);
     assert.equal(master.results()[0]!.id, "s1");
   });
