@@ -15,12 +15,13 @@ export interface JobLedgerOptions {
 }
 
 /**
- * When a job's messages were sent, by index, in a ring of twice the job's window: a store and a load per
- * message, no map. Indices only grow, so slot `index & mask` is reused by the message `ring.length` later;
+ * Times a job's calls with a `CallTimer`, keeping when each message was sent, by index, in a ring of twice
+ * the job's window: a store and a load per message, no map. Indices only grow, so slot `index & mask` is reused by the message `ring.length` later;
  * before that, once every half turn, the times of messages still pending from more than half a turn back
  * are copied to a map (stragglers: a message a slow or lost worker held), so no time is lost to the ring.
  */
-class SendTimes {
+class TimedCalls {
+  readonly #timer: CallTimer;
   readonly #ring: Float64Array;
   readonly #mask: number;
   readonly #half: number;
@@ -28,7 +29,8 @@ class SendTimes {
   /** The index from which the next copy of stragglers is due. */
   #copyAt: number;
 
-  constructor(window: number) {
+  constructor(timer: CallTimer, window: number) {
+    this.#timer = timer;
     let size = 64;
     while (size < 2 * window && size < 65_536) size *= 2;
     this.#ring = new Float64Array(size);
@@ -37,8 +39,8 @@ class SendTimes {
     this.#copyAt = this.#half;
   }
 
-  /** Message `index` was sent at `at`; `pending`: the messages without a result, oldest first. */
-  set(index: number, at: number, pending: Map<number, unknown>): void {
+  /** Message `index` was sent (now); `pending`: the messages without a result, oldest first. */
+  sent(index: number, pending: Map<number, unknown>): void {
     // Index `index` reuses the slot of `index - ring.length`; every index from here to the next copy
     // reuses one from more than half a turn back, whose time is copied now if still pending.
     if (index >= this.#copyAt) {
@@ -49,11 +51,15 @@ class SendTimes {
         if (!this.#stragglers.has(old)) this.#stragglers.set(old, this.#ring[old & this.#mask] as number);
       }
     }
-    this.#ring[index & this.#mask] = at;
+    this.#ring[index & this.#mask] = this.#timer.sent();
   }
 
-  /** When message `index`, still pending until now, was sent. */
-  take(index: number): number {
+  /** Message `index`, pending until now, has its first result: timed from its send. */
+  answered(index: number, result: PalmMessage): void {
+    this.#timer.answered(result, this.#sentAt(index));
+  }
+
+  #sentAt(index: number): number {
     if (this.#stragglers.size > 0) {
       const at = this.#stragglers.get(index);
       if (at !== undefined) {
@@ -82,22 +88,20 @@ export class JobLedger {
   readonly #splitOrder: string[] = [];
   #oldest = 0;
   readonly #splitLimit: number;
-  readonly #timer: CallTimer | undefined;
-  /** With a timer: when each pending message was sent. */
-  readonly #sentAt: SendTimes | undefined;
+  /** With a timer: its calls timed. */
+  readonly #timed: TimedCalls | undefined;
 
   /** `prefix` is what every message id of the job starts with, up to its index (`<job>#`). */
   constructor(prefix: string, options: JobLedgerOptions = {}) {
     this.#prefix = prefix;
     this.#splitLimit = options.splitLimit ?? SPLIT_RESULTS_REMEMBERED;
-    this.#timer = options.timer;
-    this.#sentAt = options.timer ? new SendTimes(options.window ?? 1000) : undefined;
+    this.#timed = options.timer ? new TimedCalls(options.timer, options.window ?? 1000) : undefined;
   }
 
   /** Records message `index` (one more than the last one's) as sent and waiting for its result. */
   sent(index: number, message: PalmMessage): void {
     this.#pending.set(index, message);
-    if (this.#timer) this.#sentAt?.set(index, this.#timer.sent(), this.#pending);
+    this.#timed?.sent(index, this.#pending);
   }
 
   /** Takes a result: true if it is the first for its id (pass it on), false for a duplicate. */
@@ -125,7 +129,7 @@ export class JobLedger {
   /** Message `index` has a result: no longer pending; timed if this is its first. */
   #answered(index: number, result: PalmMessage): boolean {
     if (!this.#pending.delete(index)) return false;
-    if (this.#timer) this.#timer.answered(result, (this.#sentAt as SendTimes).take(index));
+    this.#timed?.answered(index, result);
     return true;
   }
 

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { JobLedger } from "../actors/jobLedger.js";
 import { getCodec } from "../src/codec/index.js";
-import { createMessage, type PalmMessage } from "../src/message.js";
+import { createMessage, currentFunction, type PalmMessage } from "../src/message.js";
 import { ClientMetrics } from "../src/metrics/clientMetrics.js";
 import { LatencyHistogram } from "../src/metrics/latency.js";
 import { PalmMetrics } from "../src/metrics/palmMetrics.js";
@@ -108,7 +108,7 @@ function hops(variant: Observe): (observed: boolean) => void {
     for (const message of inbound) {
       if (tracing) traceHop("publish", message, "server");
       const id = message.id as string;
-      if (metered) masterLatency.record(message.function, (answered - (takenAt.get(id) ?? 0)) / 1000);
+      if (metered) masterLatency.record(currentFunction(message), (answered - (takenAt.get(id) ?? 0)) / 1000);
       takenAt.delete(id);
     }
     // The client receives them (its metrics read the clock once per batch, as for its sends).

@@ -1,13 +1,5 @@
 import { DeliveryQueue } from "./deliveryQueue.js";
-import {
-  coded,
-  type Entry,
-  functionOf,
-  info,
-  newEntry,
-  stageFunction,
-  type Worker,
-} from "./deliveryRecords.js";
+import { coded, type Entry, functionOf, info, newEntry, type Worker } from "./deliveryRecords.js";
 import { heard, Roster } from "./deliveryRoster.js";
 import { Suspects } from "./deliverySuspects.js";
 import {
@@ -69,11 +61,8 @@ export class DeliveryLedger {
   deadlines = 0;
   failed = 0;
   revoked = 0;
-  /**
-   * Told of every call answered by a worker's result: its function as the message names it (`server.fn`,
-   * nothing allocated) and ms from intake (metrics).
-   */
-  onAnswered: ((fn: string, ms: number) => void) | undefined = undefined;
+  /** Told of every call answered by a worker's result: the call's message and ms from intake (metrics). */
+  onAnswered: ((message: PalmMessage, ms: number) => void) | undefined = undefined;
 
   constructor(parts: DeliveryParts, options: Partial<DeliveryOptions> = {}, now: () => number = Date.now) {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
@@ -137,7 +126,7 @@ export class DeliveryLedger {
       this.#settled.add(id);
       if (entry) {
         this.#entries.delete(key);
-        if (this.onAnswered) this.onAnswered(stageFunction(entry.message), now - entry.takenAt);
+        if (this.onAnswered) this.onAnswered(entry.message, now - entry.takenAt);
       }
       // Settled with no result to pass on (a mux call that yielded nothing).
       if (id.endsWith(NO_RESULT_SUFFIX)) continue;

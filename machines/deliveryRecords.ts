@@ -107,16 +107,12 @@ export function greeted(worker: Worker, hello: HelloInfo): void {
 /** The error text of an answer the master gives itself (`CODE: text`, which `RemoteError` reads its code from). @internal */
 export const coded = (code: string, text: string) => `${code}: ${text}`;
 
-/** The `server.fn` a message names at its stage (the message's own string when it is no pipeline). @internal */
-export function stageFunction(message: PalmMessage): string {
-  return message.function.indexOf(" ") === -1
-    ? message.function
-    : (message.function.split(" ")[message.stage] ?? "");
-}
-
 /** The function a message names at its stage, without its server. @internal */
 export function functionOf(message: PalmMessage): string {
-  const entry = stageFunction(message);
+  const entry =
+    message.function.indexOf(" ") === -1
+      ? message.function
+      : (message.function.split(" ")[message.stage] ?? "");
   const dot = entry.indexOf(".");
   return dot === -1 ? "" : entry.slice(dot + 1);
 }

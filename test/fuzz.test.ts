@@ -25,15 +25,10 @@ import { ServerTemplate } from "../src/serverTemplate.js";
 import { KeptSocket } from "../src/sockets/keptSocket.js";
 import { isPeerFault } from "../src/sockets/peerFault.js";
 import { freeEndpoints } from "../src/testing/ports.js";
+import { seededRandom } from "../src/testing/seededRandom.js";
 import { until } from "../src/testing/until.js";
 import { type FixtureProcess, startFixture } from "./fixtures/jsonProcess.js";
-import {
-  envelopeMaker,
-  FUZZ_PEERS,
-  type FuzzCounts,
-  fuzzEndpoint,
-  prng as seeded,
-} from "./support/envelopeFuzz.js";
+import { envelopeMaker, FUZZ_PEERS, type FuzzCounts, fuzzEndpoint } from "./support/envelopeFuzz.js";
 
 const SEED = Number(process.env.PALM_FUZZ_SEED ?? 0x5eed);
 const FRAMES = 10_000;
@@ -168,7 +163,7 @@ describe("bad input never crashes or blocks a server", () => {
     await client.start();
     closers.push(() => client.stop());
 
-    const make = frameMaker(seeded(SEED));
+    const make = frameMaker(seededRandom(SEED));
     const port = (address: string) => Number(address.split(":").pop());
     const sockets: zmq.Socket[] = [];
     closers.push(() => {
@@ -567,7 +562,7 @@ describe("bad answers from a peer a part connects to", () => {
     const peer = new zmq.Reply({ linger: 0 });
     closers.push(() => peer.close());
     await peer.bind(hostile!);
-    const make = envelopeMaker(seeded(SEED));
+    const make = envelopeMaker(seededRandom(SEED));
     void (async () => {
       for await (const _ of peer)
         await peer.send(make.int(2) === 0 ? make.bytes(1 + make.int(40)) : [make.bytes(3), make.bytes(3)]);

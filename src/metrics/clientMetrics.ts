@@ -15,8 +15,8 @@ export interface MeteredClient {
 
 /** Times a job's calls (the client's metrics): `sent` returns a send time, `answered` is given it back. */
 export interface CallTimer {
-  readonly sent: () => number;
-  readonly answered: (result: PalmMessage, sentAt: number) => void;
+  sent(): number;
+  answered(result: PalmMessage, sentAt: number): void;
 }
 
 /** `performance.now()` in units of 10 µs, a small integer (no heap number to store) for 124 days. */
@@ -99,14 +99,14 @@ export class ClientMetrics implements CallTimer {
   }
 
   /** A call's message went out: counted, and its send time returned for `answered`. */
-  readonly sent = (): number => {
+  sent(): number {
     this.#sent++;
     this.#inFlight++;
     return this.#clock();
-  };
+  }
 
   /** A call's first result arrived (`sentAt`: what `sent` returned): counted and timed. */
-  readonly answered = (result: PalmMessage, sentAt: number): void => {
+  answered(result: PalmMessage, sentAt: number): void {
     this.#inFlight--;
     if (result.error === undefined) this.#results++;
     else {
@@ -114,7 +114,7 @@ export class ClientMetrics implements CallTimer {
       this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
     }
     this.#latency.record(result.function, (this.#clock() - sentAt) / 100_000);
-  };
+  }
 
   /** `count` calls ended without a result: they timed out (`timedOut`), or their job, server or client ended. */
   unanswered(count: number, timedOut: boolean): void {

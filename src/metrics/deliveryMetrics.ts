@@ -1,5 +1,6 @@
 import type { DeliveryLedger } from "../../machines/deliveryLedger.js";
 import type { DeliveryStats } from "../../machines/deliveryTypes.js";
+import { currentFunction } from "../message.js";
 import { collected, type Sample } from "./collected.js";
 import { LatencyHistogram } from "./latency.js";
 import type { PalmMetrics } from "./palmMetrics.js";
@@ -115,7 +116,8 @@ export function meterDelivery(metrics: PalmMetrics, server: string, ledger: Deli
     }),
   );
   const latency = new LatencyHistogram(true);
-  ledger.onAnswered = (fn, ms) => latency.record(fn, ms / 1000);
+  // Keyed by `server.fn` as the message names it (nothing allocated per call), read back as `fn`.
+  ledger.onAnswered = (message, ms) => latency.record(currentFunction(message), ms / 1000);
   metrics.add(
     latency.metric(
       "palm_delivery_call_duration_seconds",

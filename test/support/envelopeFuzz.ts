@@ -4,9 +4,6 @@ import { msgpackCodec } from "../../src/codec/index.js";
 import { createMessage } from "../../src/message.js";
 import { seededRandom } from "../../src/testing/seededRandom.js";
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same seed. */
-export const prng = seededRandom;
-
 /** The kinds of hostile peer the envelope fuzzer plays. */
 export type FuzzPeer = "dealer" | "router" | "req" | "push" | "xsub" | "raw";
 
@@ -119,7 +116,7 @@ export async function fuzzEndpoint(
   messages: number,
   peers: readonly FuzzPeer[] = FUZZ_PEERS,
 ): Promise<FuzzCounts> {
-  const make = envelopeMaker(prng(seed));
+  const make = envelopeMaker(seededRandom(seed));
   const counts: FuzzCounts = { dealer: 0, router: 0, req: 0, push: 0, xsub: 0, raw: 0 };
   const perPeer = 10;
   const send = async (socket: zmq.Socket & { send(frames: Buffer[]): Promise<void> }, frames: Buffer[]) => {
